@@ -1,0 +1,82 @@
+import type { Prisma } from '../generated/prisma/client.ts';
+import type { Role } from '../generated/prisma/enums.ts';
+import { isAgencyRole, type Viewer } from './viewer.ts';
+
+/**
+ * Which cases a viewer sees (DOMAIN.md, "The people"). This one rule serves every path:
+ * `caseVisibility` filters queries (connections, counts, node, search), `canSeeCase` checks a
+ * loaded case (subscriptions, downloads, and the Case type's own guard).
+ */
+export function caseVisibility(viewer: Viewer): Prisma.CaseWhereInput {
+  switch (viewer.role) {
+    case 'BANK_ADMIN':
+    case 'BANK_SUPERVISOR':
+    case 'AUDITOR':
+      return {};
+    case 'BANK_COLLECTOR':
+      return { assignedCollectorId: viewer.userId };
+    case 'AGENCY_MANAGER':
+      return { assignedAgencyId: requireAgency(viewer) };
+    case 'AGENCY_COLLECTOR':
+      return { assignedAgencyId: requireAgency(viewer), assignedCollectorId: viewer.userId };
+  }
+}
+
+export function canSeeCase(
+  viewer: Viewer,
+  c: { assignedAgencyId: string | null; assignedCollectorId: string | null },
+): boolean {
+  switch (viewer.role) {
+    case 'BANK_ADMIN':
+    case 'BANK_SUPERVISOR':
+    case 'AUDITOR':
+      return true;
+    case 'BANK_COLLECTOR':
+      return c.assignedCollectorId === viewer.userId;
+    case 'AGENCY_MANAGER':
+      return viewer.agencyId !== null && c.assignedAgencyId === viewer.agencyId;
+    case 'AGENCY_COLLECTOR':
+      return viewer.agencyId !== null && c.assignedAgencyId === viewer.agencyId && c.assignedCollectorId === viewer.userId;
+  }
+}
+
+/** Records that hang off a case are visible when their case is. */
+export function viaCase(viewer: Viewer): { case: Prisma.CaseWhereInput } {
+  return { case: caseVisibility(viewer) };
+}
+
+/** Agencies a viewer sees: the bank sees all; an agency principal only its own. */
+export function agencyVisibility(viewer: Viewer): Prisma.AgencyWhereInput {
+  return isAgencyRole(viewer.role) ? { id: requireAgency(viewer) } : {};
+}
+
+/** Users a viewer sees: the bank sees all; an agency principal only its own agency's people. */
+export function userVisibility(viewer: Viewer): Prisma.UserWhereInput {
+  return isAgencyRole(viewer.role) ? { agencyId: requireAgency(viewer) } : {};
+}
+
+/** Debtors a viewer sees: those with at least one case the viewer sees. */
+export function debtorVisibility(viewer: Viewer): Prisma.DebtorWhereInput {
+  const cases = caseVisibility(viewer);
+  return Object.keys(cases).length === 0 ? {} : { cases: { some: cases } };
+}
+
+/** Timeline events and placements an agency sees: those of its own placements. */
+export function agencyHistoryFilter(viewer: Viewer): { agencyId?: string } {
+  return isAgencyRole(viewer.role) ? { agencyId: requireAgency(viewer) } : {};
+}
+
+function requireAgency(viewer: Viewer): string {
+  // An agency principal without an agency sees nothing: an id that matches no row.
+  return viewer.agencyId ?? '00000000-0000-0000-0000-000000000000';
+}
+
+/** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */
+export function authScopeMap(viewer: Viewer | null) {
+  return {
+    authenticated: viewer !== null,
+    bank: viewer !== null && !isAgencyRole(viewer.role),
+    writer: viewer !== null && viewer.role !== 'AUDITOR',
+    role: (roles: Role[]) => viewer !== null && roles.includes(viewer.role),
+  };
+}

@@ -1,0 +1,55 @@
+import type { Config } from './config.ts';
+import { openStore, type Store } from './db/store.ts';
+import { applyMigrations } from './db/migrations.ts';
+import { loadSecrets, type Secrets } from './lib/secrets.ts';
+import { Pii } from './lib/pii.ts';
+import { systemClock, type Clock } from './lib/time.ts';
+import { createLogger, type Logger } from './lib/logger.ts';
+import { Authenticator } from './auth/tokens.ts';
+import { createApp, type App } from './server.ts';
+import { ensureContactPolicies } from './modules/policy/service.ts';
+import type { AppDeps } from './context.ts';
+
+export interface Runtime {
+  config: Config;
+  store: Store;
+  secrets: Secrets;
+  deps: AppDeps;
+  authenticator: Authenticator;
+  app: App;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store, applies pending migrations, makes sure the contact policies exist, and builds
+ * the app. One path for the embedded store and PostgreSQL.
+ */
+export async function startRuntime(
+  config: Config,
+  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean } = {},
+): Promise<Runtime> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const secrets = options.secrets ?? loadSecrets(config);
+  const store = options.store ?? (await openStore(config, options.purpose ?? 'server'));
+  try {
+    if (options.migrate !== false) {
+      const { applied } = await applyMigrations(store.sql, { log: (m) => logger.info(m) });
+      if (applied.length) logger.info({ applied }, 'migrations applied');
+    }
+    await ensureContactPolicies(store.prisma);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const clock = options.clock ?? systemClock;
+  const deps: AppDeps = { prisma: store.prisma, clock, pii: new Pii(secrets.pii), logger };
+  const authenticator = new Authenticator(store.prisma, clock, {
+    jwtSecret: secrets.jwtSecret,
+    jwksUrl: config.jwksUrl,
+    issuer: config.jwtIssuer,
+    audience: config.jwtAudience,
+  });
+  const app = createApp({ deps, authenticator, production: config.production, ping: () => store.ping() });
+  return { config, store, secrets, deps, authenticator, app, logger, close: () => store.close() };
+}

@@ -1,0 +1,73 @@
+import path from 'node:path';
+
+/** Every setting of Arrears, read from the environment and validated once. */
+export interface Config {
+  port: number;
+  host: string;
+  /** `postgres://…` for PostgreSQL; undefined: the embedded store. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  jwtSecret: string | undefined;
+  jwtIssuer: string | undefined;
+  jwtAudience: string | undefined;
+  jwksUrl: string | undefined;
+  /** Base64 of 32 bytes: the AES-256-GCM key of sensitive personal data. Unset with the embedded store: generated into the data folder. */
+  piiKey: string | undefined;
+  /** Base64 of 32 bytes: the HMAC key of the blind indexes. */
+  blindIndexKey: string | undefined;
+  production: boolean;
+  logLevel: string;
+  redisUrl: string | undefined;
+  databasePoolSize: number;
+}
+
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function str(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const databaseUrl = str(env, 'DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// or postgresql:// (unset it for the embedded store)');
+  }
+  const production = env.NODE_ENV === 'production';
+  const jwtSecret = str(env, 'ARREARS_JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) {
+    throw new ConfigError('ARREARS_JWT_SECRET must be at least 32 characters');
+  }
+  for (const name of ['ARREARS_PII_KEY', 'ARREARS_BLIND_INDEX_KEY']) {
+    const v = str(env, name);
+    if (v !== undefined && Buffer.from(v, 'base64').length !== 32) {
+      throw new ConfigError(`${name} must be the base64 of 32 random bytes`);
+    }
+  }
+  return {
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: str(env, 'HOST') ?? '127.0.0.1',
+    databaseUrl,
+    dataDir: path.resolve(str(env, 'ARREARS_DATA_DIR') ?? './data'),
+    jwtSecret,
+    jwtIssuer: str(env, 'ARREARS_JWT_ISSUER'),
+    jwtAudience: str(env, 'ARREARS_JWT_AUDIENCE'),
+    jwksUrl: str(env, 'ARREARS_JWKS_URL'),
+    piiKey: str(env, 'ARREARS_PII_KEY'),
+    blindIndexKey: str(env, 'ARREARS_BLIND_INDEX_KEY'),
+    production,
+    logLevel: str(env, 'LOG_LEVEL') ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
+    redisUrl: str(env, 'REDIS_URL'),
+    databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+  };
+}

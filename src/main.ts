@@ -1,0 +1,135 @@
+/**
+ * The command line of Arrears:
+ *   serve (default)   open the store, apply migrations, serve GraphQL on HOST:PORT
+ *   migrate           apply pending migrations to the store, then exit
+ *   seed              fill the store with the demo data set (twice changes nothing)
+ *   token <email>     print a bearer token for a user
+ */
+import { loadConfig, ConfigError } from './config.ts';
+import { openStore } from './db/store.ts';
+import { applyMigrations } from './db/migrations.ts';
+import { StoreLockedError } from './db/folder-lock.ts';
+import { loadSecrets } from './lib/secrets.ts';
+import { Pii } from './lib/pii.ts';
+import { systemClock } from './lib/time.ts';
+import { createLogger } from './lib/logger.ts';
+import { signToken } from './auth/tokens.ts';
+import { startRuntime } from './bootstrap.ts';
+import { listen } from './server.ts';
+import { ensureContactPolicies } from './modules/policy/service.ts';
+
+async function serve(): Promise<void> {
+  const config = loadConfig();
+  const runtime = await startRuntime(config, { purpose: 'server' });
+  const server = await listen(runtime.app, config.host, config.port);
+  const where = config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`;
+  runtime.logger.info({ url: `${server.url}/graphql`, store: runtime.store.kind }, 'Arrears is serving');
+  process.stderr.write(`\nArrears serves GraphQL at ${server.url}/graphql on ${where}.\n` +
+    `GraphiQL: open it in a browser. A token: npm run token -- admin@bank.example (after npm run seed:demo).\n\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    runtime.logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    await server.close(10_000);
+    await runtime.close();
+    runtime.logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function migrate(): Promise<void> {
+  const config = loadConfig();
+  const store = await openStore(config, 'migrate');
+  try {
+    const { applied } = await applyMigrations(store.sql, { log: (m) => process.stdout.write(`${m}\n`) });
+    process.stdout.write(applied.length ? `Applied ${applied.length} migration(s).\n` : 'The database is up to date.\n');
+  } finally {
+    await store.close();
+  }
+}
+
+async function seed(): Promise<void> {
+  const config = loadConfig();
+  const { seedDemo } = await import('./seed/demo.ts');
+  const store = await openStore(config, 'seed:demo');
+  try {
+    await applyMigrations(store.sql);
+    await ensureContactPolicies(store.prisma);
+    const secrets = loadSecrets(config);
+    const started = Date.now();
+    const result = await seedDemo(store.prisma, { pii: new Pii(secrets.pii), clock: systemClock, log: (m) => process.stdout.write(`${m}\n`) });
+    process.stdout.write(
+      result.seeded
+        ? `Demo data: ${result.cases} cases, ${result.users} users, in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`
+        : 'The demo data set is already there: nothing changed.\n',
+    );
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Prints a token. The user is looked up when the store can be opened; while a server holds the
+ * embedded folder, the token is signed for the e-mail and the server checks the user on each request.
+ */
+async function token(email: string | undefined): Promise<void> {
+  if (!email) throw new ConfigError('usage: npm run token -- <email>');
+  const config = loadConfig();
+  const secrets = loadSecrets(config);
+  let user: { id: string; email: string } = { id: '', email: email.toLowerCase() };
+  try {
+    const store = await openStore(config, 'token');
+    try {
+      const found = await store.prisma.user.findUnique({ where: { email: email.toLowerCase() } });
+      if (!found) throw new ConfigError(`No user with e-mail ${email}. Run npm run seed:demo for the demo users.`);
+      if (!found.active) throw new ConfigError(`User ${email} is inactive.`);
+      user = found;
+    } finally {
+      await store.close();
+    }
+  } catch (err) {
+    if (!(err instanceof StoreLockedError)) throw err;
+  }
+  const jwt = user.id
+    ? await signToken(secrets.jwtSecret, user)
+    : await signEmailToken(secrets.jwtSecret, user.email);
+  process.stdout.write(`${jwt}\n`);
+}
+
+async function signEmailToken(secret: string, email: string): Promise<string> {
+  const { SignJWT } = await import('jose');
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ email })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer('arrears')
+    .setIssuedAt(now)
+    .setExpirationTime(now + 12 * 3600)
+    .sign(new TextEncoder().encode(secret));
+}
+
+async function main(): Promise<void> {
+  const [command = 'serve', ...rest] = process.argv.slice(2);
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'migrate':
+      return migrate();
+    case 'seed':
+      return seed();
+    case 'token':
+      return token(rest[0]);
+    default:
+      throw new ConfigError(`unknown command "${command}": serve, migrate, seed or token`);
+  }
+}
+
+main().catch((err: unknown) => {
+  const known = err instanceof ConfigError || err instanceof StoreLockedError;
+  const logger = createLogger('error');
+  if (known) process.stderr.write(`${(err as Error).message}\n`);
+  else logger.error({ err }, 'failed');
+  process.exit(1);
+});

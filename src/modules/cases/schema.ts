@@ -1,0 +1,271 @@
+import { builder } from '../../builder.ts';
+import { agencyHistoryFilter, canSeeCase, caseVisibility, debtorVisibility, viaCase } from '../../auth/scopes.ts';
+import { formatCaseNumber, parseCaseNumber } from '../../lib/ids.ts';
+import { bucketOf, daysPastDue } from '../../lib/time.ts';
+import { money } from '../../lib/money.ts';
+import { MoneyRef, SortDirection, countedConnection } from '../common/schema.ts';
+import {
+  AddressKind,
+  Bucket,
+  CasePriority,
+  CaseStage,
+  CaseStatus,
+  CloseReason,
+  ContactParty,
+  ContactPointKind,
+  HoldReason,
+  Jurisdiction,
+  Language,
+  PlacementKind,
+  RecallReason,
+} from '../common/enums.ts';
+import { activeHoldWhere, caseListWhere, caseOrderBy } from './queries.ts';
+import { AgencyRef, UserRef } from '../agencies/schema.ts';
+
+export const CaseRef = builder.prismaNode('Case', {
+  id: { field: 'id' },
+  description: 'One delinquent account episode, worked from the first reminder to resolution.',
+  // node(id) finds only what the viewer may see: an invisible case is simply not there.
+  findUnique: (id, ctx) => ({ id, AND: [caseVisibility(ctx.viewer)] }),
+  // Defence in depth: whatever path loads a case, its fields answer only to a viewer who may see it.
+  authScopes: (c, ctx) => canSeeCase(ctx.viewer, c),
+  fields: (t) => ({
+    number: t.string({ description: 'Human number, e.g. C-000123.', resolve: (c) => formatCaseNumber(c.caseNo) }),
+    stage: t.expose('stage', { type: CaseStage }),
+    status: t.expose('status', { type: CaseStatus }),
+    priority: t.expose('priority', { type: CasePriority }),
+    overdue: t.field({ type: MoneyRef, description: 'Principal + interest + fees still owed.', resolve: (c) => money(c.overdueTotal, c.currency) }),
+    principal: t.field({ type: MoneyRef, resolve: (c) => money(c.principal, c.currency) }),
+    interest: t.field({ type: MoneyRef, resolve: (c) => money(c.interest, c.currency) }),
+    fees: t.field({ type: MoneyRef, resolve: (c) => money(c.fees, c.currency) }),
+    credit: t.field({ type: MoneyRef, description: 'Paid beyond what was owed.', resolve: (c) => money(c.credit, c.currency) }),
+    dueDate: t.expose('dueDate', { type: 'Date', description: 'The first missed due date.' }),
+    daysPastDue: t.int({ resolve: (c, _a, ctx) => daysPastDue(c.dueDate, ctx.clock.now()) }),
+    bucket: t.field({ type: Bucket, resolve: (c, _a, ctx) => bucketOf(daysPastDue(c.dueDate, ctx.clock.now())) }),
+    debtor: t.relation('debtor'),
+    account: t.relation('account'),
+    assignedAgency: t.relation('assignedAgency', { nullable: true }),
+    assignedCollector: t.relation('assignedCollector', { nullable: true }),
+    version: t.exposeInt('version', { description: 'Send it back as expectedVersion on writes (optimistic concurrency).' }),
+    openedAt: t.expose('openedAt', { type: 'DateTime' }),
+    closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true }),
+    closeReason: t.expose('closeReason', { type: CloseReason, nullable: true }),
+    onHold: t.boolean({
+      description: 'A hold is in force: no contact of any kind.',
+      select: (_args, ctx) => ({ holds: { where: activeHoldWhere(ctx.clock.now()), take: 1, select: { id: true } } }),
+      resolve: (c) => c.holds.length > 0,
+    }),
+    holds: t.relatedConnection('holds', { cursor: 'id', totalCount: true, query: { orderBy: [{ startsAt: 'desc' }, { id: 'desc' }] } }),
+    placements: t.relatedConnection('placements', {
+      cursor: 'id',
+      totalCount: true,
+      description: 'Placement history. An agency sees its own placements only.',
+      query: (_args, ctx) => ({ where: agencyHistoryFilter(ctx.viewer), orderBy: [{ startsAt: 'desc' }, { id: 'desc' }] }),
+    }),
+    timeline: t.relatedConnection('events', {
+      cursor: 'id',
+      totalCount: true,
+      description: 'Every change, newest first. An agency sees the history of its own placements only.',
+      query: (_args, ctx) => ({ where: agencyHistoryFilter(ctx.viewer), orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }] }),
+    }),
+    reminders: t.relatedConnection('reminders', { cursor: 'id', totalCount: true, query: { orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }] } }),
+    contactAttempts: t.relatedConnection('contactAttempts', { cursor: 'id', totalCount: true, query: { orderBy: [{ attemptedAt: 'desc' }, { id: 'desc' }] } }),
+    visits: t.relatedConnection('visits', { cursor: 'id', totalCount: true, query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] } }),
+    evidence: t.relatedConnection('evidence', { cursor: 'id', totalCount: true, query: { orderBy: [{ uploadedAt: 'desc' }, { id: 'desc' }] } }),
+    promises: t.relatedConnection('promises', { cursor: 'id', totalCount: true, query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] } }),
+    repaymentPlans: t.relatedConnection('repaymentPlans', { cursor: 'id', totalCount: true, query: { orderBy: [{ proposedAt: 'desc' }, { id: 'desc' }] } }),
+    payments: t.relatedConnection('payments', { cursor: 'id', totalCount: true, query: { orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }] } }),
+  }),
+});
+
+builder.prismaNode('Debtor', {
+  id: { field: 'id' },
+  description: 'The cardholder. The national ID number is shown masked; the full number only through revealDebtorIdentity.',
+  findUnique: (id, ctx) => ({ id, AND: [debtorVisibility(ctx.viewer)] }),
+  fields: (t) => ({
+    fullName: t.exposeString('fullName'),
+    nationalIdMasked: t.exposeString('nationalIdMasked', { description: 'e.g. 1101**********1234' }),
+    contactPoints: t.relation('contactPoints', { query: { orderBy: [{ primary: 'desc' }, { createdAt: 'asc' }] } }),
+    addresses: t.relation('addresses', { query: { orderBy: { createdAt: 'asc' } } }),
+    timeZone: t.exposeString('timeZone', { description: 'IANA time zone: contact hours and days are counted in it.' }),
+    jurisdiction: t.expose('jurisdiction', { type: Jurisdiction }),
+    language: t.expose('language', { type: Language }),
+    ceaseContact: t.exposeBoolean('ceaseContact'),
+    ceaseContactAt: t.expose('ceaseContactAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.prismaNode('ContactPoint', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, debtor: debtorVisibility(ctx.viewer) }),
+  fields: (t) => ({
+    kind: t.expose('kind', { type: ContactPointKind }),
+    party: t.expose('party', { type: ContactParty, description: 'THIRD_PARTY contacts are never told of the debt.' }),
+    relation: t.exposeString('relation', { nullable: true }),
+    value: t.exposeString('value'),
+    primary: t.exposeBoolean('primary'),
+    doNotContact: t.exposeBoolean('doNotContact'),
+    doNotContactReason: t.exposeString('doNotContactReason', { nullable: true }),
+    wrongNumberAt: t.expose('wrongNumberAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+builder.prismaNode('Address', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, debtor: debtorVisibility(ctx.viewer) }),
+  fields: (t) => ({
+    kind: t.expose('kind', { type: AddressKind }),
+    line1: t.exposeString('line1'),
+    line2: t.exposeString('line2', { nullable: true }),
+    city: t.exposeString('city'),
+    region: t.exposeString('region'),
+    postalCode: t.exposeString('postalCode', { nullable: true }),
+    country: t.exposeString('country'),
+  }),
+});
+
+builder.prismaNode('CardAccount', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, cases: { some: caseVisibility(ctx.viewer) } }),
+  fields: (t) => ({
+    maskedCardNumber: t.string({ resolve: (a) => `**** **** **** ${a.cardLast4}` }),
+    cardLast4: t.exposeString('cardLast4'),
+    product: t.exposeString('product'),
+    creditLimit: t.field({ type: MoneyRef, resolve: (a) => money(a.creditLimit, a.currency) }),
+    openedOn: t.expose('openedOn', { type: 'Date', nullable: true }),
+  }),
+});
+
+builder.prismaNode('Placement', {
+  id: { field: 'id' },
+  findUnique: (id, ctx) => ({ id, AND: [agencyHistoryFilter(ctx.viewer), viaCase(ctx.viewer)] }),
+  fields: (t) => ({
+    kind: t.expose('kind', { type: PlacementKind }),
+    agency: t.relation('agency', { nullable: true }),
+    collector: t.relation('collector', { nullable: true }),
+    startsAt: t.expose('startsAt', { type: 'DateTime' }),
+    endsAt: t.expose('endsAt', { type: 'DateTime', nullable: true, description: 'The agreed end; past it the case is recalled.' }),
+    endedAt: t.expose('endedAt', { type: 'DateTime', nullable: true }),
+    recallReason: t.expose('recallReason', { type: RecallReason, nullable: true }),
+    recallNote: t.exposeString('recallNote', { nullable: true }),
+  }),
+});
+
+builder.prismaNode('CaseEvent', {
+  id: { field: 'id' },
+  description: 'One entry of a case timeline: append-only.',
+  findUnique: (id, ctx) => ({ id, AND: [agencyHistoryFilter(ctx.viewer), viaCase(ctx.viewer)] }),
+  fields: (t) => ({
+    type: t.exposeString('type'),
+    actorLabel: t.exposeString('actorLabel'),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
+    summary: t.exposeString('summary'),
+    data: t.expose('data', { type: 'JSON' }),
+  }),
+});
+
+builder.prismaNode('Hold', {
+  id: { field: 'id' },
+  description: 'A pause of all contact on a case.',
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  fields: (t) => ({
+    reason: t.expose('reason', { type: HoldReason }),
+    note: t.exposeString('note'),
+    startsAt: t.expose('startsAt', { type: 'DateTime' }),
+    endsAt: t.expose('endsAt', { type: 'DateTime', nullable: true }),
+    releasedAt: t.expose('releasedAt', { type: 'DateTime', nullable: true }),
+    active: t.boolean({
+      resolve: (h, _a, ctx) => {
+        const now = ctx.clock.now();
+        return h.releasedAt === null && h.startsAt <= now && (h.endsAt === null || h.endsAt > now);
+      },
+    }),
+  }),
+});
+
+export const CaseConnection = countedConnection(CaseRef, 'CaseConnection');
+
+const CaseFilter = builder.inputType('CaseFilter', {
+  fields: (t) => ({
+    stage: t.field({ type: [CaseStage], required: false }),
+    status: t.field({ type: [CaseStatus], required: false }),
+    bucket: t.field({ type: [Bucket], required: false }),
+    agencyId: t.globalID({ required: false, for: [AgencyRef] }),
+    collectorId: t.globalID({ required: false, for: [UserRef] }),
+    minDaysPastDue: t.int({ required: false }),
+    maxDaysPastDue: t.int({ required: false }),
+    search: t.string({
+      required: false,
+      description: 'Case number, debtor name, phone number, or an exact national ID number.',
+    }),
+  }),
+});
+
+const CaseOrderField = builder.enumType('CaseOrderField', {
+  values: ['DAYS_PAST_DUE', 'OVERDUE_AMOUNT', 'OPENED_AT', 'PRIORITY'] as const,
+});
+
+const CaseOrder = builder.inputType('CaseOrder', {
+  fields: (t) => ({
+    field: t.field({ type: CaseOrderField }),
+    direction: t.field({ type: SortDirection, defaultValue: 'DESC' }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  cases: t.prismaConnection(
+    {
+      type: 'Case',
+      cursor: 'id',
+      description: 'The cases the viewer may see, filtered and ordered; cursors are stable under inserts.',
+      args: {
+        filter: t.arg({ type: CaseFilter, required: false }),
+        orderBy: t.arg({ type: CaseOrder, required: false }),
+      },
+      totalCount: (_parent, args, ctx) =>
+        ctx.prisma.case.count({ where: caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), (s) => ctx.pii.blindIndex(s)) }),
+      resolve: (query, _root, args, ctx) =>
+        ctx.prisma.case.findMany({
+          ...query,
+          where: caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), (s) => ctx.pii.blindIndex(s)),
+          orderBy: caseOrderBy(args.orderBy),
+        }),
+    },
+    CaseConnection,
+  ),
+  caseByNumber: t.prismaField({
+    type: 'Case',
+    nullable: true,
+    args: { number: t.arg.string() },
+    resolve: (query, _root, args, ctx) => {
+      const caseNo = parseCaseNumber(args.number);
+      if (caseNo === null) return null;
+      return ctx.prisma.case.findFirst({ ...query, where: { caseNo, ...caseVisibility(ctx.viewer) } });
+    },
+  }),
+}));
+
+type FilterArg = {
+  stage?: readonly string[] | null;
+  status?: readonly string[] | null;
+  bucket?: readonly string[] | null;
+  agencyId?: { id: string } | null;
+  collectorId?: { id: string } | null;
+  minDaysPastDue?: number | null;
+  maxDaysPastDue?: number | null;
+  search?: string | null;
+} | null | undefined;
+
+function toFilter(f: FilterArg) {
+  if (!f) return null;
+  return {
+    stage: (f.stage as never) ?? null,
+    status: (f.status as never) ?? null,
+    bucket: (f.bucket as never) ?? null,
+    agencyId: f.agencyId?.id ?? null,
+    collectorId: f.collectorId?.id ?? null,
+    minDaysPastDue: f.minDaysPastDue ?? null,
+    maxDaysPastDue: f.maxDaysPastDue ?? null,
+    search: f.search ?? null,
+  };
+}

@@ -1,0 +1,57 @@
+import { builder } from '../../builder.ts';
+import { formatMoney, toSafeNumber, type Money } from '../../lib/money.ts';
+import { USER_ERROR_CODES, type UserError } from '../../lib/errors.ts';
+
+export const CURRENCY_CODES = ['CNY', 'USD', 'HKD', 'EUR', 'GBP', 'JPY'] as const;
+
+export const CurrencyCode = builder.enumType('CurrencyCode', {
+  description: 'ISO 4217 currency code.',
+  values: CURRENCY_CODES,
+});
+
+const LOCALE_OF_CURRENCY: Record<string, string> = { CNY: 'zh-CN', USD: 'en-US', HKD: 'zh-HK', EUR: 'en-IE', GBP: 'en-GB', JPY: 'ja-JP' };
+
+export const MoneyRef = builder.objectRef<Money>('Money').implement({
+  description: 'An exact amount: an integer number of minor units (fen, cents) and its currency. Never a float.',
+  fields: (t) => ({
+    minorUnits: t.field({ type: 'SafeInt', resolve: (m) => toSafeNumber(m.minorUnits) }),
+    currency: t.field({ type: CurrencyCode, resolve: (m) => m.currency as (typeof CURRENCY_CODES)[number] }),
+    formatted: t.string({
+      description: 'The amount as people read it, e.g. ¥12,345.67.',
+      resolve: (m) => formatMoney(m, LOCALE_OF_CURRENCY[m.currency] ?? 'en-US'),
+    }),
+  }),
+});
+
+export const UserErrorCodeEnum = builder.enumType('UserErrorCode', { values: USER_ERROR_CODES });
+
+export const UserErrorRef = builder.objectRef<UserError>('UserError').implement({
+  description: 'An expected refusal: nothing was changed. Switch on `code`; `field` names the input at fault.',
+  fields: (t) => ({
+    code: t.field({ type: UserErrorCodeEnum, resolve: (e) => e.code }),
+    field: t.stringList({ nullable: true, resolve: (e) => e.field }),
+    message: t.exposeString('message'),
+  }),
+});
+
+export const SortDirection = builder.enumType('SortDirection', { values: ['ASC', 'DESC'] as const });
+
+/**
+ * A named connection with `totalCount`, for node types listed from more than one place
+ * (`cases` and `viewer.workQueue` both return CaseConnection). The count is the resolver's
+ * `totalCount` option, computed only when selected.
+ */
+export function countedConnection<T extends object>(type: import('@pothos/core').ObjectRef<any, T>, name: string) {
+  return builder.connectionObject({
+    type,
+    name,
+    fields: (t) => ({
+      totalCount: t.int({
+        resolve: (conn) => {
+          const count = (conn as { totalCount?: (() => number | Promise<number>) | number }).totalCount;
+          return typeof count === 'function' ? count() : (count ?? 0);
+        },
+      }),
+    }),
+  });
+}

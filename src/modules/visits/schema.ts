@@ -1,0 +1,62 @@
+import { builder } from '../../builder.ts';
+import { viaCase } from '../../auth/scopes.ts';
+import { DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome, VisitStatus } from '../common/enums.ts';
+
+builder.prismaNode('Visit', {
+  id: { field: 'id' },
+  description: 'A home or work visit, in the five steps of the source: dossier, preparation, on site, evidence, follow-up.',
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  fields: (t) => ({
+    status: t.expose('status', { type: VisitStatus }),
+    address: t.relation('address'),
+    purpose: t.exposeString('purpose'),
+    dossier: t.expose('dossier', { type: 'JSON', description: 'Step 1: what the visit needs, compiled from the case when planned.' }),
+    consent: t.relation('consent', { nullable: true }),
+    windowStart: t.expose('windowStart', { type: 'DateTime', nullable: true }),
+    windowEnd: t.expose('windowEnd', { type: 'DateTime', nullable: true }),
+    materials: t.field({ type: [VisitMaterial], description: 'What the collectors bring.', resolve: (v) => v.materials }),
+    participants: t.relation('participants'),
+    checkedInAt: t.expose('checkedInAt', { type: 'DateTime', nullable: true }),
+    delinquencyReason: t.expose('delinquencyReason', { type: DelinquencyReason, nullable: true }),
+    delinquencyReasonText: t.exposeString('delinquencyReasonText', { nullable: true }),
+    consequencesExplained: t.exposeBoolean('consequencesExplained', { nullable: true }),
+    plansOffered: t.field({ type: [PlanKind], resolve: (v) => v.plansOffered }),
+    outcome: t.expose('outcome', { type: VisitOutcome, nullable: true }),
+    completedAt: t.expose('completedAt', { type: 'DateTime', nullable: true }),
+    report: t.exposeString('report', { nullable: true }),
+    reportedAt: t.expose('reportedAt', { type: 'DateTime', nullable: true }),
+    decision: t.expose('decision', { type: VisitDecision, nullable: true }),
+    graceUntil: t.expose('graceUntil', { type: 'Date', nullable: true }),
+    decisionNote: t.exposeString('decisionNote', { nullable: true }),
+    decidedAt: t.expose('decidedAt', { type: 'DateTime', nullable: true }),
+    cancelReason: t.exposeString('cancelReason', { nullable: true }),
+    cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    version: t.exposeInt('version'),
+    evidence: t.relatedConnection('evidence', { cursor: 'id', totalCount: true, query: { orderBy: [{ uploadedAt: 'desc' }, { id: 'desc' }] } }),
+  }),
+});
+
+builder.prismaObject('VisitParticipant', {
+  description: 'A collector named for a visit, with the work credential checked at scheduling and shown on site.',
+  fields: (t) => ({
+    user: t.relation('user'),
+    credentialNumber: t.exposeString('credentialNumber'),
+    credentialExpiresOn: t.expose('credentialExpiresOn', { type: 'Date' }),
+    credentialShownAt: t.expose('credentialShownAt', { type: 'DateTime', nullable: true }),
+    credentialShownNumber: t.exposeString('credentialShownNumber', { nullable: true }),
+  }),
+});
+
+builder.prismaNode('VisitConsent', {
+  id: { field: 'id' },
+  description: "The debtor's consent to a visit, obtained through a contact attempt, for a window.",
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  fields: (t) => ({
+    contactAttempt: t.relation('contactAttempt'),
+    windowStart: t.expose('windowStart', { type: 'DateTime' }),
+    windowEnd: t.expose('windowEnd', { type: 'DateTime' }),
+    recordedAt: t.expose('recordedAt', { type: 'DateTime' }),
+    withdrawnAt: t.expose('withdrawnAt', { type: 'DateTime', nullable: true }),
+  }),
+});

@@ -1,0 +1,205 @@
+import http from 'node:http';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule, Kind, type ASTNode } from 'graphql';
+import { schema } from './schema.ts';
+import { createContext, type AppDeps, type Context } from './context.ts';
+import type { Authenticator } from './auth/tokens.ts';
+import { unauthenticated } from './lib/errors.ts';
+
+interface RequestScope {
+  requestId: string;
+  startedAt: number;
+}
+
+const requestScope = new AsyncLocalStorage<RequestScope>();
+
+export function currentRequestId(): string | undefined {
+  return requestScope.getStore()?.requestId;
+}
+
+/** A client's own request id is kept when it is short and plain; otherwise a new one is made. */
+function requestIdOf(request: Request): string {
+  const given = request.headers.get('x-request-id');
+  return given && /^[A-Za-z0-9._:-]{8,100}$/.test(given) ? given : randomUUID();
+}
+
+export const MAX_QUERY_DEPTH = 12;
+
+/** Refuses documents nested deeper than MAX_QUERY_DEPTH (fragments followed). */
+export const depthLimitRule: ValidationRule = (context) => {
+  const fragments = new Map(
+    context.getDocument().definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
+  );
+  const depthOf = (node: ASTNode, depth: number, seen: Set<string>): number => {
+    if (node.kind === Kind.FIELD) {
+      if (!node.selectionSet) return depth;
+      return Math.max(depth, ...node.selectionSet.selections.map((s) => depthOf(s, depth + 1, seen)));
+    }
+    if (node.kind === Kind.INLINE_FRAGMENT || node.kind === Kind.OPERATION_DEFINITION || node.kind === Kind.FRAGMENT_DEFINITION) {
+      return Math.max(depth, ...node.selectionSet.selections.map((s) => depthOf(s, depth, seen)));
+    }
+    if (node.kind === Kind.FRAGMENT_SPREAD) {
+      const name = node.name.value;
+      const frag = fragments.get(name);
+      if (!frag || seen.has(name)) return depth;
+      return depthOf(frag, depth, new Set([...seen, name]));
+    }
+    return depth;
+  };
+  return {
+    OperationDefinition(node) {
+      const depth = depthOf(node, 0, new Set());
+      if (depth > MAX_QUERY_DEPTH) {
+        context.reportError(
+          new GraphQLError(`Query is nested ${depth} levels deep; the limit is ${MAX_QUERY_DEPTH}.`, {
+            nodes: [node],
+            extensions: { code: 'QUERY_TOO_DEEP' },
+          }),
+        );
+      }
+    },
+  };
+};
+
+export interface AppOptions {
+  deps: AppDeps;
+  authenticator: Authenticator;
+  production: boolean;
+  /** Answers when the database answers (readiness). */
+  ping: () => Promise<void>;
+}
+
+export interface App {
+  /** The Fetch API handler: tests call it directly, the HTTP server wraps it. */
+  fetch(request: Request): Promise<Response>;
+  yoga: YogaServerInstance<Record<string, never>, Context>;
+}
+
+export function createApp(options: AppOptions): App {
+  const { deps, authenticator, production } = options;
+
+  const requestPlugin: Plugin = {
+    onResponse({ response }) {
+      const scope = requestScope.getStore();
+      if (scope) response.headers.set('x-request-id', scope.requestId);
+    },
+  };
+
+  // Production: introspection only for bank admins (API.md, "Running").
+  const introspectionPlugin: Plugin<Context> = {
+    onValidate({ context, addValidationRule }) {
+      if (production && (context as Partial<Context>).viewer?.role !== 'BANK_ADMIN') {
+        addValidationRule(NoSchemaIntrospectionCustomRule);
+      }
+    },
+  };
+
+  const yoga = createYoga<Record<string, never>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    healthCheckEndpoint: '/healthz',
+    landingPage: false,
+    graphiql: production
+      ? false
+      : {
+          title: 'Arrears',
+          defaultQuery: '# Set the header {"Authorization": "Bearer <token>"} below (npm run token -- admin@bank.example).\n{\n  viewer { user { fullName role } }\n}\n',
+          headers: '{"Authorization": "Bearer <paste a token>"}',
+        },
+    logging: false,
+    maskedErrors: {
+      maskError(error, message) {
+        const requestId = currentRequestId();
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        // Our own GraphQL errors (codes set on purpose) pass; anything unexpected is masked and logged.
+        if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
+          if (requestId) (error.extensions as Record<string, unknown>)['requestId'] ??= requestId;
+          return error;
+        }
+        deps.logger.error({ err: original, requestId }, 'unexpected error');
+        return new GraphQLError(message, {
+          ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
+          extensions: { code: 'INTERNAL_SERVER_ERROR', requestId },
+        });
+      },
+    },
+    context: async ({ request }) => {
+      const requestId = currentRequestId() ?? randomUUID();
+      const viewer = await authenticator.authenticate(request.headers.get('authorization'));
+      if (!viewer) throw unauthenticated();
+      return createContext(deps, viewer, requestId);
+    },
+    plugins: [
+      requestPlugin,
+      introspectionPlugin,
+      { onValidate: ({ addValidationRule }) => addValidationRule(depthLimitRule) } as Plugin,
+      useReadinessCheck({
+        endpoint: '/readyz',
+        check: async () => {
+          await options.ping();
+          return true;
+        },
+      }),
+    ],
+  });
+
+  return {
+    yoga,
+    fetch(request) {
+      const scope: RequestScope = { requestId: requestIdOf(request), startedAt: Date.now() };
+      return requestScope.run(scope, async () => {
+        const response = await yoga.fetch(request);
+        if (!response.headers.has('x-request-id')) response.headers.set('x-request-id', scope.requestId);
+        deps.logger.info(
+          { requestId: scope.requestId, method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - scope.startedAt },
+          'request',
+        );
+        return response;
+      });
+    },
+  };
+}
+
+export interface RunningServer {
+  url: string;
+  server: http.Server;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then resolves. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** The HTTP server around the app: Node's http with Yoga's request adapter. */
+export async function listen(app: App, host: string, port: number): Promise<RunningServer> {
+  const server = http.createServer((req, res) => {
+    const scope: RequestScope = { requestId: req.headers['x-request-id'] && /^[A-Za-z0-9._:-]{8,100}$/.test(String(req.headers['x-request-id'])) ? String(req.headers['x-request-id']) : randomUUID(), startedAt: Date.now() };
+    res.setHeader('x-request-id', scope.requestId);
+    requestScope.run(scope, () => {
+      void app.yoga.handleNodeRequestAndResponse(req, res, {} as never);
+    });
+  });
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`,
+    server,
+    close(graceMs = 10_000) {
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+        }, graceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
+      });
+    },
+  };
+}
