@@ -14,7 +14,7 @@ function markGenerated(path: string, content: string): string {
 }
 
 const config: CodegenConfig = {
-  schema: '/tmp/sdk-schema.graphql', // TEMP
+  schema: here('../schema/schema.graphql'),
   documents: [here('./operations/*.graphql')],
   ignoreNoDocuments: false,
   // ESM with explicit extensions (NodeNext). `.ts` as in the rest of the repository: the package
@@ -27,6 +27,8 @@ const config: CodegenConfig = {
       presetConfig: {
         // An SDK returns plain data: fragments are spread into the result types, not masked.
         fragmentMasking: false,
+        // src/index.ts is the entry point; the preset's own index would only re-export gql.ts.
+        skipIndexFile: true,
         // persisted-documents.json: sha256 hash → document text, for a server-side allow-list.
         persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' },
       },
@@ -34,7 +36,8 @@ const config: CodegenConfig = {
         // Documents as strings: no graphql-js AST (nor graphql itself) shipped to browsers and apps.
         documentMode: 'string',
         useTypeImports: true,
-        // Enums as unions of string literals: types only, no runtime enum objects.
+        // Enums as unions of string literals, no runtime enum objects (the `enumsAsTypes: true` of
+        // earlier typescript-operations versions; this one has `enumType`).
         enumType: 'string-literal',
         strictScalars: true,
         scalars: {

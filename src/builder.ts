@@ -89,3 +89,4 @@ builder.addScalarType('JSON', JSONResolver);
 
 builder.queryType({});
 
+builder.mutationType({});

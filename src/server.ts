@@ -19,10 +19,12 @@ export function currentRequestId(): string | undefined {
   return requestScope.getStore()?.requestId;
 }
 
+const REQUEST_ID = /^[A-Za-z0-9._:-]{8,100}$/;
+
 /** A client's own request id is kept when it is short and plain; otherwise a new one is made. */
 function requestIdOf(request: Request): string {
   const given = request.headers.get('x-request-id');
-  return given && /^[A-Za-z0-9._:-]{8,100}$/.test(given) ? given : randomUUID();
+  return given && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
 export const MAX_QUERY_DEPTH = 12;
@@ -80,10 +82,16 @@ export interface App {
 export function createApp(options: AppOptions): App {
   const { deps, authenticator, production } = options;
 
+  // Every response carries its request id, and every request is logged once (no personal data).
   const requestPlugin: Plugin = {
-    onResponse({ response }) {
+    onResponse({ request, response }) {
       const scope = requestScope.getStore();
-      if (scope) response.headers.set('x-request-id', scope.requestId);
+      if (!scope) return;
+      response.headers.set('x-request-id', scope.requestId);
+      deps.logger.info(
+        { requestId: scope.requestId, method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - scope.startedAt },
+        'request',
+      );
     },
   };
 
@@ -149,15 +157,7 @@ export function createApp(options: AppOptions): App {
     yoga,
     fetch(request) {
       const scope: RequestScope = { requestId: requestIdOf(request), startedAt: Date.now() };
-      return requestScope.run(scope, async () => {
-        const response = await yoga.fetch(request);
-        if (!response.headers.has('x-request-id')) response.headers.set('x-request-id', scope.requestId);
-        deps.logger.info(
-          { requestId: scope.requestId, method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - scope.startedAt },
-          'request',
-        );
-        return response;
-      });
+      return requestScope.run(scope, async () => yoga.fetch(request));
     },
   };
 }
@@ -172,11 +172,12 @@ export interface RunningServer {
 /** The HTTP server around the app: Node's http with Yoga's request adapter. */
 export async function listen(app: App, host: string, port: number): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
-    const scope: RequestScope = { requestId: req.headers['x-request-id'] && /^[A-Za-z0-9._:-]{8,100}$/.test(String(req.headers['x-request-id'])) ? String(req.headers['x-request-id']) : randomUUID(), startedAt: Date.now() };
-    res.setHeader('x-request-id', scope.requestId);
-    requestScope.run(scope, () => {
-      void app.yoga.handleNodeRequestAndResponse(req, res, {} as never);
-    });
+    const given = req.headers['x-request-id'];
+    const scope: RequestScope = {
+      requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
+      startedAt: Date.now(),
+    };
+    requestScope.run(scope, () => app.yoga.requestListener(req, res));
   });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {

@@ -98,16 +98,11 @@ export function createArrearsClient(options: ArrearsClientOptions): ArrearsClien
   if (token !== undefined && getToken !== undefined) {
     throw new TypeError('createArrearsClient: pass either `token` or `getToken`, not both.');
   }
-  const customFetch = options.fetch;
   // Called as a plain function: browsers refuse `fetch` invoked on another object.
-  const fetchFn: FetchFunction = customFetch ?? ((input, init) => globalThis.fetch(input, init));
+  const fetchFn: FetchFunction = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const baseHeaders = lowerCaseKeys(options.headers);
 
-  async function request<TResult, TVariables>(
-    document: ArrearsDocument<TResult, TVariables>,
-    variables?: TVariables,
-    requestOptions: RequestOptions = {},
-  ): Promise<TResult> {
+  async function request(document: UntypedDocument, variables: unknown, requestOptions: RequestOptions = {}): Promise<unknown> {
     const { query, operationName } = sourceOf(document);
     const bearer = getToken ? await getToken() : token;
     const headers: Record<string, string> = {
@@ -133,15 +128,15 @@ export function createArrearsClient(options: ArrearsClientOptions): ArrearsClien
     } catch (cause) {
       throw networkFailure(cause, signal, `The response from ${url} broke off${describe(operationName)}`, { ...failed, status: response.status });
     }
-    return outcome<TResult>(response, text, failed.operationName);
+    return outcome(response, text, failed.operationName);
   }
 
   const client: Record<string, unknown> = {
     url,
-    request: (document: ArrearsDocument<unknown, unknown>, variables?: unknown, requestOptions?: RequestOptions) =>
-      request(document, variables, requestOptions),
+    request: (document: UntypedDocument, variables?: unknown, requestOptions?: RequestOptions) => request(document, variables, requestOptions),
   };
   for (const [method, document] of Object.entries(operations)) {
+    if (method in client) throw new Error(`operations.ts: "${method}" is a name the client already uses.`);
     client[method] = (variables?: unknown, requestOptions?: RequestOptions) => request(document, variables, requestOptions);
   }
   return Object.freeze(client) as unknown as ArrearsClient;
@@ -149,9 +144,12 @@ export function createArrearsClient(options: ArrearsClientOptions): ArrearsClien
 
 // ------------------------------------------------------------------ documents
 
+/** Any document, its types erased: what the implementation handles. */
+type UntypedDocument = { toString(): string } | DocumentNodeLike;
+
 const printed = new WeakMap<object, { query: string; operationName: string | undefined }>();
 
-function sourceOf(document: ArrearsDocument<unknown, unknown>): { query: string; operationName: string | undefined } {
+function sourceOf(document: UntypedDocument): { query: string; operationName: string | undefined } {
   if (isDocumentNode(document)) {
     let source = printed.get(document);
     if (!source) {
@@ -164,7 +162,7 @@ function sourceOf(document: ArrearsDocument<unknown, unknown>): { query: string;
   return { query, operationName: operationNameInText(query) };
 }
 
-function isDocumentNode(document: ArrearsDocument<unknown, unknown>): document is DocumentNode<unknown, unknown> {
+function isDocumentNode(document: UntypedDocument): document is DocumentNodeLike {
   return typeof document === 'object' && document !== null && (document as { kind?: unknown }).kind === 'Document';
 }
 
@@ -178,7 +176,7 @@ function operationNameInText(text: string): string | undefined {
 
 // ------------------------------------------------------------------ responses
 
-function outcome<TResult>(response: FetchResponse, text: string, operationName: string | null): TResult {
+function outcome(response: FetchResponse, text: string, operationName: string | null): unknown {
   const { status } = response;
   const body = parseResponse(text);
   const errors = body?.errors ?? [];
@@ -207,7 +205,7 @@ function outcome<TResult>(response: FetchResponse, text: string, operationName: 
   if (status < 200 || status > 299) {
     throw new HttpError(`Unexpected HTTP ${status}${describe(operationName)}`, details);
   }
-  return body.data as TResult;
+  return body.data;
 }
 
 /** The body as a GraphQL response (`data` and/or `errors`), or null when it is not one. */

@@ -7,13 +7,14 @@ export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' |
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 export type AddressKind =
   | 'HOME'
-  | 'OTHER'
+  | 'MAILING'
   | 'WORK';
 
 export type AgencyStatus =
   | 'ACTIVE'
   | 'SUSPENDED';
 
+/** Delinquency bucket by days past due: M1 = 1–30, M2 = 31–60, … M6 = 151–180, M6_PLUS beyond. */
 export type Bucket =
   | 'M1'
   | 'M2'
@@ -29,6 +30,7 @@ export type CaseFilter = {
   collectorId?: string | null | undefined;
   maxDaysPastDue?: number | null | undefined;
   minDaysPastDue?: number | null | undefined;
+  /** Case number, debtor name, phone number, or an exact national ID number. */
   search?: string | null | undefined;
   stage?: Array<CaseStage> | null | undefined;
   status?: Array<CaseStatus> | null | undefined;
@@ -77,9 +79,11 @@ export type ContactParty =
 
 export type ContactPointKind =
   | 'EMAIL'
-  | 'LANDLINE'
-  | 'MOBILE';
+  | 'HOME_PHONE'
+  | 'MOBILE'
+  | 'WORK_PHONE';
 
+/** ISO 4217 currency code. */
 export type CurrencyCode =
   | 'CNY'
   | 'EUR'
@@ -89,12 +93,12 @@ export type CurrencyCode =
   | 'USD';
 
 export type Jurisdiction =
-  | 'CN_MAINLAND'
-  | 'HK';
+  | 'CN'
+  | 'US';
 
 export type Language =
   | 'EN'
-  | 'ZH';
+  | 'ZH_CN';
 
 export type PaymentChannel =
   | 'BANK_TRANSFER'
@@ -111,7 +115,7 @@ export type PlanFrequency =
 
 export type PlanKind =
   | 'DEFERRAL'
-  | 'INSTALMENT'
+  | 'INSTALMENTS'
   | 'SETTLEMENT';
 
 export type PlanStatus =
@@ -136,6 +140,7 @@ export type ReminderStatus =
   | 'DELIVERED'
   | 'FAILED'
   | 'SCHEDULED'
+  | 'SENDING'
   | 'SENT';
 
 export type Role =
@@ -151,17 +156,18 @@ export type SortDirection =
   | 'DESC';
 
 export type VisitOutcome =
-  | 'NOT_FOUND'
-  | 'PLAN'
-  | 'PROMISE'
+  | 'CONSENT_WITHDRAWN'
+  | 'NOT_AT_HOME'
+  | 'PLAN_AGREED'
+  | 'PROMISE_TO_PAY'
   | 'REFUSED';
 
 export type VisitStatus =
   | 'CANCELLED'
-  | 'CHECKED_IN'
   | 'COMPLETED'
   | 'DECIDED'
-  | 'PLANNED'
+  | 'IN_PROGRESS'
+  | 'PREPARING'
   | 'REPORTED'
   | 'SCHEDULED';
 
@@ -201,17 +207,25 @@ export type CaseDetailQueryVariables = Exact<{
 export type CaseDetailQuery = { node:
     | { __typename: 'Address', id: string }
     | { __typename: 'Agency', id: string }
+    | { __typename: 'AuditEvent', id: string }
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
     | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
    | null };
 
 export type MoneyFragment = { minorUnits: number, currency: CurrencyCode, formatted: string };
@@ -226,17 +240,25 @@ export type NodeQueryVariables = Exact<{
 export type NodeQuery = { node:
     | { __typename: 'Address', id: string }
     | { __typename: 'Agency', id: string }
+    | { __typename: 'AuditEvent', id: string }
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
     | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
    | null };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;

@@ -1,6 +1,13 @@
 import { builder } from '../../builder.ts';
 import { agencyVisibility, userVisibility } from '../../auth/scopes.ts';
 import { AgencyStatus, Role } from '../common/enums.ts';
+import { UserErrorRef, mutationPayload, withUserErrors } from '../common/schema.ts';
+import type { UserError } from '../../lib/errors.ts';
+import type { ApiKey as ApiKeyShape } from '../../generated/prisma/client.ts';
+import type { Role as RoleValue } from '../../generated/prisma/enums.ts';
+import type { Context } from '../../context.ts';
+import type { Actor } from '../../lib/actor.ts';
+import * as service from './service.ts';
 
 export const AgencyRef = builder.prismaNode('Agency', {
   id: { field: 'id' },
@@ -58,3 +65,100 @@ builder.queryField('agencies', (t) =>
       ctx.prisma.agency.findMany({ ...query, where: agencyVisibility(ctx.viewer), orderBy: { id: 'asc' } }),
   }, { name: 'AgencyConnection' }),
 );
+
+// ---------------------------------------------------------------- administration (bank admin)
+
+const ADMIN = { role: ['BANK_ADMIN'] as RoleValue[] };
+
+export const ApiKeyRef = builder.prismaNode('ApiKey', {
+  id: { field: 'id' },
+  description: "A partner system's key: it acts as its user. Only a hash is stored; the secret was shown once.",
+  authScopes: ADMIN,
+  findUnique: (id, ctx) => ({ id, AND: [ctx.viewer.role === 'BANK_ADMIN' ? {} : { id: { in: [] } }] }),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    prefix: t.exposeString('prefix', { description: 'The first characters of the key, to tell keys apart.' }),
+    user: t.relation('user'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
+    revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
+    lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const CreateAgencyInput = builder.inputType('CreateAgencyInput', {
+  fields: (t) => ({
+    code: t.string(),
+    name: t.string(),
+    licenseNumber: t.string(),
+    dataProcessingContractRef: t.string({ description: 'The data-processing contract with the bank (PIPL art. 21).' }),
+    status: t.field({ type: AgencyStatus, required: false }),
+  }),
+});
+
+const CreateUserInput = builder.inputType('CreateUserInput', {
+  fields: (t) => ({
+    email: t.string(),
+    fullName: t.string(),
+    role: t.field({ type: Role }),
+    agencyId: t.globalID({ required: false, for: [AgencyRef] }),
+    credentialNumber: t.string({ required: false }),
+    credentialExpiresOn: t.field({ type: 'Date', required: false }),
+  }),
+});
+
+const IssueApiKeyInput = builder.inputType('IssueApiKeyInput', {
+  fields: (t) => ({
+    userId: t.globalID({ for: [UserRef] }),
+    name: t.string(),
+    expiresAt: t.field({ type: 'DateTime', required: false }),
+  }),
+});
+
+const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
+  fields: (t) => ({ apiKeyId: t.globalID({ for: [ApiKeyRef] }) }),
+});
+
+const CreateAgencyPayload = mutationPayload('CreateAgencyPayload', 'agency', AgencyRef);
+const CreateUserPayload = mutationPayload('CreateUserPayload', 'user', UserRef);
+const RevokeApiKeyPayload = mutationPayload('RevokeApiKeyPayload', 'apiKey', ApiKeyRef);
+
+type IssuedKey = { apiKey?: ApiKeyShape | null; secret?: string | null; userErrors: UserError[] };
+const IssueApiKeyPayload = builder.objectRef<IssuedKey>('IssueApiKeyPayload').implement({
+  fields: (t) => ({
+    apiKey: t.field({ type: ApiKeyRef, nullable: true, resolve: (p) => p.apiKey ?? null }),
+    secret: t.string({ nullable: true, description: 'The key itself (ak_…): shown this once, never again.', resolve: (p) => p.secret ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+const actorOf = (ctx: Context): Actor => ({ viewer: ctx.viewer, requestId: ctx.requestId });
+
+builder.mutationFields((t) => ({
+  createAgency: t.field({
+    type: CreateAgencyPayload,
+    authScopes: ADMIN,
+    args: { input: t.arg({ type: CreateAgencyInput }) },
+    resolve: (_r, { input }, ctx) => withUserErrors(() => service.createAgency(ctx, actorOf(ctx), input)),
+  }),
+  createUser: t.field({
+    type: CreateUserPayload,
+    authScopes: ADMIN,
+    args: { input: t.arg({ type: CreateUserInput }) },
+    resolve: (_r, { input }, ctx) =>
+      withUserErrors(() => service.createUser(ctx, actorOf(ctx), { ...input, agencyId: input.agencyId?.id ?? null })),
+  }),
+  issueApiKey: t.field({
+    type: IssueApiKeyPayload,
+    authScopes: ADMIN,
+    args: { input: t.arg({ type: IssueApiKeyInput }) },
+    resolve: (_r, { input }, ctx) =>
+      withUserErrors(() => service.issueApiKey(ctx, actorOf(ctx), { ...input, userId: input.userId.id })),
+  }),
+  revokeApiKey: t.field({
+    type: RevokeApiKeyPayload,
+    authScopes: ADMIN,
+    args: { input: t.arg({ type: RevokeApiKeyInput }) },
+    resolve: (_r, { input }, ctx) => withUserErrors(() => service.revokeApiKey(ctx, actorOf(ctx), { apiKeyId: input.apiKeyId.id })),
+  }),
+}));

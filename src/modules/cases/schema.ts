@@ -3,7 +3,10 @@ import { agencyHistoryFilter, canSeeCase, caseVisibility, debtorVisibility, viaC
 import { formatCaseNumber, parseCaseNumber } from '../../lib/ids.ts';
 import { bucketOf, daysPastDue } from '../../lib/time.ts';
 import { money } from '../../lib/money.ts';
-import { MoneyRef, SortDirection, countedConnection } from '../common/schema.ts';
+import { MoneyRef, SortDirection, UserErrorRef, countedConnection, withUserErrors } from '../common/schema.ts';
+import type { UserError } from '../../lib/errors.ts';
+import type { Debtor as DebtorShape } from '../../generated/prisma/client.ts';
+import { REVEAL_ROLES, revealDebtorIdentity } from './service.ts';
 import {
   AddressKind,
   Bucket,
@@ -78,7 +81,7 @@ export const CaseRef = builder.prismaNode('Case', {
   }),
 });
 
-builder.prismaNode('Debtor', {
+export const DebtorRef = builder.prismaNode('Debtor', {
   id: { field: 'id' },
   description: 'The cardholder. The national ID number is shown masked; the full number only through revealDebtorIdentity.',
   findUnique: (id, ctx) => ({ id, AND: [debtorVisibility(ctx.viewer)] }),
@@ -269,3 +272,34 @@ function toFilter(f: FilterArg) {
     search: f.search ?? null,
   };
 }
+
+// ---------------------------------------------------------------- sensitive personal information
+
+const RevealDebtorIdentityInput = builder.inputType('RevealDebtorIdentityInput', {
+  fields: (t) => ({
+    debtorId: t.globalID({ for: [DebtorRef] }),
+    reason: t.string({ description: 'Why the full number is needed: kept in the audit log.' }),
+  }),
+});
+
+type Revealed = { debtor?: DebtorShape | null; nationalId?: string | null; userErrors: UserError[] };
+const RevealDebtorIdentityPayload = builder.objectRef<Revealed>('RevealDebtorIdentityPayload').implement({
+  fields: (t) => ({
+    debtor: t.field({ type: DebtorRef, nullable: true, resolve: (p) => p.debtor ?? null }),
+    nationalId: t.string({ nullable: true, description: 'The full national ID number. This reveal is in the audit log.', resolve: (p) => p.nationalId ?? null }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+builder.mutationField('revealDebtorIdentity', (t) =>
+  t.field({
+    type: RevealDebtorIdentityPayload,
+    description: 'The full national ID number, to a supervisor or admin, with a reason; audited.',
+    authScopes: { role: [...REVEAL_ROLES] },
+    args: { input: t.arg({ type: RevealDebtorIdentityInput }) },
+    resolve: (_r, { input }, ctx) =>
+      withUserErrors(() =>
+        revealDebtorIdentity(ctx, { viewer: ctx.viewer, requestId: ctx.requestId }, { debtorId: input.debtorId.id, reason: input.reason }),
+      ),
+  }),
+);

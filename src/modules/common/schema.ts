@@ -1,6 +1,6 @@
 import { builder } from '../../builder.ts';
 import { formatMoney, toSafeNumber, type Money } from '../../lib/money.ts';
-import { USER_ERROR_CODES, type UserError } from '../../lib/errors.ts';
+import { DomainError, USER_ERROR_CODES, type UserError } from '../../lib/errors.ts';
 
 export const CURRENCY_CODES = ['CNY', 'USD', 'HKD', 'EUR', 'GBP', 'JPY'] as const;
 
@@ -52,6 +52,39 @@ export function countedConnection<T extends object>(type: import('@pothos/core')
           return typeof count === 'function' ? count() : (count ?? 0);
         },
       }),
+    }),
+  });
+}
+
+/**
+ * Runs a service call for a mutation: a DomainError (an expected refusal; the service's
+ * transaction rolled back) becomes `userErrors`, anything else propagates and is masked.
+ */
+export async function withUserErrors<T extends object>(fn: () => Promise<T>): Promise<Partial<T> & { userErrors: UserError[] }> {
+  try {
+    return { ...(await fn()), userErrors: [] };
+  } catch (err) {
+    if (err instanceof DomainError) return { userErrors: [err.toUserError()] } as Partial<T> & { userErrors: UserError[] };
+    throw err;
+  }
+}
+
+/**
+ * `XPayload { <key>: X, userErrors: [UserError!]! }`: the shape of every mutation's answer
+ * (API.md). The object is null when the mutation refused.
+ */
+export function mutationPayload<K extends string, T extends object>(
+  name: string,
+  key: K,
+  type: import('@pothos/core').ObjectRef<any, T>,
+  description?: string,
+) {
+  type Shape = { userErrors: UserError[] } & { [P in K]?: T | null };
+  return builder.objectRef<Shape>(name).implement({
+    ...(description ? { description } : {}),
+    fields: (t) => ({
+      [key]: t.field({ type, nullable: true, resolve: (p: Shape) => (p[key] ?? null) as never }),
+      userErrors: t.field({ type: [UserErrorRef], resolve: (p: Shape) => p.userErrors }),
     }),
   });
 }

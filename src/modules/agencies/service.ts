@@ -1,0 +1,141 @@
+import type { PrismaClient } from '../../generated/prisma/client.ts';
+import type { AgencyStatus, Role } from '../../generated/prisma/enums.ts';
+import type { Clock } from '../../lib/time.ts';
+import { DomainError } from '../../lib/errors.ts';
+import { auditActor, type Actor } from '../../lib/actor.ts';
+import { recordAudit } from '../audit/service.ts';
+import { AGENCY_ROLES } from '../../auth/viewer.ts';
+import { newApiKey } from '../../auth/tokens.ts';
+
+export interface Deps {
+  prisma: PrismaClient;
+  clock: Clock;
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function text(value: string, field: string, max = 200): string {
+  const v = value.trim();
+  if (v.length === 0) throw new DomainError('VALIDATION', `${field} must not be empty`, field);
+  if (v.length > max) throw new DomainError('VALIDATION', `${field} is longer than ${max} characters`, field);
+  return v;
+}
+
+export interface CreateAgencyInput {
+  code: string;
+  name: string;
+  licenseNumber: string;
+  dataProcessingContractRef: string;
+  status?: AgencyStatus | null;
+}
+
+export async function createAgency(deps: Deps, actor: Actor, input: CreateAgencyInput) {
+  const code = text(input.code, 'code', 32).toUpperCase();
+  if (!/^[A-Z0-9_-]{2,32}$/.test(code)) throw new DomainError('VALIDATION', 'code: 2 to 32 letters, digits, - or _', 'code');
+  const data = {
+    code,
+    name: text(input.name, 'name'),
+    licenseNumber: text(input.licenseNumber, 'licenseNumber', 64),
+    // PIPL art. 21: no agency processes personal data without a contract with the bank.
+    dataProcessingContractRef: text(input.dataProcessingContractRef, 'dataProcessingContractRef', 64),
+    status: input.status ?? 'ACTIVE',
+  };
+  return deps.prisma.$transaction(async (tx) => {
+    if (await tx.agency.findUnique({ where: { code } })) throw new DomainError('DUPLICATE', `An agency with code ${code} exists`, 'code');
+    const agency = await tx.agency.create({ data });
+    await recordAudit(tx, auditActor(actor), deps.clock.now(), {
+      action: 'agency.create',
+      entityType: 'Agency',
+      entityId: agency.id,
+      data: { code, name: data.name },
+    });
+    return { agency };
+  });
+}
+
+export interface CreateUserInput {
+  email: string;
+  fullName: string;
+  role: Role;
+  agencyId?: string | null;
+  credentialNumber?: string | null;
+  credentialExpiresOn?: Date | null;
+}
+
+export async function createUser(deps: Deps, actor: Actor, input: CreateUserInput) {
+  const email = text(input.email, 'email', 254).toLowerCase();
+  if (!EMAIL.test(email)) throw new DomainError('VALIDATION', 'email is not an e-mail address', 'email');
+  const fullName = text(input.fullName, 'fullName');
+  const agencyRole = AGENCY_ROLES.includes(input.role);
+  if (agencyRole && !input.agencyId) throw new DomainError('VALIDATION', `${input.role} needs an agency`, 'agencyId');
+  if (!agencyRole && input.agencyId) throw new DomainError('VALIDATION', `${input.role} is bank staff and has no agency`, 'agencyId');
+  if ((input.credentialNumber == null) !== (input.credentialExpiresOn == null)) {
+    throw new DomainError('VALIDATION', 'a work credential needs both its number and its expiry', 'credentialExpiresOn');
+  }
+  return deps.prisma.$transaction(async (tx) => {
+    if (input.agencyId) {
+      const agency = await tx.agency.findUnique({ where: { id: input.agencyId } });
+      if (!agency) throw new DomainError('NOT_FOUND', 'No such agency', 'agencyId');
+      if (agency.status !== 'ACTIVE') throw new DomainError('VALIDATION', 'The agency is suspended', 'agencyId');
+    }
+    if (await tx.user.findUnique({ where: { email } })) throw new DomainError('DUPLICATE', `A user with e-mail ${email} exists`, 'email');
+    const user = await tx.user.create({
+      data: {
+        email,
+        fullName,
+        role: input.role,
+        agencyId: input.agencyId ?? null,
+        credentialNumber: input.credentialNumber?.trim() || null,
+        credentialExpiresOn: input.credentialExpiresOn ?? null,
+      },
+    });
+    await recordAudit(tx, auditActor(actor), deps.clock.now(), {
+      action: 'user.create',
+      entityType: 'User',
+      entityId: user.id,
+      data: { email, role: input.role, agencyId: input.agencyId ?? null },
+    });
+    return { user };
+  });
+}
+
+export interface IssueApiKeyInput {
+  userId: string;
+  name: string;
+  expiresAt?: Date | null;
+}
+
+/** A key for a partner system: it acts as the user it is issued to. The secret is returned once and never stored. */
+export async function issueApiKey(deps: Deps, actor: Actor, input: IssueApiKeyInput) {
+  const name = text(input.name, 'name', 100);
+  const now = deps.clock.now();
+  if (input.expiresAt && input.expiresAt <= now) throw new DomainError('VALIDATION', 'expiresAt is in the past', 'expiresAt');
+  const key = newApiKey();
+  return deps.prisma.$transaction(async (tx) => {
+    const user = await tx.user.findUnique({ where: { id: input.userId } });
+    if (!user) throw new DomainError('NOT_FOUND', 'No such user', 'userId');
+    if (!user.active) throw new DomainError('VALIDATION', 'The user is inactive', 'userId');
+    const apiKey = await tx.apiKey.create({
+      data: { name, prefix: key.prefix, hash: key.hash, userId: user.id, issuedById: actor.viewer.userId, expiresAt: input.expiresAt ?? null, createdAt: now },
+    });
+    await recordAudit(tx, auditActor(actor), now, {
+      action: 'apiKey.issue',
+      entityType: 'ApiKey',
+      entityId: apiKey.id,
+      data: { userId: user.id, name, prefix: key.prefix },
+    });
+    return { apiKey, secret: key.secret };
+  });
+}
+
+export async function revokeApiKey(deps: Deps, actor: Actor, input: { apiKeyId: string }) {
+  const now = deps.clock.now();
+  return deps.prisma.$transaction(async (tx) => {
+    const apiKey = await tx.apiKey.findUnique({ where: { id: input.apiKeyId } });
+    if (!apiKey) throw new DomainError('NOT_FOUND', 'No such API key', 'apiKeyId');
+    if (apiKey.revokedAt) throw new DomainError('INVALID_TRANSITION', 'The key is already revoked', 'apiKeyId');
+    const revoked = await tx.apiKey.update({ where: { id: apiKey.id }, data: { revokedAt: now } });
+    await recordAudit(tx, auditActor(actor), now, { action: 'apiKey.revoke', entityType: 'ApiKey', entityId: apiKey.id });
+    return { apiKey: revoked };
+  });
+}
