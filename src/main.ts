@@ -60,7 +60,7 @@ async function seed(): Promise<void> {
     await ensureContactPolicies(store.prisma);
     const secrets = loadSecrets(config);
     const started = Date.now();
-    const result = await seedDemo(store.prisma, { pii: new Pii(secrets.pii), clock: systemClock, log: (m) => process.stdout.write(`${m}\n`) });
+    const result = await seedDemo(store.prisma, { pii: new Pii(secrets.pii), clock: systemClock });
     process.stdout.write(
       result.seeded
         ? `Demo data: ${result.cases} cases, ${result.users} users, in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`

@@ -41,17 +41,20 @@ export function formatMoney(m: Money, locale: string = 'zh-CN'): string {
   const whole = abs / scale;
   const frac = abs % scale;
   // Intl formats the currency symbol and grouping of the whole part; the fraction is appended exactly.
-  const parts = new Intl.NumberFormat(locale, {
-    style: 'currency',
-    currency: m.currency,
-    minimumFractionDigits: digits,
-    maximumFractionDigits: digits,
-  }).formatToParts(whole);
+  const key = `${locale}|${m.currency}`;
+  let format = NUMBER_FORMATS.get(key);
+  if (!format) {
+    format = new Intl.NumberFormat(locale, { style: 'currency', currency: m.currency, minimumFractionDigits: digits, maximumFractionDigits: digits });
+    NUMBER_FORMATS.set(key, format);
+  }
+  const parts = format.formatToParts(whole);
   const out = parts
     .map((p) => (p.type === 'fraction' ? frac.toString().padStart(digits, '0') : p.type === 'minusSign' ? '' : p.value))
     .join('');
   return negative ? `-${out}` : out;
 }
+
+const NUMBER_FORMATS = new Map<string, Intl.NumberFormat>();
 
 export function sumMoney(values: readonly bigint[]): bigint {
   return values.reduce((a, b) => a + b, 0n);

@@ -27,9 +27,17 @@ export const DAY_MS = 86_400_000;
 
 /** The calendar date (YYYY-MM-DD) of an instant in an IANA time zone. */
 export function localDate(at: Date, timeZone: string): string {
-  // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
+  let f = DATE_FORMATS.get(timeZone);
+  if (!f) {
+    // en-CA formats as YYYY-MM-DD.
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    DATE_FORMATS.set(timeZone, f);
+  }
+  return f.format(at);
 }
+
+/** Building an Intl formatter costs far more than using one: one per zone, kept. */
+const DATE_FORMATS = new Map<string, Intl.DateTimeFormat>();
 
 /** A calendar date stored as midnight UTC (Prisma's @db.Date) → YYYY-MM-DD. */
 export function dateOnly(d: Date): string {
