@@ -4,6 +4,7 @@ import './modules/common/schema.ts';
 import './modules/common/enums.ts';
 import './modules/agencies/schema.ts';
 import './modules/cases/schema.ts';
+import './modules/cases/mutations.ts';
 import './modules/contact/schema.ts';
 import './modules/visits/schema.ts';
 import './modules/evidence/schema.ts';
