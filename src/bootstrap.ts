@@ -9,6 +9,7 @@ import { Authenticator } from './auth/tokens.ts';
 import { createApp, type App } from './server.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
 import type { AppDeps } from './context.ts';
+import { createEventBus, type EventBus } from './events/bus.ts';
 
 export interface Runtime {
   config: Config;
@@ -27,7 +28,7 @@ export interface Runtime {
  */
 export async function startRuntime(
   config: Config,
-  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean } = {},
+  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean; events?: EventBus } = {},
 ): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const secrets = options.secrets ?? loadSecrets(config);
@@ -43,7 +44,8 @@ export async function startRuntime(
     throw err;
   }
   const clock = options.clock ?? systemClock;
-  const deps: AppDeps = { prisma: store.prisma, clock, pii: new Pii(secrets.pii), logger };
+  const events = options.events ?? createEventBus(config.redisUrl);
+  const deps: AppDeps = { prisma: store.prisma, clock, pii: new Pii(secrets.pii), logger, events };
   const authenticator = new Authenticator(store.prisma, clock, {
     jwtSecret: secrets.jwtSecret,
     jwksUrl: config.jwksUrl,
@@ -51,5 +53,17 @@ export async function startRuntime(
     audience: config.jwtAudience,
   });
   const app = createApp({ deps, authenticator, production: config.production, ping: () => store.ping() });
-  return { config, store, secrets, deps, authenticator, app, logger, close: () => store.close() };
+  return {
+    config,
+    store,
+    secrets,
+    deps,
+    authenticator,
+    app,
+    logger,
+    async close() {
+      await events.close();
+      await store.close();
+    },
+  };
 }

@@ -4,6 +4,7 @@ import type { Pii } from './lib/pii.ts';
 import type { Viewer } from './auth/viewer.ts';
 import { authScopeMap } from './auth/scopes.ts';
 import type { Logger } from './lib/logger.ts';
+import type { EventBus } from './events/bus.ts';
 
 /** What lives as long as the process: the store, the clock, the keys. */
 export interface AppDeps {
@@ -11,6 +12,8 @@ export interface AppDeps {
   clock: Clock;
   pii: Pii;
   logger: Logger;
+  /** Live case events: written events are published after their transaction commits. */
+  events?: EventBus;
 }
 
 /** One request's context: who asks, and the app's pieces. Resolvers get nothing else. */

@@ -4,6 +4,8 @@
  *   migrate           apply pending migrations to the store, then exit
  *   seed              fill the store with the demo data set (twice changes nothing)
  *   token <email>     print a bearer token for a user
+ *   import <file>     take in a CSV or JSONL file of delinquent accounts, in batches
+ *   job <name>        run one periodic job once
  */
 import { loadConfig, ConfigError } from './config.ts';
 import { openStore } from './db/store.ts';
@@ -121,8 +123,16 @@ async function main(): Promise<void> {
       return seed();
     case 'token':
       return token(rest[0]);
+    case 'import': {
+      const { runImportCommand } = await import('./cli/import.ts');
+      return runImportCommand(rest);
+    }
+    case 'job': {
+      const { runJobCommand } = await import('./jobs/command.ts');
+      return runJobCommand(rest);
+    }
     default:
-      throw new ConfigError(`unknown command "${command}": serve, migrate, seed or token`);
+      throw new ConfigError(`unknown command "${command}": serve, migrate, seed, token, import or job`);
   }
 }
 

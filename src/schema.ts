@@ -5,6 +5,7 @@ import './modules/common/enums.ts';
 import './modules/agencies/schema.ts';
 import './modules/cases/schema.ts';
 import './modules/cases/mutations.ts';
+import './modules/cases/subscriptions.ts';
 import './modules/contact/schema.ts';
 import './modules/visits/schema.ts';
 import './modules/evidence/schema.ts';

@@ -154,7 +154,7 @@ builder.prismaNode('Placement', {
   }),
 });
 
-builder.prismaNode('CaseEvent', {
+export const CaseEventRef = builder.prismaNode('CaseEvent', {
   id: { field: 'id' },
   description: 'One entry of a case timeline: append-only.',
   findUnique: (id, ctx) => ({ id, AND: [agencyHistoryFilter(ctx.viewer), viaCase(ctx.viewer)] }),

@@ -5,6 +5,7 @@ import { actorLabel, auditActor, type Actor } from '../../lib/actor.ts';
 import { caseVisibility } from '../../auth/scopes.ts';
 import type { Tx } from '../../db/store.ts';
 import { recordAudit } from '../audit/service.ts';
+import type { EventBus, CaseEventMessage } from '../../events/bus.ts';
 
 /** The stages in which a case is still worked; RESOLVED and CLOSED take no further writes. */
 export const OPEN_STAGES = ['EARLY_REMINDER', 'FIELD_VISIT', 'LEGAL'] as const;
@@ -22,6 +23,7 @@ export interface CaseEventInput {
 export interface CaseWriteDeps {
   prisma: PrismaClient;
   clock: Clock;
+  events?: EventBus | undefined;
 }
 
 export interface CaseWriteOptions {
@@ -63,7 +65,8 @@ export async function writeCase<T>(
   change: (w: CaseWriteContext) => Promise<{ result: T; data?: Prisma.CaseUncheckedUpdateInput; events?: CaseEventInput[]; auditData?: Prisma.InputJsonValue; reason?: string | null }>,
 ): Promise<T & { case: Case }> {
   const field = options.field ?? 'caseId';
-  return deps.prisma.$transaction(async (tx) => {
+  const published: CaseEventMessage[] = [];
+  const out = await deps.prisma.$transaction(async (tx) => {
     const now = deps.clock.now();
     // Lock the row: concurrent writers to one case queue here instead of losing an update.
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Case" WHERE id = ${caseId}::uuid FOR UPDATE`;
@@ -86,7 +89,7 @@ export async function writeCase<T>(
       now,
       before,
       async event(e, agencyId) {
-        await tx.caseEvent.create({
+        const row = await tx.caseEvent.create({
           data: {
             caseId,
             type: e.type,
@@ -99,6 +102,7 @@ export async function writeCase<T>(
             requestId: actor?.requestId ?? null,
           },
         });
+        published.push({ eventId: row.id, caseId });
       },
       async audit(action, entityType, entityId, data, reason) {
         await recordAudit(tx, who, now, { action, entityType, entityId, caseId, data: data ?? {}, reason: reason ?? null });
@@ -120,4 +124,7 @@ export async function writeCase<T>(
     });
     return { ...out.result, case: updated };
   });
+  // Only what committed is announced.
+  deps.events?.publish(published);
+  return out;
 }

@@ -66,7 +66,7 @@ export interface AllocationResult {
 export function compareObligations(a: OpenObligation, b: OpenObligation): number {
   return (
     a.dueDate.getTime() - b.dueDate.getTime() ||
-    
+    a.createdAt.getTime() - b.createdAt.getTime() ||
     (a.seq ?? 0) - (b.seq ?? 0) ||
     (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
   );

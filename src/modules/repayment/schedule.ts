@@ -122,11 +122,10 @@ export function planSpanMonths(first: Date, last: Date): number {
   assertCalendarDate(first, 'first due date');
   assertCalendarDate(last, 'last due date');
   if (last.getTime() < first.getTime()) throw new RangeError('the last due date is before the first');
-  const estimate = (last.getUTCFullYear() - first.getUTCFullYear()) * 12 + (last.getUTCMonth() - first.getUTCMonth());
-  let n = Math.max(1, estimate);
-  while (addMonthsClamped(first, n).getTime() <= last.getTime()) n++;
-  while (n > 1 && addMonthsClamped(first, n - 1).getTime() > last.getTime()) n--;
-  return n;
+  // m = calendar months between them. addMonthsClamped(first, m) lies in last's month, so the
+  // answer is m + 1 when last is on or after it, else m (at least 1).
+  const m = (last.getUTCFullYear() - first.getUTCFullYear()) * 12 + (last.getUTCMonth() - first.getUTCMonth());
+  return addMonthsClamped(first, m).getTime() <= last.getTime() ? m + 1 : Math.max(1, m);
 }
 
 export type PlanTermCheck = { ok: true; months: number } | { ok: false; months: number; reason: string };
