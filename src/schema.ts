@@ -10,6 +10,7 @@ import './modules/contact/schema.ts';
 import './modules/visits/schema.ts';
 import './modules/evidence/schema.ts';
 import './modules/repayment/schema.ts';
+import './modules/repayment/mutations.ts';
 import './modules/audit/schema.ts';
 import './modules/policy/schema.ts';
 import './modules/viewer/schema.ts';

@@ -2,7 +2,7 @@ import { builder } from '../../builder.ts';
 import { viaCase } from '../../auth/scopes.ts';
 import { ContactAttemptStatus, ContactChannel, ContactDirection, ContactOutcome, Language, ReminderStatus } from '../common/enums.ts';
 
-builder.prismaNode('Reminder', {
+export const ReminderRef = builder.prismaNode('Reminder', {
   id: { field: 'id' },
   description: 'A message the system sends through the outbox (SMS, e-mail, letter, automated call).',
   findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
@@ -25,7 +25,7 @@ builder.prismaNode('Reminder', {
   }),
 });
 
-builder.prismaNode('ContactAttempt', {
+export const ContactAttemptRef = builder.prismaNode('ContactAttempt', {
   id: { field: 'id' },
   description: 'What happened on a channel: a call, a message, with its outcome. Refused attempts are kept as BLOCKED.',
   findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),

@@ -4,7 +4,7 @@ import { money } from '../../lib/money.ts';
 import { MoneyRef } from '../common/schema.ts';
 import { AllocationTarget, InstalmentStatus, PaymentChannel, PlanFrequency, PlanKind, PlanStatus, PromiseStatus } from '../common/enums.ts';
 
-builder.prismaNode('PromiseToPay', {
+export const PromiseRef = builder.prismaNode('PromiseToPay', {
   id: { field: 'id' },
   description: 'An amount the debtor promised to pay by a date.',
   findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
@@ -20,7 +20,7 @@ builder.prismaNode('PromiseToPay', {
   }),
 });
 
-builder.prismaNode('RepaymentPlan', {
+export const RepaymentPlanRef = builder.prismaNode('RepaymentPlan', {
   id: { field: 'id' },
   description: 'Instalments, a deferral or a settlement: proposed by a collector, approved by the bank.',
   findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
@@ -59,7 +59,7 @@ builder.prismaNode('Instalment', {
   }),
 });
 
-builder.prismaNode('Payment', {
+export const PaymentRef = builder.prismaNode('Payment', {
   id: { field: 'id' },
   description: 'Money received: idempotent by key, applied first in first out.',
   findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),

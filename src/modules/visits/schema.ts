@@ -2,7 +2,7 @@ import { builder } from '../../builder.ts';
 import { viaCase } from '../../auth/scopes.ts';
 import { DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome, VisitStatus } from '../common/enums.ts';
 
-builder.prismaNode('Visit', {
+export const VisitRef = builder.prismaNode('Visit', {
   id: { field: 'id' },
   description: 'A home or work visit, in the five steps of the source: dossier, preparation, on site, evidence, follow-up.',
   findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),

@@ -1,0 +1,417 @@
+import { createHash } from 'node:crypto';
+import type { Case, PrismaClient } from '../../generated/prisma/client.ts';
+import type { PaymentChannel, PlanKind } from '../../generated/prisma/enums.ts';
+import { DomainError } from '../../lib/errors.ts';
+import { dateOnly, daysBetween, localDate, parseDateOnly, BANK_TIME_ZONE, type Clock } from '../../lib/time.ts';
+import type { Actor } from '../../lib/actor.ts';
+import { caseVisibility } from '../../auth/scopes.ts';
+import type { Tx } from '../../db/store.ts';
+import type { EventBus } from '../../events/bus.ts';
+import { writeCase } from '../cases/write.ts';
+import { getContactPolicy } from '../policy/service.ts';
+import { buildSchedule, checkPlanTerm, MAX_INSTALMENTS, type PlanFrequency } from './schedule.ts';
+import { allocatePayment, instalmentStatusAfter, promiseStatusAfter, type OpenObligation } from './allocation.ts';
+
+export interface Deps {
+  prisma: PrismaClient;
+  clock: Clock;
+  events?: EventBus | undefined;
+}
+
+const today = (now: Date) => parseDateOnly(localDate(now, BANK_TIME_ZONE));
+
+function positiveAmount(value: number, field: string): bigint {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new DomainError('VALIDATION', `${field} must be a whole number of minor units above zero`, field);
+  return BigInt(value);
+}
+
+function sameCurrency(c: Case, currency: string) {
+  if (currency !== c.currency) throw new DomainError('VALIDATION', `The case is in ${c.currency}, not ${currency}`, 'currency');
+}
+
+/** A case's status from its money: paid, an open promise or active plan, or back in the queue. */
+async function statusFromObligations(tx: Tx, c: Case): Promise<Case['status']> {
+  if (c.overdueTotal === 0n) return 'PAID';
+  const active = await tx.repaymentPlan.count({ where: { caseId: c.id, status: 'ACTIVE' } });
+  const open = await tx.promiseToPay.count({ where: { caseId: c.id, status: { in: ['OPEN', 'PARTIAL'] } } });
+  if (active || open) return 'PROMISED';
+  return c.status === 'BROKEN_PROMISE' ? 'BROKEN_PROMISE' : 'OPEN';
+}
+
+// ---------------------------------------------------------------- promises to pay
+
+export interface RecordPromiseInput {
+  caseId: string;
+  amount: number;
+  currency: string;
+  promisedFor: Date;
+  contactAttemptId?: string | null;
+  visitId?: string | null;
+  expectedVersion?: number | null;
+}
+
+export async function recordPromiseToPay(deps: Deps, actor: Actor, input: RecordPromiseInput) {
+  const amount = positiveAmount(input.amount, 'amount');
+  return writeCase(deps, actor, input.caseId, { expectedVersion: input.expectedVersion, action: 'promise.record' }, async ({ tx, now, before }) => {
+    sameCurrency(before, input.currency);
+    if (amount > before.overdueTotal) throw new DomainError('VALIDATION', `The case owes ${before.overdueTotal}; a promise cannot exceed it`, 'amount');
+    const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { jurisdiction: true } });
+    const policy = await getContactPolicy(deps.prisma, debtor.jurisdiction);
+    const days = daysBetween(today(now), input.promisedFor);
+    if (days < 0) throw new DomainError('VALIDATION', 'The promised date is in the past', 'promisedFor');
+    if (days > policy.maxPromiseDays) throw new DomainError('VALIDATION', `A promise may be at most ${policy.maxPromiseDays} days ahead`, 'promisedFor');
+    if (input.contactAttemptId && !(await tx.contactAttempt.count({ where: { id: input.contactAttemptId, caseId: before.id } }))) {
+      throw new DomainError('NOT_FOUND', 'No such contact attempt on this case', 'contactAttemptId');
+    }
+    if (input.visitId && !(await tx.visit.count({ where: { id: input.visitId, caseId: before.id } }))) {
+      throw new DomainError('NOT_FOUND', 'No such visit on this case', 'visitId');
+    }
+    const promise = await tx.promiseToPay.create({
+      data: {
+        caseId: before.id,
+        amount,
+        currency: before.currency,
+        promisedFor: input.promisedFor,
+        capturedById: actor.viewer.userId,
+        contactAttemptId: input.contactAttemptId ?? null,
+        visitId: input.visitId ?? null,
+        createdAt: now,
+      },
+    });
+    return {
+      result: { promise },
+      data: { status: 'PROMISED' },
+      events: [{ type: 'PROMISE_RECORDED', summary: `Promise to pay ${amount} by ${dateOnly(input.promisedFor)}`, data: { promiseId: promise.id, amount: `${amount}`, promisedFor: dateOnly(input.promisedFor) } }],
+      auditData: { promiseId: promise.id, amount: `${amount}` },
+    };
+  });
+}
+
+// ---------------------------------------------------------------- repayment plans
+
+export interface ProposePlanInput {
+  caseId: string;
+  kind: PlanKind;
+  /** What the plan collects; default: the whole overdue amount. A settlement's is the reduced lump sum. */
+  totalAmount?: number | null;
+  currency: string;
+  instalmentCount?: number | null;
+  frequency?: PlanFrequency | null;
+  firstDueDate: Date;
+  note?: string | null;
+  expectedVersion?: number | null;
+}
+
+const SUPERVISORS = ['BANK_SUPERVISOR', 'BANK_ADMIN'];
+
+export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: ProposePlanInput) {
+  return writeCase(deps, actor, input.caseId, { expectedVersion: input.expectedVersion, action: 'plan.propose' }, async ({ tx, now, before }) => {
+    sameCurrency(before, input.currency);
+    const balance = before.overdueTotal;
+    if (balance <= 0n) throw new DomainError('VALIDATION', 'Nothing is owed on the case', 'caseId');
+    const total = input.totalAmount == null ? balance : positiveAmount(input.totalAmount, 'totalAmount');
+    if (total > balance) throw new DomainError('VALIDATION', `The case owes ${balance}; a plan cannot collect more`, 'totalAmount');
+    const start = today(now);
+    if (input.firstDueDate < start) throw new DomainError('VALIDATION', 'The first due date is in the past', 'firstDueDate');
+    const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { jurisdiction: true } });
+    const policy = await getContactPolicy(deps.prisma, debtor.jurisdiction);
+
+    let count = 1;
+    let frequency: PlanFrequency | null = null;
+    let discount = 0n;
+    if (input.kind === 'INSTALMENTS') {
+      count = input.instalmentCount ?? 0;
+      frequency = input.frequency ?? null;
+      if (!Number.isInteger(count) || count < 2 || count > MAX_INSTALMENTS) throw new DomainError('VALIDATION', `An instalment plan has 2 to ${MAX_INSTALMENTS} instalments`, 'instalmentCount');
+      if (!frequency) throw new DomainError('VALIDATION', 'An instalment plan needs a frequency', 'frequency');
+      if (total < BigInt(count)) throw new DomainError('VALIDATION', 'Each instalment must be at least one minor unit', 'instalmentCount');
+      if (total !== balance) throw new DomainError('VALIDATION', 'An instalment plan collects the whole overdue amount', 'totalAmount');
+    } else if (input.kind === 'DEFERRAL') {
+      if (input.instalmentCount != null && input.instalmentCount !== 1) throw new DomainError('VALIDATION', 'A deferral is one payment on a new date', 'instalmentCount');
+      if (total !== balance) throw new DomainError('VALIDATION', 'A deferral collects the whole overdue amount', 'totalAmount');
+      if (daysBetween(start, input.firstDueDate) > policy.maxDeferralDays) {
+        throw new DomainError('VALIDATION', `A deferral may be at most ${policy.maxDeferralDays} days ahead`, 'firstDueDate');
+      }
+    } else {
+      if (input.instalmentCount != null && input.instalmentCount !== 1) throw new DomainError('VALIDATION', 'A settlement is one lump sum', 'instalmentCount');
+      if (input.totalAmount == null || total >= balance) throw new DomainError('VALIDATION', 'A settlement is a reduced lump sum: give a totalAmount below the overdue amount', 'totalAmount');
+      discount = balance - total;
+      // A discount above the policy's threshold needs a supervisor (DOMAIN.md: "A settlement's discount needs a supervisor").
+      const bps = Number((discount * 10_000n) / balance);
+      if (bps > policy.settlementDiscountThresholdBps && !SUPERVISORS.includes(actor.viewer.role)) {
+        throw new DomainError('APPROVAL_REQUIRED', `A discount of ${(bps / 100).toFixed(2)}% is above the ${(policy.settlementDiscountThresholdBps / 100).toFixed(2)}% a collector may propose: a supervisor must propose it`, 'totalAmount');
+      }
+    }
+    const schedule = buildSchedule({ total, count, frequency, firstDueDate: input.firstDueDate });
+    const term = checkPlanTerm(input.firstDueDate, schedule[schedule.length - 1]!.dueDate);
+    if (!term.ok) throw new DomainError('VALIDATION', term.reason, 'instalmentCount');
+
+    const plan = await tx.repaymentPlan.create({
+      data: {
+        caseId: before.id,
+        kind: input.kind,
+        currency: before.currency,
+        totalAmount: total,
+        discountAmount: discount,
+        instalmentCount: count,
+        frequency,
+        firstDueDate: input.firstDueDate,
+        proposedById: actor.viewer.userId,
+        proposedAt: now,
+        decisionNote: input.note?.trim() || null,
+        instalments: { create: schedule.map((i) => ({ seq: i.seq, dueDate: i.dueDate, amount: i.amount })) },
+      },
+    });
+    return {
+      result: { plan },
+      events: [{ type: 'PLAN_PROPOSED', summary: `${input.kind} plan proposed: ${total} in ${count} payment(s)`, data: { planId: plan.id, kind: input.kind, total: `${total}`, discount: `${discount}` } }],
+      auditData: { planId: plan.id, kind: input.kind, total: `${total}`, discount: `${discount}`, count },
+    };
+  });
+}
+
+async function planForDecision(deps: Deps, actor: Actor, planId: string) {
+  const plan = await deps.prisma.repaymentPlan.findFirst({ where: { id: planId, case: caseVisibility(actor.viewer) } });
+  if (!plan) throw new DomainError('NOT_FOUND', 'No such repayment plan', 'planId');
+  return plan;
+}
+
+/** Maker-checker: a supervisor who did not propose the plan approves it; it becomes ACTIVE. */
+export async function approveRepaymentPlan(deps: Deps, actor: Actor, input: { planId: string; note?: string | null; expectedVersion?: number | null }) {
+  const found = await planForDecision(deps, actor, input.planId);
+  return writeCase(deps, actor, found.caseId, { expectedVersion: input.expectedVersion, action: 'plan.approve', field: 'planId' }, async ({ tx, now, before }) => {
+    const plan = await tx.repaymentPlan.findUniqueOrThrow({ where: { id: found.id } });
+    if (plan.status !== 'PROPOSED') throw new DomainError('INVALID_TRANSITION', `The plan is ${plan.status}, not PROPOSED`, 'planId');
+    if (plan.proposedById === actor.viewer.userId) throw new DomainError('APPROVAL_REQUIRED', 'Another supervisor must approve a plan you proposed', 'planId');
+    if (await tx.repaymentPlan.count({ where: { caseId: before.id, status: 'ACTIVE' } })) {
+      throw new DomainError('INVALID_TRANSITION', 'The case already has an active plan: cancel it first', 'planId');
+    }
+    if (plan.totalAmount > before.overdueTotal) throw new DomainError('VALIDATION', 'The case now owes less than the plan collects: propose it again', 'planId');
+    const approved = await tx.repaymentPlan.update({
+      where: { id: plan.id },
+      data: { status: 'ACTIVE', decidedById: actor.viewer.userId, decidedAt: now, activatedAt: now, decisionNote: input.note?.trim() || plan.decisionNote },
+    });
+    return {
+      result: { plan: approved },
+      data: { status: 'PROMISED' },
+      events: [{ type: 'PLAN_APPROVED', summary: `${plan.kind} plan approved and active`, data: { planId: plan.id } }],
+      auditData: { planId: plan.id, proposedById: plan.proposedById },
+      reason: input.note ?? null,
+    };
+  });
+}
+
+export async function rejectRepaymentPlan(deps: Deps, actor: Actor, input: { planId: string; reason: string; expectedVersion?: number | null }) {
+  const reason = input.reason.trim();
+  if (!reason) throw new DomainError('VALIDATION', 'Give the reason for the rejection', 'reason');
+  const found = await planForDecision(deps, actor, input.planId);
+  return writeCase(deps, actor, found.caseId, { expectedVersion: input.expectedVersion, action: 'plan.reject', field: 'planId' }, async ({ tx, now }) => {
+    const plan = await tx.repaymentPlan.findUniqueOrThrow({ where: { id: found.id } });
+    if (plan.status !== 'PROPOSED') throw new DomainError('INVALID_TRANSITION', `The plan is ${plan.status}, not PROPOSED`, 'planId');
+    if (plan.proposedById === actor.viewer.userId) throw new DomainError('APPROVAL_REQUIRED', 'Another supervisor must decide on a plan you proposed', 'planId');
+    const rejected = await tx.repaymentPlan.update({ where: { id: plan.id }, data: { status: 'REJECTED', decidedById: actor.viewer.userId, decidedAt: now, decisionNote: reason } });
+    return { result: { plan: rejected }, events: [{ type: 'PLAN_REJECTED', summary: `Plan rejected: ${reason}`, data: { planId: plan.id } }], auditData: { planId: plan.id }, reason };
+  });
+}
+
+export async function cancelRepaymentPlan(deps: Deps, actor: Actor, input: { planId: string; reason: string; expectedVersion?: number | null }) {
+  const reason = input.reason.trim();
+  if (!reason) throw new DomainError('VALIDATION', 'Give the reason for the cancellation', 'reason');
+  const found = await planForDecision(deps, actor, input.planId);
+  return writeCase(deps, actor, found.caseId, { expectedVersion: input.expectedVersion, action: 'plan.cancel', field: 'planId' }, async ({ tx, now, before }) => {
+    const plan = await tx.repaymentPlan.findUniqueOrThrow({ where: { id: found.id } });
+    if (plan.status !== 'PROPOSED' && plan.status !== 'ACTIVE') throw new DomainError('INVALID_TRANSITION', `A ${plan.status} plan cannot be cancelled`, 'planId');
+    // A proposer may withdraw their own proposal; an active plan is the bank's to end.
+    const mayCancel = SUPERVISORS.includes(actor.viewer.role) || (plan.status === 'PROPOSED' && plan.proposedById === actor.viewer.userId);
+    if (!mayCancel) throw new DomainError('FORBIDDEN_ACTION', 'Only a supervisor cancels an active plan, or the proposer their proposal', 'planId');
+    const cancelled = await tx.repaymentPlan.update({ where: { id: plan.id }, data: { status: 'CANCELLED', cancelledAt: now, cancelReason: reason } });
+    const status = plan.status === 'ACTIVE' ? await statusFromObligations(tx, { ...before, status: before.status === 'PROMISED' ? 'OPEN' : before.status }) : before.status;
+    return { result: { plan: cancelled }, data: { status }, events: [{ type: 'PLAN_CANCELLED', summary: `Plan cancelled: ${reason}`, data: { planId: plan.id } }], auditData: { planId: plan.id }, reason };
+  });
+}
+
+// ---------------------------------------------------------------- payments
+
+export interface RecordPaymentInput {
+  caseId: string;
+  amount: number;
+  currency: string;
+  receivedAt: Date;
+  channel: PaymentChannel;
+  externalReference?: string | null;
+  idempotencyKey: string;
+}
+
+function paymentHash(i: RecordPaymentInput): string {
+  return createHash('sha256')
+    .update(JSON.stringify([i.caseId, i.amount, i.currency, i.receivedAt.toISOString(), i.channel, i.externalReference ?? null]))
+    .digest('hex');
+}
+
+const CLOCK_SKEW_MS = 5 * 60_000;
+
+/**
+ * A payment, exactly once per idempotency key: a retry with the same content returns the first
+ * payment; the same key with other content is refused. Applied to the case's balance (fees, then
+ * interest, then principal), to open promises and instalments first in first out; what exceeds
+ * the balance is kept as credit. Paid in full, the case is resolved and scheduled reminders stop.
+ */
+export async function recordPayment(deps: Deps, actor: Actor, input: RecordPaymentInput) {
+  const key = input.idempotencyKey.trim();
+  if (key.length < 8 || key.length > 200) throw new DomainError('VALIDATION', 'idempotencyKey: 8 to 200 characters', 'idempotencyKey');
+  const amount = positiveAmount(input.amount, 'amount');
+  if (input.receivedAt.getTime() > deps.clock.now().getTime() + CLOCK_SKEW_MS) throw new DomainError('VALIDATION', 'receivedAt is in the future', 'receivedAt');
+  const hash = paymentHash({ ...input, idempotencyKey: key });
+
+  const replay = async () => {
+    const existing = await deps.prisma.payment.findUnique({ where: { idempotencyKey: key } });
+    if (!existing) return null;
+    const visible = await deps.prisma.case.count({ where: { id: existing.caseId, ...caseVisibility(actor.viewer) } });
+    if (existing.requestHash !== hash || !visible) throw new DomainError('DUPLICATE', 'This idempotency key was used for another payment', 'idempotencyKey');
+    return { payment: existing, case: await deps.prisma.case.findUniqueOrThrow({ where: { id: existing.caseId } }), replayed: true };
+  };
+  const first = await replay();
+  if (first) return first;
+
+  try {
+    return await writeCase(deps, actor, input.caseId, { action: 'payment.record' }, async ({ tx, now, before }) => {
+      sameCurrency(before, input.currency);
+      const promises = await tx.promiseToPay.findMany({ where: { caseId: before.id, status: { in: ['OPEN', 'PARTIAL'] } } });
+      const instalmentRows = await tx.instalment.findMany({
+        where: { plan: { caseId: before.id, status: 'ACTIVE' }, status: { in: ['DUE', 'PARTIAL'] } },
+        include: { plan: { select: { proposedAt: true, id: true } } },
+      });
+      const allocation = allocatePayment({
+        amount,
+        caseBalance: before.overdueTotal,
+        promises: promises.map<OpenObligation>((p) => ({ kind: 'PROMISE', id: p.id, dueDate: p.promisedFor, createdAt: p.createdAt, outstanding: p.amount - p.paidAmount })).filter((o) => o.outstanding > 0n),
+        instalments: instalmentRows.map<OpenObligation>((i) => ({ kind: 'INSTALMENT', id: i.id, dueDate: i.dueDate, createdAt: i.plan.proposedAt, seq: i.seq, outstanding: i.amount - i.paidAmount })).filter((o) => o.outstanding > 0n),
+      });
+      const payment = await tx.payment.create({
+        data: {
+          caseId: before.id,
+          amount,
+          currency: before.currency,
+          receivedAt: input.receivedAt,
+          channel: input.channel,
+          externalReference: input.externalReference?.trim() || null,
+          idempotencyKey: key,
+          requestHash: hash,
+          creditAmount: allocation.credit,
+          recordedById: actor.viewer.userId,
+          createdAt: now,
+        },
+      });
+      await tx.paymentAllocation.createMany({
+        data: allocation.lines.map((l) => ({
+          paymentId: payment.id,
+          target: l.target,
+          promiseId: l.target === 'PROMISE' ? l.id : null,
+          instalmentId: l.target === 'INSTALMENT' ? l.id : null,
+          amount: l.amount,
+        })),
+      });
+      const touchedPlans = new Set<string>();
+      for (const line of allocation.lines) {
+        if (line.target === 'PROMISE') {
+          const p = promises.find((x) => x.id === line.id)!;
+          const paid = p.paidAmount + line.amount;
+          const status = promiseStatusAfter(p.amount, paid);
+          await tx.promiseToPay.update({ where: { id: p.id }, data: { paidAmount: paid, status, settledAt: status === 'KEPT' ? now : null } });
+        } else if (line.target === 'INSTALMENT') {
+          const i = instalmentRows.find((x) => x.id === line.id)!;
+          const paid = i.paidAmount + line.amount;
+          const status = instalmentStatusAfter(i.amount, paid);
+          await tx.instalment.update({ where: { id: i.id }, data: { paidAmount: paid, status, paidAt: status === 'PAID' ? now : null } });
+          await tx.repaymentPlan.update({ where: { id: i.plan.id }, data: { paidAmount: { increment: line.amount } } });
+          touchedPlans.add(i.plan.id);
+        }
+      }
+      for (const planId of touchedPlans) {
+        const open = await tx.instalment.count({ where: { planId, status: { not: 'PAID' } } });
+        if (open === 0) await tx.repaymentPlan.update({ where: { id: planId }, data: { status: 'COMPLETED', completedAt: now } });
+      }
+      // The balance goes down: fees first, then interest, then principal.
+      let rest = allocation.appliedToBalance;
+      const fees = before.fees - (rest < before.fees ? rest : before.fees);
+      rest -= before.fees - fees;
+      const interest = before.interest - (rest < before.interest ? rest : before.interest);
+      rest -= before.interest - interest;
+      const principal = before.principal - rest;
+      const overdueTotal = principal + interest + fees;
+      const after = { ...before, principal, interest, fees, overdueTotal };
+      const paidInFull = overdueTotal === 0n;
+      const events = [{ type: 'PAYMENT_RECORDED', summary: `Payment of ${amount} received${allocation.credit > 0n ? ` (${allocation.credit} kept as credit)` : ''}`, data: { paymentId: payment.id, amount: `${amount}`, credit: `${allocation.credit}`, balance: `${overdueTotal}` } }];
+      if (paidInFull) {
+        const cancelled = await tx.reminder.updateMany({ where: { caseId: before.id, status: 'SCHEDULED' }, data: { status: 'CANCELLED', cancelledAt: now, lastError: 'paid in full' } });
+        await tx.promiseToPay.updateMany({ where: { caseId: before.id, status: { in: ['OPEN', 'PARTIAL'] } }, data: { status: 'KEPT', settledAt: now } });
+        events.push({ type: 'CASE_RESOLVED', summary: 'Paid in full: the case is resolved', data: { remindersCancelled: cancelled.count } as never });
+      }
+      return {
+        result: { payment, replayed: false },
+        data: {
+          principal,
+          interest,
+          fees,
+          overdueTotal,
+          credit: before.credit + allocation.credit,
+          status: await statusFromObligations(tx, after),
+          ...(paidInFull ? { stage: 'RESOLVED' as const, closedAt: now } : {}),
+        },
+        events,
+        auditData: { paymentId: payment.id, amount: `${amount}`, lines: allocation.lines.map((l) => ({ target: l.target, id: l.id, amount: `${l.amount}` })) },
+      };
+    });
+  } catch (err) {
+    // Two retries of one payment racing: the loser meets the unique key and returns the winner's payment.
+    if ((err as { code?: string }).code === 'P2002') {
+      const again = await replay();
+      if (again) return again;
+    }
+    throw err;
+  }
+}
+
+// ---------------------------------------------------------------- daily checks
+
+/**
+ * Promises whose date plus the policy's grace days has passed short are BROKEN; instalments of
+ * active plans missed beyond their grace days are MISSED and their plan BROKEN. The case goes to
+ * BROKEN_PROMISE: back to the top of the collectors' queue. Idempotent: a re-run finds nothing.
+ */
+export async function checkPromisesAndInstalments(deps: Deps): Promise<{ promisesBroken: number; plansBroken: number }> {
+  const now = deps.clock.now();
+  const day = today(now);
+  const policies = await deps.prisma.contactPolicy.findMany();
+  let promisesBroken = 0;
+  let plansBroken = 0;
+  for (const policy of policies) {
+    const promiseCutoff = new Date(day.getTime() - policy.promiseGraceDays * 86_400_000);
+    const lapsed = await deps.prisma.promiseToPay.findMany({
+      where: { status: { in: ['OPEN', 'PARTIAL'] }, promisedFor: { lt: promiseCutoff }, case: { debtor: { jurisdiction: policy.jurisdiction }, stage: { in: ['EARLY_REMINDER', 'FIELD_VISIT', 'LEGAL'] } } },
+      select: { id: true, caseId: true },
+    });
+    for (const p of lapsed) {
+      await writeCase(deps, null, p.caseId, { system: true, action: 'promise.break' }, async ({ tx }) => {
+        const n = await tx.promiseToPay.updateMany({ where: { id: p.id, status: { in: ['OPEN', 'PARTIAL'] } }, data: { status: 'BROKEN', settledAt: now } });
+        promisesBroken += n.count;
+        return { result: {}, data: { status: 'BROKEN_PROMISE' }, events: [{ type: 'PROMISE_BROKEN', summary: 'A promise to pay was broken', data: { promiseId: p.id } }] };
+      });
+    }
+    const instalmentCutoff = new Date(day.getTime() - policy.instalmentGraceDays * 86_400_000);
+    const missed = await deps.prisma.instalment.findMany({
+      where: { status: { in: ['DUE', 'PARTIAL'] }, dueDate: { lt: instalmentCutoff }, plan: { status: 'ACTIVE', case: { debtor: { jurisdiction: policy.jurisdiction } } } },
+      select: { id: true, planId: true, plan: { select: { caseId: true } } },
+    });
+    for (const planId of new Set(missed.map((m) => m.planId))) {
+      const caseId = missed.find((m) => m.planId === planId)!.plan.caseId;
+      await writeCase(deps, null, caseId, { system: true, action: 'plan.break' }, async ({ tx }) => {
+        await tx.instalment.updateMany({ where: { id: { in: missed.filter((m) => m.planId === planId).map((m) => m.id) } }, data: { status: 'MISSED' } });
+        const n = await tx.repaymentPlan.updateMany({ where: { id: planId, status: 'ACTIVE' }, data: { status: 'BROKEN', brokenAt: now } });
+        plansBroken += n.count;
+        return { result: {}, data: { status: 'BROKEN_PROMISE' }, events: [{ type: 'PLAN_BROKEN', summary: 'An instalment was missed beyond its grace days: the plan is broken', data: { planId } }] };
+      });
+    }
+  }
+  return { promisesBroken, plansBroken };
+}
