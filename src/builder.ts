@@ -37,6 +37,8 @@ export const builder = new SchemaBuilder<{
     Date: { Input: Date; Output: Date | string };
     SafeInt: { Input: number; Output: number };
     JSON: { Input: unknown; Output: unknown };
+    /** An upload (GraphQL multipart request spec): input only. */
+    File: { Input: File; Output: never };
     ID: { Input: string; Output: string | number };
   };
 }>({
@@ -86,6 +88,12 @@ builder.addScalarType('DateTime', DateTimeResolver);
 builder.addScalarType('Date', DateResolver);
 builder.addScalarType('SafeInt', SafeIntResolver);
 builder.addScalarType('JSON', JSONResolver);
+builder.scalarType('File', {
+  description: 'A file sent with the GraphQL multipart request spec. Input only.',
+  serialize: () => {
+    throw new Error('File is an input-only scalar');
+  },
+});
 
 builder.queryType({});
 

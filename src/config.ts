@@ -19,6 +19,14 @@ export interface Config {
   logLevel: string;
   redisUrl: string | undefined;
   databasePoolSize: number;
+  /** Folder of evidence files (content-addressed); default `<dataDir>/evidence`. */
+  evidenceDir: string;
+  /** The largest evidence file accepted, in bytes. */
+  evidenceMaxBytes: number;
+  /** How clients reach this server (signed download links are built on it). */
+  publicUrl: string;
+  /** Periodic jobs run in this process unless `ARREARS_JOBS=off`. */
+  jobsEnabled: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -69,5 +77,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: str(env, 'LOG_LEVEL') ?? (env.NODE_ENV === 'test' ? 'silent' : 'info'),
     redisUrl: str(env, 'REDIS_URL'),
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
+    evidenceDir: path.resolve(str(env, 'ARREARS_EVIDENCE_DIR') ?? path.join(str(env, 'ARREARS_DATA_DIR') ?? './data', 'evidence')),
+    evidenceMaxBytes: int(env, 'ARREARS_EVIDENCE_MAX_BYTES', 25 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    publicUrl: (str(env, 'ARREARS_PUBLIC_URL') ?? `http://localhost:${int(env, 'PORT', 4000, 0, 65535)}`).replace(/\/$/, ''),
+    jobsEnabled: (str(env, 'ARREARS_JOBS') ?? 'on') !== 'off',
   };
 }

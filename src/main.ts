@@ -19,11 +19,15 @@ import { signToken } from './auth/tokens.ts';
 import { startRuntime } from './bootstrap.ts';
 import { listen } from './server.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
+import { JobScheduler, defaultJobs } from './jobs/index.ts';
 
 async function serve(): Promise<void> {
   const config = loadConfig();
   const runtime = await startRuntime(config, { purpose: 'server' });
   const server = await listen(runtime.app, config.host, config.port);
+  // Periodic work (bucket history, placement expiry, promise checks, reminders), leased in the database.
+  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs()) : null;
+  scheduler?.start();
   const where = config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`;
   runtime.logger.info({ url: `${server.url}/graphql`, store: runtime.store.kind }, 'Arrears is serving');
   process.stderr.write(`\nArrears serves GraphQL at ${server.url}/graphql on ${where}.\n` +
@@ -33,7 +37,7 @@ async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     runtime.logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
-    await server.close(10_000);
+    await Promise.all([server.close(10_000), scheduler?.stop()]);
     await runtime.close();
     runtime.logger.info('stopped');
     process.exit(0);

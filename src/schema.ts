@@ -8,6 +8,7 @@ import './modules/cases/mutations.ts';
 import './modules/cases/subscriptions.ts';
 import './modules/contact/schema.ts';
 import './modules/visits/schema.ts';
+import './modules/visits/mutations.ts';
 import './modules/evidence/schema.ts';
 import './modules/repayment/schema.ts';
 import './modules/repayment/mutations.ts';

@@ -71,6 +71,8 @@ export interface AppOptions {
   production: boolean;
   /** Answers when the database answers (readiness). */
   ping: () => Promise<void>;
+  /** More Yoga plugins: routes beside /graphql (evidence downloads), instrumentation. */
+  plugins?: Plugin[];
 }
 
 export interface App {
@@ -123,7 +125,11 @@ export function createApp(options: AppOptions): App {
         const original = error instanceof GraphQLError ? error.originalError : error;
         // Our own GraphQL errors (codes set on purpose) pass; anything unexpected is masked and logged.
         if (error instanceof GraphQLError && (!original || original instanceof GraphQLError)) {
-          if (requestId) (error.extensions as Record<string, unknown>)['requestId'] ??= requestId;
+          const extensions = error.extensions as Record<string, unknown>;
+          // Every error a client sees carries a code: those without one come from parsing the
+          // request (a mistyped global ID, a variable of the wrong type): the client's input.
+          extensions['code'] ??= 'BAD_USER_INPUT';
+          if (requestId) extensions['requestId'] ??= requestId;
           return error;
         }
         deps.logger.error({ err: original, requestId }, 'unexpected error');
@@ -143,6 +149,7 @@ export function createApp(options: AppOptions): App {
       requestPlugin,
       introspectionPlugin,
       { onValidate: ({ addValidationRule }) => addValidationRule(depthLimitRule) } as Plugin,
+      ...(options.plugins ?? []),
       useReadinessCheck({
         endpoint: '/readyz',
         check: async () => {

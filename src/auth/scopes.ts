@@ -61,9 +61,14 @@ export function debtorVisibility(viewer: Viewer): Prisma.DebtorWhereInput {
   return Object.keys(cases).length === 0 ? {} : { cases: { some: cases } };
 }
 
-/** Timeline events and placements an agency sees: those of its own placements. */
-export function agencyHistoryFilter(viewer: Viewer): { agencyId?: string } {
-  return isAgencyRole(viewer.role) ? { agencyId: requireAgency(viewer) } : {};
+/**
+ * The records of a case an agency sees: those made while the bank held it or while the agency
+ * itself held it (each record keeps `agencyId`, the agency holding the case when it was made).
+ * Another agency's era of the same case never shows: an agency does not learn that another
+ * agency worked the case.
+ */
+export function agencyEra(viewer: Viewer): { OR?: ({ agencyId: null } | { agencyId: string })[] } {
+  return isAgencyRole(viewer.role) ? { OR: [{ agencyId: null }, { agencyId: requireAgency(viewer) }] } : {};
 }
 
 function requireAgency(viewer: Viewer): string {

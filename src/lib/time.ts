@@ -93,3 +93,28 @@ export function dueDateForDaysPastDue(days: number, now: Date, timeZone: string 
   const today = parseDateOnly(localDate(now, timeZone));
   return new Date(today.getTime() - days * DAY_MS);
 }
+
+const MINUTE_FORMATS = new Map<string, Intl.DateTimeFormat>();
+
+/** Minutes after local midnight of an instant in an IANA zone (0–1439). */
+export function localMinutes(at: Date, timeZone: string): number {
+  let f = MINUTE_FORMATS.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    MINUTE_FORMATS.set(timeZone, f);
+  }
+  const parts = f.formatToParts(at);
+  const h = Number(parts.find((p) => p.type === 'hour')?.value);
+  const m = Number(parts.find((p) => p.type === 'minute')?.value);
+  return h * 60 + m;
+}
+
+/** Whether [start, end] lies within one local day's [from, to) minutes in the zone. */
+export function withinLocalHours(start: Date, end: Date, timeZone: string, from: number, to: number): boolean {
+  if (end < start) return false;
+  if (localDate(start, timeZone) !== localDate(end, timeZone)) return false;
+  const s = localMinutes(start, timeZone);
+  const e = localMinutes(end, timeZone);
+  // The end may touch the closing minute exactly (a visit until 22:00 ends as contact hours end).
+  return s >= from && s < to && (e < to || (e === to && end.getUTCSeconds() === 0 && end.getUTCMilliseconds() === 0)) && e >= from;
+}

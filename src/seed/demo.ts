@@ -903,7 +903,28 @@ class DemoBuilder {
     const cases = drawn.map(({ spec, dpd }, i) => this.newCase(i, spec, dpd));
     for (const c of cases) this.tell(c);
     this.audit(cases);
+    this.stampAgencyEras(cases);
     return this.rows;
+  }
+
+  /** Each record keeps the agency that held its case when it was made: an agency never sees another's era. */
+  private stampAgencyEras(cases: C[]): void {
+    const byId = new Map(cases.map((c) => [c.id, c]));
+    const stamp = (rows: readonly object[], when: (r: any) => Date) => {
+      for (const r of rows as any[]) {
+        const c = byId.get(r.caseId);
+        if (c) r.agencyId = this.agencyIdAt(c, new Date(when(r)));
+      }
+    };
+    stamp(this.rows.holds, (r) => r.startsAt);
+    stamp(this.rows.reminders, (r) => r.createdAt ?? r.scheduledAt);
+    stamp(this.rows.attempts, (r) => r.attemptedAt);
+    stamp(this.rows.consents, (r) => r.recordedAt);
+    stamp(this.rows.visits, (r) => r.createdAt);
+    stamp(this.rows.evidence, (r) => r.uploadedAt);
+    stamp(this.rows.promises, (r) => r.createdAt);
+    stamp(this.rows.plans, (r) => r.proposedAt);
+    stamp(this.rows.payments, (r) => r.receivedAt);
   }
 
   // ---------------------------------------------------------------- organisation

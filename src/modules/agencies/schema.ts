@@ -1,5 +1,6 @@
 import { builder } from '../../builder.ts';
 import { agencyVisibility, userVisibility } from '../../auth/scopes.ts';
+import { isAgencyRole } from '../../auth/viewer.ts';
 import { AgencyStatus, Role } from '../common/enums.ts';
 import { UserErrorRef, mutationPayload, withUserErrors } from '../common/schema.ts';
 import type { UserError } from '../../lib/errors.ts';
@@ -10,9 +11,12 @@ import type { Actor } from '../../lib/actor.ts';
 import * as service from './service.ts';
 
 export const AgencyRef = builder.prismaNode('Agency', {
+  nullable: true,
   id: { field: 'id' },
   description: 'A partner collection agency. An agency principal sees only its own.',
   findUnique: (id, ctx) => ({ id, AND: [agencyVisibility(ctx.viewer)] }),
+  // Defence in depth: whatever path loads an agency, an agency principal reads only its own.
+  authScopes: (agency, ctx) => !isAgencyRole(ctx.viewer.role) || agency.id === ctx.viewer.agencyId,
   fields: (t) => ({
     code: t.exposeString('code'),
     name: t.exposeString('name'),
@@ -41,9 +45,12 @@ builder.prismaObject('AgencyInspection', {
 });
 
 export const UserRef = builder.prismaNode('User', {
+  nullable: true,
   id: { field: 'id' },
   description: 'A person who works cases: bank staff or an agency principal.',
   findUnique: (id, ctx) => ({ id, AND: [userVisibility(ctx.viewer)] }),
+  // Defence in depth: an agency principal reads its own people and the bank's, never another agency's.
+  authScopes: (user, ctx) => !isAgencyRole(ctx.viewer.role) || user.agencyId === null || user.agencyId === ctx.viewer.agencyId,
   fields: (t) => ({
     email: t.exposeString('email'),
     fullName: t.exposeString('fullName'),
@@ -71,6 +78,7 @@ builder.queryField('agencies', (t) =>
 const ADMIN = { role: ['BANK_ADMIN'] as RoleValue[] };
 
 export const ApiKeyRef = builder.prismaNode('ApiKey', {
+  nullable: true,
   id: { field: 'id' },
   description: "A partner system's key: it acts as its user. Only a hash is stored; the secret was shown once.",
   authScopes: ADMIN,

@@ -7,6 +7,7 @@ import { CaseRef } from '../cases/schema.ts';
 const AUDIT_READERS = ['AUDITOR', 'BANK_ADMIN'] as const;
 
 builder.prismaNode('AuditEvent', {
+  nullable: true,
   id: { field: 'id' },
   description: 'Who did or saw what, when, from which request. Append-only.',
   authScopes: { role: [...AUDIT_READERS] },

@@ -83,7 +83,7 @@ export async function holdCase(
     const active = await tx.hold.findFirst({ where: { caseId: before.id, ...activeHoldWhere(now) } });
     if (active) throw new DomainError('INVALID_TRANSITION', `The case is already on hold (${active.reason})`, 'caseId');
     const hold = await tx.hold.create({
-      data: { caseId: before.id, reason: input.reason, note: input.note?.trim() ?? '', startsAt: now, endsAt: input.endsAt ?? null, placedById: actor.viewer.userId },
+      data: { caseId: before.id, agencyId: before.assignedAgencyId, reason: input.reason, note: input.note?.trim() ?? '', startsAt: now, endsAt: input.endsAt ?? null, placedById: actor.viewer.userId },
     });
     return {
       result: { hold },

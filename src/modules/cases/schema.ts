@@ -1,5 +1,5 @@
 import { builder } from '../../builder.ts';
-import { agencyHistoryFilter, canSeeCase, caseVisibility, debtorVisibility, viaCase } from '../../auth/scopes.ts';
+import { agencyEra, canSeeCase, caseVisibility, debtorVisibility, viaCase } from '../../auth/scopes.ts';
 import { formatCaseNumber, parseCaseNumber } from '../../lib/ids.ts';
 import { bucketOf, daysPastDue } from '../../lib/time.ts';
 import { money } from '../../lib/money.ts';
@@ -26,6 +26,7 @@ import { activeHoldWhere, caseListWhere, caseOrderBy } from './queries.ts';
 import { AgencyRef, UserRef } from '../agencies/schema.ts';
 
 export const CaseRef = builder.prismaNode('Case', {
+  nullable: true,
   id: { field: 'id' },
   description: 'One delinquent account episode, worked from the first reminder to resolution.',
   // node(id) finds only what the viewer may see: an invisible case is simply not there.
@@ -58,30 +59,31 @@ export const CaseRef = builder.prismaNode('Case', {
       select: (_args, ctx) => ({ holds: { where: activeHoldWhere(ctx.clock.now()), take: 1, select: { id: true } } }),
       resolve: (c) => c.holds.length > 0,
     }),
-    holds: t.relatedConnection('holds', { cursor: 'id', totalCount: true, query: { orderBy: [{ startsAt: 'desc' }, { id: 'desc' }] } }),
+    holds: t.relatedConnection('holds', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ startsAt: 'desc' }, { id: 'desc' }] }) }),
     placements: t.relatedConnection('placements', {
       cursor: 'id',
       totalCount: true,
       description: 'Placement history. An agency sees its own placements only.',
-      query: (_args, ctx) => ({ where: agencyHistoryFilter(ctx.viewer), orderBy: [{ startsAt: 'desc' }, { id: 'desc' }] }),
+      query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ startsAt: 'desc' }, { id: 'desc' }] }),
     }),
     timeline: t.relatedConnection('events', {
       cursor: 'id',
       totalCount: true,
       description: 'Every change, newest first. An agency sees the history of its own placements only.',
-      query: (_args, ctx) => ({ where: agencyHistoryFilter(ctx.viewer), orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }] }),
+      query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }] }),
     }),
-    reminders: t.relatedConnection('reminders', { cursor: 'id', totalCount: true, query: { orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }] } }),
-    contactAttempts: t.relatedConnection('contactAttempts', { cursor: 'id', totalCount: true, query: { orderBy: [{ attemptedAt: 'desc' }, { id: 'desc' }] } }),
-    visits: t.relatedConnection('visits', { cursor: 'id', totalCount: true, query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] } }),
-    evidence: t.relatedConnection('evidence', { cursor: 'id', totalCount: true, query: { orderBy: [{ uploadedAt: 'desc' }, { id: 'desc' }] } }),
-    promises: t.relatedConnection('promises', { cursor: 'id', totalCount: true, query: { orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] } }),
-    repaymentPlans: t.relatedConnection('repaymentPlans', { cursor: 'id', totalCount: true, query: { orderBy: [{ proposedAt: 'desc' }, { id: 'desc' }] } }),
-    payments: t.relatedConnection('payments', { cursor: 'id', totalCount: true, query: { orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }] } }),
+    reminders: t.relatedConnection('reminders', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }] }) }),
+    contactAttempts: t.relatedConnection('contactAttempts', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ attemptedAt: 'desc' }, { id: 'desc' }] }) }),
+    visits: t.relatedConnection('visits', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }) }),
+    evidence: t.relatedConnection('evidence', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ uploadedAt: 'desc' }, { id: 'desc' }] }) }),
+    promises: t.relatedConnection('promises', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }) }),
+    repaymentPlans: t.relatedConnection('repaymentPlans', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ proposedAt: 'desc' }, { id: 'desc' }] }) }),
+    payments: t.relatedConnection('payments', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ receivedAt: 'desc' }, { id: 'desc' }] }) }),
   }),
 });
 
 export const DebtorRef = builder.prismaNode('Debtor', {
+  nullable: true,
   id: { field: 'id' },
   description: 'The cardholder. The national ID number is shown masked; the full number only through revealDebtorIdentity.',
   findUnique: (id, ctx) => ({ id, AND: [debtorVisibility(ctx.viewer)] }),
@@ -99,6 +101,7 @@ export const DebtorRef = builder.prismaNode('Debtor', {
 });
 
 builder.prismaNode('ContactPoint', {
+  nullable: true,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id, debtor: debtorVisibility(ctx.viewer) }),
   fields: (t) => ({
@@ -114,6 +117,7 @@ builder.prismaNode('ContactPoint', {
 });
 
 builder.prismaNode('Address', {
+  nullable: true,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id, debtor: debtorVisibility(ctx.viewer) }),
   fields: (t) => ({
@@ -128,6 +132,7 @@ builder.prismaNode('Address', {
 });
 
 builder.prismaNode('CardAccount', {
+  nullable: true,
   id: { field: 'id' },
   findUnique: (id, ctx) => ({ id, cases: { some: caseVisibility(ctx.viewer) } }),
   fields: (t) => ({
@@ -140,8 +145,9 @@ builder.prismaNode('CardAccount', {
 });
 
 builder.prismaNode('Placement', {
+  nullable: true,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, AND: [agencyHistoryFilter(ctx.viewer), viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [agencyEra(ctx.viewer), viaCase(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: PlacementKind }),
     agency: t.relation('agency', { nullable: true }),
@@ -155,9 +161,10 @@ builder.prismaNode('Placement', {
 });
 
 export const CaseEventRef = builder.prismaNode('CaseEvent', {
+  nullable: true,
   id: { field: 'id' },
   description: 'One entry of a case timeline: append-only.',
-  findUnique: (id, ctx) => ({ id, AND: [agencyHistoryFilter(ctx.viewer), viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [agencyEra(ctx.viewer), viaCase(ctx.viewer)] }),
   fields: (t) => ({
     type: t.exposeString('type'),
     actorLabel: t.exposeString('actorLabel'),
@@ -168,9 +175,10 @@ export const CaseEventRef = builder.prismaNode('CaseEvent', {
 });
 
 builder.prismaNode('Hold', {
+  nullable: true,
   id: { field: 'id' },
   description: 'A pause of all contact on a case.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
   fields: (t) => ({
     reason: t.expose('reason', { type: HoldReason }),
     note: t.exposeString('note'),

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { builder } from '../../builder.ts';
-import { agencyHistoryFilter, canSeeCase, caseVisibility } from '../../auth/scopes.ts';
+import { agencyEra, canSeeCase, caseVisibility } from '../../auth/scopes.ts';
 import type { CaseEvent } from '../../generated/prisma/client.ts';
 import { CaseEventRef, CaseRef } from './schema.ts';
 
@@ -33,7 +33,7 @@ builder.subscriptionField('caseEvents', (t) =>
             if (caseId) return; // the case is gone for this viewer: the stream ends
             continue;
           }
-          const event = await ctx.prisma.caseEvent.findFirst({ where: { id: message.eventId, ...agencyHistoryFilter(ctx.viewer) } });
+          const event = await ctx.prisma.caseEvent.findFirst({ where: { id: message.eventId, ...agencyEra(ctx.viewer) } });
           if (event) yield event;
         }
       })();

@@ -300,6 +300,8 @@ function firstRefusal(input: PolicyInput, t: number): Refusal | null {
   // channel that reaches the person now (CALL, SMS, EMAIL). CN 08:00–22:00 (GB/T 45251-2025;
   // China Banking Association guideline 2026: none 22:00–08:00); US 08:00–21:00 (Regulation F
   // 1006.6(b)(1)(i)). Refused before start: today's start; at or after end: tomorrow's start.
+  // (Exact unless a clock turned back across the end of the window the same evening, which no
+  // zone does at these hours; even then the answer is an allowed instant, only not the first.)
   const now = wallClock(t, zone);
   const startMs = policy.contactHoursStart * MINUTE_MS;
   const endMs = policy.contactHoursEnd * MINUTE_MS;

@@ -7,6 +7,7 @@ function hhmm(minutes: number): string {
 }
 
 builder.prismaNode('ContactPolicy', {
+  nullable: true,
   id: { field: 'id' },
   description: 'The contact policy of one jurisdiction: data that bank admins change, every change audited.',
   fields: (t) => ({

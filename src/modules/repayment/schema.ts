@@ -1,13 +1,14 @@
 import { builder } from '../../builder.ts';
-import { viaCase } from '../../auth/scopes.ts';
+import { agencyEra, viaCase } from '../../auth/scopes.ts';
 import { money } from '../../lib/money.ts';
 import { MoneyRef } from '../common/schema.ts';
 import { AllocationTarget, InstalmentStatus, PaymentChannel, PlanFrequency, PlanKind, PlanStatus, PromiseStatus } from '../common/enums.ts';
 
 export const PromiseRef = builder.prismaNode('PromiseToPay', {
+  nullable: true,
   id: { field: 'id' },
   description: 'An amount the debtor promised to pay by a date.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
   fields: (t) => ({
     amount: t.field({ type: MoneyRef, resolve: (p) => money(p.amount, p.currency) }),
     paid: t.field({ type: MoneyRef, resolve: (p) => money(p.paidAmount, p.currency) }),
@@ -21,9 +22,10 @@ export const PromiseRef = builder.prismaNode('PromiseToPay', {
 });
 
 export const RepaymentPlanRef = builder.prismaNode('RepaymentPlan', {
+  nullable: true,
   id: { field: 'id' },
   description: 'Instalments, a deferral or a settlement: proposed by a collector, approved by the bank.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: PlanKind }),
     status: t.expose('status', { type: PlanStatus }),
@@ -47,8 +49,9 @@ export const RepaymentPlanRef = builder.prismaNode('RepaymentPlan', {
 });
 
 builder.prismaNode('Instalment', {
+  nullable: true,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, plan: viaCase(ctx.viewer) }),
+  findUnique: (id, ctx) => ({ id, plan: { AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] } }),
   fields: (t) => ({
     seq: t.exposeInt('seq'),
     dueDate: t.expose('dueDate', { type: 'Date' }),
@@ -60,9 +63,10 @@ builder.prismaNode('Instalment', {
 });
 
 export const PaymentRef = builder.prismaNode('Payment', {
+  nullable: true,
   id: { field: 'id' },
   description: 'Money received: idempotent by key, applied first in first out.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
   fields: (t) => ({
     amount: t.field({ type: MoneyRef, resolve: (p) => money(p.amount, p.currency) }),
     credit: t.field({ type: MoneyRef, description: 'Left over after every debt: kept as a credit.', resolve: (p) => money(p.creditAmount, p.currency) }),

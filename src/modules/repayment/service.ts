@@ -69,6 +69,7 @@ export async function recordPromiseToPay(deps: Deps, actor: Actor, input: Record
     const promise = await tx.promiseToPay.create({
       data: {
         caseId: before.id,
+        agencyId: before.assignedAgencyId,
         amount,
         currency: before.currency,
         promisedFor: input.promisedFor,
@@ -149,6 +150,7 @@ export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: Prop
     const plan = await tx.repaymentPlan.create({
       data: {
         caseId: before.id,
+        agencyId: before.assignedAgencyId,
         kind: input.kind,
         currency: before.currency,
         totalAmount: total,
@@ -290,6 +292,7 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
       const payment = await tx.payment.create({
         data: {
           caseId: before.id,
+          agencyId: before.assignedAgencyId,
           amount,
           currency: before.currency,
           receivedAt: input.receivedAt,

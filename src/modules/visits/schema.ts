@@ -1,11 +1,12 @@
 import { builder } from '../../builder.ts';
-import { viaCase } from '../../auth/scopes.ts';
+import { agencyEra, viaCase } from '../../auth/scopes.ts';
 import { DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome, VisitStatus } from '../common/enums.ts';
 
 export const VisitRef = builder.prismaNode('Visit', {
+  nullable: true,
   id: { field: 'id' },
   description: 'A home or work visit, in the five steps of the source: dossier, preparation, on site, evidence, follow-up.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
   fields: (t) => ({
     status: t.expose('status', { type: VisitStatus }),
     address: t.relation('address'),
@@ -33,7 +34,7 @@ export const VisitRef = builder.prismaNode('Visit', {
     cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     version: t.exposeInt('version'),
-    evidence: t.relatedConnection('evidence', { cursor: 'id', totalCount: true, query: { orderBy: [{ uploadedAt: 'desc' }, { id: 'desc' }] } }),
+    evidence: t.relatedConnection('evidence', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ uploadedAt: 'desc' }, { id: 'desc' }] }) }),
   }),
 });
 
@@ -49,9 +50,10 @@ builder.prismaObject('VisitParticipant', {
 });
 
 builder.prismaNode('VisitConsent', {
+  nullable: true,
   id: { field: 'id' },
   description: "The debtor's consent to a visit, obtained through a contact attempt, for a window.",
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
   fields: (t) => ({
     contactAttempt: t.relation('contactAttempt'),
     windowStart: t.expose('windowStart', { type: 'DateTime' }),

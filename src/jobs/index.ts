@@ -1,0 +1,30 @@
+/**
+ * The periodic jobs of Arrears, by name. Later issues add theirs here (the reminder dispatcher,
+ * the promise checks): the scheduler and `npm run job -- <name>` pick them up.
+ */
+import type { Job } from './scheduler.ts';
+import { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
+import { placementExpiryJob, PLACEMENT_EXPIRY_JOB } from './placements.ts';
+import { promiseChecksJob, PROMISE_CHECKS_JOB } from './promises.ts';
+
+export { JobScheduler, type Job, type JobContext, type JobDeps, type JobRunResult, type JobSchedulerOptions } from './scheduler.ts';
+export { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
+export { placementExpiryJob, PLACEMENT_EXPIRY_JOB } from './placements.ts';
+
+/** Every job, built with its defaults. */
+export const JOB_REGISTRY: Readonly<Record<string, () => Job>> = {
+  [BUCKET_HISTORY_JOB]: () => bucketHistoryJob(),
+  [PLACEMENT_EXPIRY_JOB]: () => placementExpiryJob(),
+  [PROMISE_CHECKS_JOB]: () => promiseChecksJob(),
+};
+
+/** The jobs a server runs. */
+export function defaultJobs(): Job[] {
+  return Object.values(JOB_REGISTRY).map((make) => make());
+}
+
+/** One job by name, or undefined. */
+export function findJob(name: string): Job | undefined {
+  const make = Object.hasOwn(JOB_REGISTRY, name) ? JOB_REGISTRY[name] : undefined;
+  return make?.();
+}

@@ -1,0 +1,264 @@
+import { createHash } from 'node:crypto';
+import type { PrismaClient, ContactPoint, Case, Debtor } from '../../generated/prisma/client.ts';
+import type { ContactChannel, ContactDirection, ContactOutcome } from '../../generated/prisma/enums.ts';
+import { DomainError, type UserErrorCode } from '../../lib/errors.ts';
+import type { Clock } from '../../lib/time.ts';
+import type { Actor } from '../../lib/actor.ts';
+import { auditActor } from '../../lib/actor.ts';
+import { caseVisibility } from '../../auth/scopes.ts';
+import type { Tx } from '../../db/store.ts';
+import type { EventBus } from '../../events/bus.ts';
+import { writeCase } from '../cases/write.ts';
+import { activeHoldWhere } from '../cases/queries.ts';
+import { getContactPolicy } from '../policy/service.ts';
+import { recordAudit } from '../audit/service.ts';
+import { channelFits, evaluateContact, historyWindowStart, type PolicyDecision, type PolicyRule } from '../policy/engine.ts';
+
+export interface Deps {
+  prisma: PrismaClient;
+  clock: Clock;
+  events?: EventBus | undefined;
+}
+
+/** How a refusing rule reaches the caller: the typed user error of API.md. */
+export const RULE_ERROR: Record<PolicyRule, UserErrorCode> = {
+  CASE_ON_HOLD: 'ON_HOLD',
+  CEASE_CONTACT: 'DO_NOT_CONTACT',
+  THIRD_PARTY: 'DO_NOT_CONTACT',
+  DO_NOT_CONTACT: 'DO_NOT_CONTACT',
+  CHANNEL_MISMATCH: 'VALIDATION',
+  CONTACT_HOURS: 'OUTSIDE_CONTACT_HOURS',
+  CONNECTED_CALLS_PER_DAY: 'CONTACT_LIMIT_REACHED',
+  ATTEMPTS_PER_NUMBER_PER_DAY: 'CONTACT_LIMIT_REACHED',
+  CALL_ATTEMPTS_PER_7_DAYS: 'CONTACT_LIMIT_REACHED',
+  QUIET_AFTER_CONVERSATION: 'CONTACT_LIMIT_REACHED',
+};
+
+/** A conversation took place: the debtor was reached (what the per-day and quiet-period rules count). */
+export const CONNECTED_OUTCOMES: readonly ContactOutcome[] = ['ANSWERED', 'PROMISE_TO_PAY', 'REFUSED', 'DISPUTE', 'VISIT_CONSENT_GIVEN', 'VISIT_CONSENT_REFUSED'];
+const CALL_OUTCOMES: readonly ContactOutcome[] = ['NO_ANSWER', 'WRONG_NUMBER', ...CONNECTED_OUTCOMES];
+const MESSAGE_OUTCOMES: readonly ContactOutcome[] = ['SENT', 'DELIVERED', 'FAILED', 'WRONG_NUMBER', 'DISPUTE', 'PROMISE_TO_PAY', 'VISIT_CONSENT_GIVEN', 'VISIT_CONSENT_REFUSED', 'REFUSED'];
+
+export interface PolicyContext {
+  case: Case;
+  debtor: Debtor;
+  contactPoint: ContactPoint | null;
+  decision: PolicyDecision;
+}
+
+/**
+ * Everything the contact policy needs, read with indexed queries bounded by the rule windows
+ * (never the whole history), then the pure decision (src/modules/policy/engine.ts).
+ */
+export async function evaluateCaseContact(
+  db: Tx | PrismaClient,
+  prisma: PrismaClient,
+  c: Case,
+  input: { channel: ContactChannel; contactPointId: string | null; at: Date },
+): Promise<PolicyContext> {
+  const debtor = await db.debtor.findUniqueOrThrow({ where: { id: c.debtorId } });
+  let contactPoint: ContactPoint | null = null;
+  if (input.contactPointId) {
+    contactPoint = await db.contactPoint.findUnique({ where: { id: input.contactPointId } });
+    // A contact point of another debtor does not exist as far as this case is concerned.
+    if (!contactPoint || contactPoint.debtorId !== debtor.id) throw new DomainError('NOT_FOUND', "No such contact point of the case's debtor", 'contactPointId');
+    if (!channelFits(input.channel, contactPoint.kind)) {
+      throw new DomainError('VALIDATION', `${input.channel} cannot reach a ${contactPoint.kind.toLowerCase().replace('_', ' ')}`, 'channel');
+    }
+  } else if (input.channel !== 'LETTER') {
+    throw new DomainError('VALIDATION', `${input.channel} needs a contact point`, 'contactPointId');
+  }
+  const policy = await getContactPolicy(prisma, debtor.jurisdiction);
+  const from = historyWindowStart(policy, input.at, debtor.timeZone);
+  const [history, holds] = await Promise.all([
+    db.contactAttempt.findMany({
+      // Outbound attempts only: a call the debtor makes to us is no contact attempt of ours.
+      where: { debtorId: debtor.id, status: 'COMPLETED', direction: 'OUTBOUND', attemptedAt: { gte: from, lte: input.at } },
+      select: { attemptedAt: true, channel: true, contactPointId: true, connected: true, caseId: true },
+    }),
+    db.hold.findMany({ where: { caseId: c.id, releasedAt: null }, select: { startsAt: true, endsAt: true, releasedAt: true } }),
+  ]);
+  const decision = evaluateContact({
+    policy,
+    debtor: { timeZone: debtor.timeZone, ceaseContact: debtor.ceaseContact },
+    contactPoint: contactPoint && { id: contactPoint.id, debtorOwn: contactPoint.party === 'DEBTOR', kind: contactPoint.kind, doNotContact: contactPoint.doNotContact },
+    channel: input.channel,
+    history,
+    caseId: c.id,
+    holds,
+    at: input.at,
+  });
+  return { case: c, debtor, contactPoint, decision };
+}
+
+/** The contactPermission query: may I dial now? Reads only; the viewer must see the case. */
+export async function contactPermission(deps: Deps, actor: Actor, input: { caseId: string; channel: ContactChannel; contactPointId: string; at?: Date | null }) {
+  const c = await deps.prisma.case.findFirst({ where: { id: input.caseId, ...caseVisibility(actor.viewer) } });
+  if (!c) throw new DomainError('NOT_FOUND', 'No such case', 'caseId');
+  const ctx = await evaluateCaseContact(deps.prisma, deps.prisma, c, { channel: input.channel, contactPointId: input.contactPointId, at: input.at ?? deps.clock.now() });
+  return ctx.decision;
+}
+
+export interface LogContactAttemptInput {
+  caseId: string;
+  contactPointId?: string | null;
+  channel: ContactChannel;
+  direction?: ContactDirection | null;
+  attemptedAt?: Date | null;
+  outcome: ContactOutcome;
+  notes?: string | null;
+  recordingEvidenceId?: string | null;
+}
+
+/**
+ * What a person did on a channel. It happened, so it is always recorded: an attempt the policy
+ * would have refused is kept, flagged as a violation, and raised in the audit log. A wrong number
+ * marks the contact point (no more contact there); a dispute puts the case on hold.
+ */
+export async function logContactAttempt(deps: Deps, actor: Actor, input: LogContactAttemptInput) {
+  const now = deps.clock.now();
+  const at = input.attemptedAt ?? now;
+  if (at.getTime() > now.getTime() + 60_000) throw new DomainError('VALIDATION', 'attemptedAt is in the future', 'attemptedAt');
+  if (now.getTime() - at.getTime() > 7 * 86_400_000) throw new DomainError('VALIDATION', 'Log an attempt within 7 days of it', 'attemptedAt');
+  const allowed = input.channel === 'CALL' ? CALL_OUTCOMES : MESSAGE_OUTCOMES;
+  if (!allowed.includes(input.outcome)) throw new DomainError('VALIDATION', `${input.outcome} is not an outcome of ${input.channel}`, 'outcome');
+  const notes = (input.notes ?? '').trim();
+  if (notes.length > 4000) throw new DomainError('VALIDATION', 'notes: at most 4000 characters', 'notes');
+
+  return writeCase(deps, actor, input.caseId, { action: 'contact.log' }, async ({ tx, before }) => {
+    // Outbound contact is what the policy governs; an inbound call from the debtor is not a contact attempt by us.
+    const direction = input.direction ?? 'OUTBOUND';
+    const ctx = await evaluateCaseContact(tx, deps.prisma, before, { channel: input.channel, contactPointId: input.contactPointId ?? null, at });
+    const violation = direction === 'OUTBOUND' && !ctx.decision.allowed ? ctx.decision : null;
+    if (input.recordingEvidenceId && !(await tx.evidence.count({ where: { id: input.recordingEvidenceId, caseId: before.id } }))) {
+      throw new DomainError('NOT_FOUND', 'No such evidence on this case', 'recordingEvidenceId');
+    }
+    const attempt = await tx.contactAttempt.create({
+      data: {
+        caseId: before.id,
+        agencyId: before.assignedAgencyId,
+        debtorId: before.debtorId,
+        contactPointId: ctx.contactPoint?.id ?? null,
+        channel: input.channel,
+        direction,
+        attemptedAt: at,
+        outcome: input.outcome,
+        connected: CONNECTED_OUTCOMES.includes(input.outcome),
+        rule: violation?.rule ?? null,
+        violation: violation !== null,
+        notes,
+        recordingEvidenceId: input.recordingEvidenceId ?? null,
+        actorId: actor.viewer.userId,
+      },
+    });
+    const events = [{ type: 'CONTACT_ATTEMPTED', summary: `${input.channel} ${direction.toLowerCase()}: ${input.outcome}${violation ? ` (policy violation: ${violation.rule})` : ''}`, data: { attemptId: attempt.id, outcome: input.outcome } }];
+    if (violation) {
+      await recordAudit(tx, auditActor(actor), now, {
+        action: 'contact.policyViolation',
+        entityType: 'ContactAttempt',
+        entityId: attempt.id,
+        caseId: before.id,
+        data: { rule: violation.rule, message: violation.message, channel: input.channel, attemptedAt: at.toISOString() },
+      });
+    }
+    if (input.outcome === 'WRONG_NUMBER' && ctx.contactPoint) {
+      await tx.contactPoint.update({ where: { id: ctx.contactPoint.id }, data: { wrongNumberAt: at, doNotContact: true, doNotContactAt: now, doNotContactReason: 'wrong number' } });
+      events.push({ type: 'CONTACT_POINT_MARKED', summary: 'Wrong number: the contact point is no longer used', data: { contactPointId: ctx.contactPoint.id } as never });
+    }
+    if (input.outcome === 'DISPUTE' && !(await tx.hold.findFirst({ where: { caseId: before.id, ...activeHoldWhere(now) } }))) {
+      const hold = await tx.hold.create({ data: { caseId: before.id, agencyId: before.assignedAgencyId, reason: 'DISPUTE', note: notes || 'disputed in a contact', startsAt: now, placedById: actor.viewer.userId } });
+      events.push({ type: 'HOLD_PLACED', summary: 'On hold: DISPUTE raised in a contact', data: { holdId: hold.id } as never });
+    }
+    return { result: { attempt, violation }, events, auditData: { attemptId: attempt.id, violation: violation?.rule ?? null } };
+  });
+}
+
+// ---------------------------------------------------------------- reminders (the outbox)
+
+export interface ScheduleReminderInput {
+  caseId: string;
+  contactPointId: string;
+  channel: ContactChannel;
+  templateKey: string;
+  scheduledAt: Date;
+  idempotencyKey: string;
+}
+
+function reminderHash(i: ScheduleReminderInput): string {
+  return createHash('sha256').update(JSON.stringify([i.caseId, i.contactPointId, i.channel, i.templateKey, i.scheduledAt.toISOString()])).digest('hex');
+}
+
+/**
+ * Puts a reminder in the outbox. The policy is checked at the scheduled instant now and again at
+ * send time. A refused reminder is recorded as BLOCKED with its rule, and the caller gets the typed error.
+ */
+export async function scheduleReminder(deps: Deps, actor: Actor | null, input: ScheduleReminderInput, options: { automatic?: boolean; dunningRuleId?: string | null } = {}) {
+  const key = input.idempotencyKey.trim();
+  if (key.length < 8 || key.length > 200) throw new DomainError('VALIDATION', 'idempotencyKey: 8 to 200 characters', 'idempotencyKey');
+  const now = deps.clock.now();
+  if (input.scheduledAt.getTime() < now.getTime() - 60_000) throw new DomainError('VALIDATION', 'scheduledAt is in the past', 'scheduledAt');
+  if (input.channel === 'CALL') throw new DomainError('VALIDATION', 'Calls are made by people and logged with logContactAttempt', 'channel');
+  const hash = reminderHash({ ...input, idempotencyKey: key });
+  const existing = await deps.prisma.reminder.findUnique({ where: { idempotencyKey: key } });
+  if (existing) {
+    const visible = actor ? await deps.prisma.case.count({ where: { id: existing.caseId, ...caseVisibility(actor.viewer) } }) : 1;
+    if (existing.requestHash !== hash || !visible) throw new DomainError('DUPLICATE', 'This idempotency key was used for another reminder', 'idempotencyKey');
+    return { reminder: existing, case: await deps.prisma.case.findUniqueOrThrow({ where: { id: existing.caseId } }), refusal: null, replayed: true };
+  }
+  return writeCase(deps, actor, input.caseId, { action: 'reminder.schedule', system: actor === null }, async ({ tx, before }) => {
+    const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { language: true } });
+    const template = await tx.messageTemplate.findUnique({ where: { key_channel_language: { key: input.templateKey, channel: input.channel, language: debtor.language } } });
+    if (!template) {
+      const other = await tx.messageTemplate.count({ where: { key: input.templateKey } });
+      throw new DomainError('VALIDATION', other ? `Template ${input.templateKey} has no ${input.channel} text in ${debtor.language}` : `Unknown template ${input.templateKey}`, 'templateKey');
+    }
+    const ctx = await evaluateCaseContact(tx, deps.prisma, before, { channel: input.channel, contactPointId: input.contactPointId, at: input.scheduledAt });
+    const refusal = ctx.decision.allowed ? null : ctx.decision;
+    const reminder = await tx.reminder.create({
+      data: {
+        caseId: before.id,
+        agencyId: before.assignedAgencyId,
+        contactPointId: input.contactPointId,
+        channel: input.channel,
+        templateKey: input.templateKey,
+        language: debtor.language,
+        scheduledAt: input.scheduledAt,
+        nextAttemptAt: input.scheduledAt,
+        status: refusal ? 'BLOCKED' : 'SCHEDULED',
+        blockedRule: refusal?.rule ?? null,
+        idempotencyKey: key,
+        requestHash: hash,
+        automatic: options.automatic ?? false,
+        dunningRuleId: options.dunningRuleId ?? null,
+        createdById: actor?.viewer.userId ?? null,
+        createdAt: deps.clock.now(),
+      },
+    });
+    if (refusal) {
+      await tx.contactAttempt.create({
+        data: { caseId: before.id, agencyId: before.assignedAgencyId, debtorId: before.debtorId, contactPointId: input.contactPointId, channel: input.channel, attemptedAt: deps.clock.now(), status: 'BLOCKED', rule: refusal.rule, reminderId: reminder.id, notes: refusal.message, actorId: actor?.viewer.userId ?? null },
+      });
+    }
+    return {
+      result: { reminder, refusal, replayed: false },
+      events: [
+        refusal
+          ? { type: 'REMINDER_BLOCKED', summary: `${input.channel} reminder blocked: ${refusal.rule}`, data: { reminderId: reminder.id, rule: refusal.rule } }
+          : { type: 'REMINDER_SCHEDULED', summary: `${input.channel} reminder scheduled for ${input.scheduledAt.toISOString()}`, data: { reminderId: reminder.id } },
+      ],
+      auditData: { reminderId: reminder.id, blocked: refusal?.rule ?? null },
+    };
+  });
+}
+
+export async function cancelReminder(deps: Deps, actor: Actor, input: { reminderId: string; reason?: string | null }) {
+  const found = await deps.prisma.reminder.findFirst({ where: { id: input.reminderId, case: caseVisibility(actor.viewer) } });
+  if (!found) throw new DomainError('NOT_FOUND', 'No such reminder', 'reminderId');
+  return writeCase(deps, actor, found.caseId, { action: 'reminder.cancel', field: 'reminderId' }, async ({ tx, now }) => {
+    // Only one not yet handed to a provider: a conditional update, so a dispatcher that just claimed it wins.
+    const res = await tx.reminder.updateMany({ where: { id: found.id, status: 'SCHEDULED' }, data: { status: 'CANCELLED', cancelledAt: now, lastError: input.reason ?? 'cancelled' } });
+    if (res.count === 0) throw new DomainError('INVALID_TRANSITION', 'Only a reminder not yet sent can be cancelled', 'reminderId');
+    const reminder = await tx.reminder.findUniqueOrThrow({ where: { id: found.id } });
+    return { result: { reminder }, events: [{ type: 'REMINDER_CANCELLED', summary: 'Reminder cancelled', data: { reminderId: found.id } }], auditData: { reminderId: found.id }, reason: input.reason ?? null };
+  });
+}
