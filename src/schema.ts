@@ -7,6 +7,7 @@ import './modules/cases/schema.ts';
 import './modules/cases/mutations.ts';
 import './modules/cases/subscriptions.ts';
 import './modules/contact/schema.ts';
+import './modules/contact/mutations.ts';
 import './modules/visits/schema.ts';
 import './modules/visits/mutations.ts';
 import './modules/evidence/schema.ts';
