@@ -6,7 +6,10 @@ import { Pii } from './lib/pii.ts';
 import { systemClock, type Clock } from './lib/time.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { Authenticator } from './auth/tokens.ts';
-import { createApp, type App } from './server.ts';
+import { createApp, currentRequestId, type App } from './server.ts';
+import { FolderBlobStore } from './modules/evidence/blob-store.ts';
+import type { BlobStore } from './modules/evidence/blob-store.ts';
+import { evidenceSigningKey, useEvidenceDownloads } from './modules/evidence/download.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
@@ -28,7 +31,7 @@ export interface Runtime {
  */
 export async function startRuntime(
   config: Config,
-  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean; events?: EventBus } = {},
+  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean; events?: EventBus; blobs?: BlobStore } = {},
 ): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const secrets = options.secrets ?? loadSecrets(config);
@@ -45,14 +48,24 @@ export async function startRuntime(
   }
   const clock = options.clock ?? systemClock;
   const events = options.events ?? createEventBus(config.redisUrl);
-  const deps: AppDeps = { prisma: store.prisma, clock, pii: new Pii(secrets.pii), logger, events };
+  const blobs = options.blobs ?? new FolderBlobStore(config.evidenceDir);
+  if (blobs instanceof FolderBlobStore) await blobs.sweepStaging(clock.now());
+  const evidenceKey = evidenceSigningKey(secrets.jwtSecret);
+  const evidence = { blobs, maxBytes: config.evidenceMaxBytes, signingKey: evidenceKey, publicUrl: config.publicUrl };
+  const deps: AppDeps = { prisma: store.prisma, clock, pii: new Pii(secrets.pii), logger, events, evidence };
   const authenticator = new Authenticator(store.prisma, clock, {
     jwtSecret: secrets.jwtSecret,
     jwksUrl: config.jwksUrl,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   });
-  const app = createApp({ deps, authenticator, production: config.production, ping: () => store.ping() });
+  const app = createApp({
+    deps,
+    authenticator,
+    production: config.production,
+    ping: () => store.ping(),
+    plugins: [useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId })],
+  });
   return {
     config,
     store,

@@ -5,6 +5,7 @@ import type { Viewer } from './auth/viewer.ts';
 import { authScopeMap } from './auth/scopes.ts';
 import type { Logger } from './lib/logger.ts';
 import type { EventBus } from './events/bus.ts';
+import type { EvidenceSettings } from './modules/evidence/service.ts';
 
 /** What lives as long as the process: the store, the clock, the keys. */
 export interface AppDeps {
@@ -14,6 +15,8 @@ export interface AppDeps {
   logger: Logger;
   /** Live case events: written events are published after their transaction commits. */
   events?: EventBus;
+  /** Evidence files: the blob store, the size limit, the download-link key, the public URL. */
+  evidence?: EvidenceSettings;
 }
 
 /** One request's context: who asks, and the app's pieces. Resolvers get nothing else. */

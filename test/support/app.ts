@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { loadConfig } from '../../src/config.ts';
 import { startRuntime, type Runtime } from '../../src/bootstrap.ts';
 import { FixedClock } from '../../src/lib/time.ts';
@@ -30,7 +33,8 @@ export interface TestApp {
 export async function createTestApp(options: { now?: string; env?: NodeJS.ProcessEnv } = {}): Promise<TestApp> {
   const clock = new FixedClock(options.now ?? TEST_NOW);
   const store = await createTestStore();
-  const config = loadConfig({ NODE_ENV: 'test', ARREARS_DATA_DIR: '/nonexistent-test-dir', ...options.env });
+  const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arrears-evidence-'));
+  const config = loadConfig({ NODE_ENV: 'test', ARREARS_DATA_DIR: '/nonexistent-test-dir', ARREARS_EVIDENCE_DIR: evidenceDir, ...options.env });
   const secrets = { jwtSecret: 'test-secret-that-is-at-least-32-characters-long', pii: Pii.randomKeys() };
   const runtime = await startRuntime(config, { clock, store, secrets, migrate: false, logger: createLogger('silent') });
   return {
@@ -55,6 +59,9 @@ export async function createTestApp(options: { now?: string; env?: NodeJS.Proces
       const body = (await response.json()) as { data: unknown; errors?: GqlResult['errors'] };
       return { status: response.status, data: body.data as never, ...(body.errors ? { errors: body.errors } : {}), headers: response.headers };
     },
-    close: () => runtime.close(),
+    async close() {
+      await runtime.close();
+      fs.rmSync(evidenceDir, { recursive: true, force: true });
+    },
   };
 }

@@ -2,7 +2,9 @@ import { builder } from '../../builder.ts';
 import { viaCase } from '../../auth/scopes.ts';
 import { CustodyAction, EvidenceKind } from '../common/enums.ts';
 
-builder.prismaNode('Evidence', {
+// Uploads, corrections and `downloadUrl` are in mutations.ts (they need the blob store and the link key).
+export const EvidenceRef = builder.prismaNode('Evidence', {
+  nullable: true,
   id: { field: 'id' },
   description: 'A file tied to a case (and a visit): content-addressed, immutable; a correction supersedes it.',
   findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),

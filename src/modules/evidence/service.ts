@@ -1,0 +1,264 @@
+import type { Case, Evidence } from '../../generated/prisma/client.ts';
+import type { EvidenceKind, VisitStatus } from '../../generated/prisma/enums.ts';
+import { DomainError } from '../../lib/errors.ts';
+import type { Actor } from '../../lib/actor.ts';
+import { viaCase } from '../../auth/scopes.ts';
+import { writeCase, type CaseWriteDeps } from '../cases/write.ts';
+import { BlobInterruptedError, BlobTooLargeError, type BlobStore, type StagedBlob } from './blob-store.ts';
+import { accepts, acceptedNames, describeRefused, safeFileName, sniff } from './sniff.ts';
+
+/**
+ * Evidence (DOMAIN.md "Evidence", "Home visits" step 4): a file tied to a case and optionally
+ * a visit; its type sniffed from the bytes, its size limited, its SHA-256 computed while it
+ * streams, its bytes stored content-addressed; immutable, a correction supersedes it.
+ */
+
+export interface EvidenceDeps extends CaseWriteDeps {
+  blobs: BlobStore;
+  /** The largest file accepted, in bytes (config `evidenceMaxBytes`). */
+  maxBytes: number;
+}
+
+/** What the evidence module needs from the process, besides the store and the clock. */
+export interface EvidenceSettings {
+  blobs: BlobStore;
+  maxBytes: number;
+  /** The HMAC key of download links (see download.ts `evidenceSigningKey`). */
+  signingKey: string | Uint8Array;
+  /** How clients reach this server: download links are built on it. */
+  publicUrl: string;
+}
+
+/** An uploaded file: the Fetch API `File` that Yoga gives for a multipart upload has this shape. */
+export interface UploadedFile {
+  readonly name?: string;
+  stream(): ReadableStream<Uint8Array>;
+}
+
+export interface UploadEvidenceInput {
+  caseId: string;
+  visitId?: string | null;
+  kind: EvidenceKind;
+  file: UploadedFile;
+  capturedAt?: Date | null;
+  description?: string | null;
+  /** The record this one corrects (see supersedeEvidence). */
+  supersedesId?: string | null;
+  expectedVersion?: number | null;
+}
+
+export interface SupersedeEvidenceInput {
+  /** The record that this upload corrects. */
+  evidenceId: string;
+  file: UploadedFile;
+  /** Default: the description of the record corrected. */
+  description?: string | null;
+  capturedAt?: Date | null;
+  expectedVersion?: number | null;
+}
+
+/** The new record, the one it corrects (if any), and the case after the write (its version moved on). */
+export interface EvidenceWritten {
+  evidence: Evidence;
+  superseded: Evidence | null;
+  case: Case;
+}
+
+export const MAX_DESCRIPTION_LENGTH = 2000;
+/** A capture time may be this much ahead of the server's clock (a phone's clock drifts); more is an error. */
+export const CAPTURE_CLOCK_SKEW_MS = 5 * 60_000;
+/** Evidence of a visit comes from a visit that took place: checked in, or later. */
+const VISIT_STATUSES_WITH_EVIDENCE: readonly VisitStatus[] = ['IN_PROGRESS', 'COMPLETED', 'REPORTED', 'DECIDED'];
+
+function megabytes(bytes: number): string {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1 ? `${Number.isInteger(mb) ? mb : mb.toFixed(1)} MB` : `${bytes} bytes`;
+}
+
+/** Uploads a file as evidence of a case (and a visit). */
+export async function uploadEvidence(deps: EvidenceDeps, actor: Actor, input: UploadEvidenceInput): Promise<EvidenceWritten> {
+  return storeEvidence(deps, actor, input, { caseField: 'caseId', supersedesField: 'supersedesId' });
+}
+
+/**
+ * Adds a corrected version of a record: same case, same kind, same visit. The old record stays
+ * (immutable) and its `supersededBy` points to the new one; a record is superseded at most once
+ * (correct the correction instead).
+ */
+export async function supersedeEvidence(
+  deps: EvidenceDeps,
+  actor: Actor,
+  input: SupersedeEvidenceInput,
+): Promise<EvidenceWritten> {
+  const old = await deps.prisma.evidence.findFirst({
+    where: { id: input.evidenceId, ...viaCase(actor.viewer) },
+    select: { id: true, caseId: true, kind: true, visitId: true, description: true },
+  });
+  if (!old) throw new DomainError('NOT_FOUND', 'No such evidence', 'evidenceId');
+  return storeEvidence(
+    deps,
+    actor,
+    {
+      caseId: old.caseId,
+      visitId: old.visitId,
+      kind: old.kind,
+      file: input.file,
+      capturedAt: input.capturedAt ?? null,
+      description: input.description ?? old.description,
+      supersedesId: old.id,
+      expectedVersion: input.expectedVersion ?? null,
+    },
+    { caseField: 'evidenceId', supersedesField: 'evidenceId' },
+  );
+}
+
+async function storeEvidence(
+  deps: EvidenceDeps,
+  actor: Actor,
+  input: UploadEvidenceInput,
+  fields: { caseField: string; supersedesField: string },
+): Promise<EvidenceWritten> {
+  const now = deps.clock.now();
+  const description = (input.description ?? '').trim();
+  if (description.length > MAX_DESCRIPTION_LENGTH) {
+    throw new DomainError('VALIDATION', `The description is longer than ${MAX_DESCRIPTION_LENGTH} characters`, 'description');
+  }
+  if (input.capturedAt && input.capturedAt.getTime() > now.getTime() + CAPTURE_CLOCK_SKEW_MS) {
+    throw new DomainError('VALIDATION', 'The capture time is in the future', 'capturedAt');
+  }
+  if (!input.file || typeof input.file.stream !== 'function') {
+    throw new DomainError('FILE_REJECTED', 'Send the file as a multipart upload (GraphQL multipart request spec)', 'file');
+  }
+
+  // The bytes first: hashed, counted and sniffed while they stream, staged out of sight.
+  const staged = await stage(deps, input.file);
+  let committed: { created: boolean } | null = null;
+  try {
+    if (staged.size === 0) throw new DomainError('FILE_REJECTED', 'The file is empty', 'file');
+    const type = sniff(staged.head);
+    if (!type) {
+      const seen = describeRefused(staged.head);
+      throw new DomainError(
+        'FILE_REJECTED',
+        `The file is ${seen ?? 'of an unknown type'}: evidence must be one of ${acceptedNames()} (the type is read from the content, not the name)`,
+        'file',
+      );
+    }
+    if (!accepts(input.kind, type.contentType)) {
+      throw new DomainError('FILE_REJECTED', `The file is ${type.label} (${type.contentType}); ${input.kind} evidence must be ${acceptedNames(input.kind)}`, 'file');
+    }
+    const fileName = safeFileName(input.file.name, type);
+
+    const out = await writeCase(
+      deps,
+      actor,
+      input.caseId,
+      { expectedVersion: input.expectedVersion, action: input.supersedesId ? 'evidence.supersede' : 'evidence.upload', field: fields.caseField },
+      async ({ tx, now: at, before }) => {
+        if (input.visitId) {
+          const visit = await tx.visit.findFirst({ where: { id: input.visitId, caseId: before.id }, select: { status: true } });
+          if (!visit) throw new DomainError('NOT_FOUND', 'No such visit on this case', 'visitId');
+          if (!VISIT_STATUSES_WITH_EVIDENCE.includes(visit.status)) {
+            throw new DomainError('INVALID_TRANSITION', `The visit is ${visit.status.toLowerCase()}: evidence attaches to a visit once it has been checked in`, 'visitId');
+          }
+        }
+        let old: Evidence | null = null;
+        if (input.supersedesId) {
+          old = await tx.evidence.findFirst({ where: { id: input.supersedesId, caseId: before.id } });
+          if (!old) throw new DomainError('NOT_FOUND', 'No such evidence on this case', fields.supersedesField);
+          const already = await tx.evidence.findUnique({ where: { supersedesId: old.id }, select: { id: true } });
+          if (already) throw new DomainError('INVALID_TRANSITION', 'This evidence has already been superseded: correct its latest version', fields.supersedesField);
+          if (old.kind !== input.kind) throw new DomainError('VALIDATION', `A correction of ${old.kind} evidence is ${old.kind} evidence`, 'kind');
+          if ((old.visitId ?? null) !== (input.visitId ?? null)) throw new DomainError('VALIDATION', 'A correction belongs to the same visit as the record it corrects', 'visitId');
+          if (old.sha256 === staged.sha256) throw new DomainError('VALIDATION', 'The file is identical to the one it would correct', 'file');
+        }
+        const evidence = await tx.evidence.create({
+          data: {
+            caseId: before.id,
+            visitId: input.visitId ?? null,
+            kind: input.kind,
+            sha256: staged.sha256,
+            sizeBytes: staged.size,
+            contentType: type.contentType,
+            fileName,
+            description,
+            capturedAt: input.capturedAt ?? null,
+            uploadedById: actor.viewer.userId,
+            uploadedAt: at,
+            supersedesId: old?.id ?? null,
+          },
+        });
+        const custody = { actorId: actor.viewer.userId, at, requestId: actor.requestId };
+        await tx.evidenceCustody.create({
+          data: { ...custody, evidenceId: evidence.id, action: 'UPLOADED', detail: `${fileName} (${type.contentType}, ${staged.size} bytes) uploaded by ${actor.viewer.role}` },
+        });
+        if (old) {
+          await tx.evidenceCustody.create({
+            data: { ...custody, evidenceId: old.id, action: 'SUPERSEDED', detail: `Superseded by ${fileName} (evidence ${evidence.id})` },
+          });
+        }
+        // Last step of the transaction: a failure to store the bytes rolls the record back, so
+        // there is never a record without its file.
+        committed = await staged.commit();
+        const event = old
+          ? {
+              type: 'EVIDENCE_SUPERSEDED',
+              summary: `Evidence corrected: ${fileName} supersedes an earlier ${input.kind.toLowerCase().replace(/_/g, ' ')}.`,
+              data: { evidenceId: evidence.id, supersedes: old.id, kind: input.kind },
+            }
+          : { type: 'EVIDENCE_UPLOADED', summary: `Evidence uploaded: ${fileName} (${input.kind}).`, data: { evidenceId: evidence.id, kind: input.kind } };
+        return {
+          result: { evidence, superseded: old },
+          events: [event],
+          auditData: {
+            evidenceId: evidence.id,
+            kind: input.kind,
+            visitId: input.visitId ?? null,
+            sha256: staged.sha256,
+            sizeBytes: staged.size,
+            contentType: type.contentType,
+            supersedes: old?.id ?? null,
+          },
+        };
+      },
+    );
+    return { evidence: out.evidence, superseded: out.superseded, case: out.case };
+  } catch (err) {
+    await undo(deps, staged, committed);
+    if ((err as { code?: string }).code === 'P2002' && input.supersedesId) {
+      // Two corrections of one record raced: the unique supersedesId let one through.
+      throw new DomainError('INVALID_TRANSITION', 'This evidence has already been superseded: correct its latest version', fields.supersedesField);
+    }
+    throw err;
+  }
+}
+
+/** Streams the upload into the store; a refusal there is a user error and leaves nothing behind. */
+async function stage(deps: EvidenceDeps, file: UploadedFile): Promise<StagedBlob> {
+  try {
+    return await deps.blobs.put(file.stream(), { maxBytes: deps.maxBytes });
+  } catch (err) {
+    if (err instanceof BlobTooLargeError) {
+      throw new DomainError('FILE_REJECTED', `The file is larger than the limit of ${megabytes(deps.maxBytes)}`, 'file', { maxBytes: deps.maxBytes });
+    }
+    if (err instanceof BlobInterruptedError) {
+      throw new DomainError('FILE_REJECTED', 'The upload was interrupted before the end of the file; nothing was stored. Send it again.', 'file');
+    }
+    throw err;
+  }
+}
+
+/**
+ * After a refusal or a failure: the staged bytes go. If the transaction failed after the bytes
+ * were moved under their key, they go too, unless the content was already there (shared by
+ * another record: content-addressed) or a committed record now refers to it.
+ */
+async function undo(deps: EvidenceDeps, staged: StagedBlob, committed: { created: boolean } | null): Promise<void> {
+  if (committed === null) {
+    await staged.discard();
+    return;
+  }
+  if (!committed.created) return;
+  const referenced = await deps.prisma.evidence.count({ where: { sha256: staged.sha256 } }).catch(() => 1);
+  if (referenced === 0) await staged.discard();
+}
