@@ -63,7 +63,7 @@ export function acquireFolderLock(dataDir: string, purpose: string): FolderLock 
       } catch {
         holder = undefined; // being written, or garbage: treat as stale below after a re-check
       }
-      if (holder && holder.host === me.host && holder.pid !== process.pid && alive(holder.pid)) {
+      if (holder && holder.host === me.host && (holder.pid === process.pid || alive(holder.pid))) {
         throw new StoreLockedError(dataDir, holder);
       }
       if (holder && holder.host !== me.host) throw new StoreLockedError(dataDir, holder);
