@@ -925,6 +925,7 @@ class DemoBuilder {
     stamp(this.rows.promises, (r) => r.createdAt);
     stamp(this.rows.plans, (r) => r.proposedAt);
     stamp(this.rows.payments, (r) => r.receivedAt);
+    for (const c of this.rows.cases as any[]) c.attentionRank = c.status === 'BROKEN_PROMISE' ? 0 : 1;
   }
 
   // ---------------------------------------------------------------- organisation

@@ -114,9 +114,8 @@ export function workQueueWhere(viewer: Viewer, now: Date): Prisma.CaseWhereInput
 }
 
 export const WORK_QUEUE_ORDER: Prisma.CaseOrderByWithRelationInput[] = [
-  // Enum order is OPEN, PROMISED, BROKEN_PROMISE: descending puts broken promises first.
-  { status: 'desc' },
-  { dueDate: 'asc' },
+  { attentionRank: 'asc' }, // broken promises first
+  { dueDate: 'asc' }, // then the most days past due
   { overdueTotal: 'desc' },
   { id: 'asc' },
 ];

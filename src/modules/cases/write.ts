@@ -10,6 +10,11 @@ import type { EventBus, CaseEventMessage } from '../../events/bus.ts';
 /** The stages in which a case is still worked; RESOLVED and CLOSED take no further writes. */
 export const OPEN_STAGES = ['EARLY_REMINDER', 'FIELD_VISIT', 'LEGAL'] as const;
 
+/** Broken promises go back to the top of the collectors' queue (DOMAIN.md). */
+export function attentionRank(status: Case['status']): number {
+  return status === 'BROKEN_PROMISE' ? 0 : 1;
+}
+
 export function isEnded(c: Pick<Case, 'stage'>): boolean {
   return c.stage === 'RESOLVED' || c.stage === 'CLOSED';
 }
@@ -109,9 +114,10 @@ export async function writeCase<T>(
       },
     };
     const out = await change(w);
+    const status = (out.data?.status as Case['status'] | undefined) ?? before.status;
     const updated = await tx.case.update({
       where: { id: caseId },
-      data: { ...(out.data ?? {}), version: { increment: 1 } },
+      data: { ...(out.data ?? {}), attentionRank: attentionRank(status), version: { increment: 1 } },
     });
     for (const e of out.events ?? []) await w.event(e, updated.assignedAgencyId ?? before.assignedAgencyId);
     await recordAudit(tx, who, now, {
