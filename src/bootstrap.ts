@@ -47,7 +47,7 @@ export async function startRuntime(
     throw err;
   }
   const clock = options.clock ?? systemClock;
-  const events = options.events ?? createEventBus(config.redisUrl);
+  const events = options.events ?? createEventBus(config.redisUrl, (err) => logger.warn({ err }, 'redis (live events)'));
   const blobs = options.blobs ?? new FolderBlobStore(config.evidenceDir);
   if (blobs instanceof FolderBlobStore) await blobs.sweepStaging(clock.now());
   const evidenceKey = evidenceSigningKey(secrets.jwtSecret);

@@ -14,6 +14,6 @@ export function promiseChecksJob(): Job {
     everyMs: 60 * 60_000,
     leaseMs: 10 * 60_000,
     description: 'Marks promises broken and plans broken when their date plus the grace days passed short.',
-    run: async (ctx) => checkPromisesAndInstalments({ prisma: ctx.prisma, clock: ctx.clock }),
+    run: async (ctx) => checkPromisesAndInstalments({ prisma: ctx.prisma, clock: ctx.clock, logger: ctx.logger }),
   };
 }

@@ -90,6 +90,8 @@ describe.skipIf(!haveRedis)('two instances through Redis', () => {
         }),
       );
       expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.errors ?? body.data.holdCase.userErrors).toEqual([]);
       expect((await sub.next(5000)).data.caseEvents.type).toBe('HOLD_PLACED');
       sub.close();
     } finally {

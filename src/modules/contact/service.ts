@@ -68,7 +68,7 @@ export async function evaluateCaseContact(
   } else if (input.channel !== 'LETTER') {
     throw new DomainError('VALIDATION', `${input.channel} needs a contact point`, 'contactPointId');
   }
-  const policy = await getContactPolicy(prisma, debtor.jurisdiction);
+  const policy = await getContactPolicy(db, debtor.jurisdiction);
   const from = historyWindowStart(policy, input.at, debtor.timeZone);
   const [history, holds] = await Promise.all([
     db.contactAttempt.findMany({

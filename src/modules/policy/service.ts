@@ -6,15 +6,18 @@ import type { Clock } from '../../lib/time.ts';
 import { auditActor, type Actor } from '../../lib/actor.ts';
 import { recordAudit } from '../audit/service.ts';
 
+/** Anything that reads the policy table: the client, or a transaction (inside one, always pass the transaction: PGlite has one connection). */
+type PolicyReader = Pick<PrismaClient, 'contactPolicy'>;
+
 /** Creates the policy rows of the presets where a jurisdiction has none yet; existing rows are the policy and stay. */
-export async function ensureContactPolicies(prisma: PrismaClient): Promise<void> {
+export async function ensureContactPolicies(prisma: PolicyReader): Promise<void> {
   for (const preset of Object.values(POLICY_PRESETS)) {
     await prisma.contactPolicy.upsert({ where: { jurisdiction: preset.jurisdiction }, create: preset, update: {} });
   }
 }
 
 export async function getContactPolicy(
-  prisma: PrismaClient,
+  prisma: PolicyReader,
   jurisdiction: Jurisdiction,
   query: { select?: Prisma.ContactPolicySelect } = {},
 ) {

@@ -56,7 +56,8 @@ export async function recordPromiseToPay(deps: Deps, actor: Actor, input: Record
     sameCurrency(before, input.currency);
     if (amount > before.overdueTotal) throw new DomainError('VALIDATION', `The case owes ${before.overdueTotal}; a promise cannot exceed it`, 'amount');
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { jurisdiction: true } });
-    const policy = await getContactPolicy(deps.prisma, debtor.jurisdiction);
+    // Read inside the transaction: on the embedded store (one connection) a read outside it waits until the transaction times out.
+    const policy = await getContactPolicy(tx, debtor.jurisdiction);
     const days = daysBetween(today(now), input.promisedFor);
     if (days < 0) throw new DomainError('VALIDATION', 'The promised date is in the past', 'promisedFor');
     if (days > policy.maxPromiseDays) throw new DomainError('VALIDATION', `A promise may be at most ${policy.maxPromiseDays} days ahead`, 'promisedFor');
@@ -115,7 +116,8 @@ export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: Prop
     const start = today(now);
     if (input.firstDueDate < start) throw new DomainError('VALIDATION', 'The first due date is in the past', 'firstDueDate');
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { jurisdiction: true } });
-    const policy = await getContactPolicy(deps.prisma, debtor.jurisdiction);
+    // Read inside the transaction: on the embedded store (one connection) a read outside it waits until the transaction times out.
+    const policy = await getContactPolicy(tx, debtor.jurisdiction);
 
     let count = 1;
     let frequency: PlanFrequency | null = null;
@@ -138,8 +140,9 @@ export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: Prop
       if (input.totalAmount == null || total >= balance) throw new DomainError('VALIDATION', 'A settlement is a reduced lump sum: give a totalAmount below the overdue amount', 'totalAmount');
       discount = balance - total;
       // A discount above the policy's threshold needs a supervisor (DOMAIN.md: "A settlement's discount needs a supervisor").
-      const bps = Number((discount * 10_000n) / balance);
-      if (bps > policy.settlementDiscountThresholdBps && !SUPERVISORS.includes(actor.viewer.role)) {
+      // Compared exactly: floor(bps) would let 20.0098% pass a 20% threshold. The message rounds up.
+      const bps = Number((discount * 10_000n + balance - 1n) / balance);
+      if (discount * 10_000n > BigInt(policy.settlementDiscountThresholdBps) * balance && !SUPERVISORS.includes(actor.viewer.role)) {
         throw new DomainError('APPROVAL_REQUIRED', `A discount of ${(bps / 100).toFixed(2)}% is above the ${(policy.settlementDiscountThresholdBps / 100).toFixed(2)}% a collector may propose: a supervisor must propose it`, 'totalAmount');
       }
     }
@@ -246,7 +249,7 @@ export interface RecordPaymentInput {
 
 function paymentHash(i: RecordPaymentInput): string {
   return createHash('sha256')
-    .update(JSON.stringify([i.caseId, i.amount, i.currency, i.receivedAt.toISOString(), i.channel, i.externalReference ?? null]))
+    .update(JSON.stringify([i.caseId, i.amount, i.currency, i.receivedAt.toISOString(), i.channel, i.externalReference?.trim() || null]))
     .digest('hex');
 }
 
@@ -276,6 +279,8 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
   if (first) return first;
 
   try {
+    // An ended case (resolved or closed) takes no further writes (DOMAIN.md): money arriving after the
+    // end is refused here with CASE_ENDED, so that the bank books it as a refund or a recovery.
     return await writeCase(deps, actor, input.caseId, { action: 'payment.record' }, async ({ tx, now, before }) => {
       sameCurrency(before, input.currency);
       const promises = await tx.promiseToPay.findMany({ where: { caseId: before.id, status: { in: ['OPEN', 'PARTIAL'] } } });
@@ -330,9 +335,13 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
           touchedPlans.add(i.plan.id);
         }
       }
+      let settled = false;
       for (const planId of touchedPlans) {
         const open = await tx.instalment.count({ where: { planId, status: { not: 'PAID' } } });
-        if (open === 0) await tx.repaymentPlan.update({ where: { id: planId }, data: { status: 'COMPLETED', completedAt: now } });
+        if (open === 0) {
+          const done = await tx.repaymentPlan.update({ where: { id: planId }, data: { status: 'COMPLETED', completedAt: now } });
+          settled ||= done.kind === 'SETTLEMENT';
+        }
       }
       // The balance goes down: fees first, then interest, then principal.
       let rest = allocation.appliedToBalance;
@@ -340,12 +349,25 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
       rest -= before.fees - fees;
       const interest = before.interest - (rest < before.interest ? rest : before.interest);
       rest -= before.interest - interest;
-      const principal = before.principal - rest;
-      const overdueTotal = principal + interest + fees;
-      const after = { ...before, principal, interest, fees, overdueTotal };
+      let principal = before.principal - rest;
+      let balances = { principal, interest, fees };
+      let forgiven = 0n;
+      if (settled) {
+        // A settlement paid in full settles the debt: what it discounted is forgiven, on the record.
+        forgiven = principal + interest + fees;
+        balances = { principal: 0n, interest: 0n, fees: 0n };
+      }
+      ({ principal } = balances);
+      const overdueTotal = balances.principal + balances.interest + balances.fees;
+      const after = { ...before, ...balances, overdueTotal };
       const paidInFull = overdueTotal === 0n;
       const events = [{ type: 'PAYMENT_RECORDED', summary: `Payment of ${amount} received${allocation.credit > 0n ? ` (${allocation.credit} kept as credit)` : ''}`, data: { paymentId: payment.id, amount: `${amount}`, credit: `${allocation.credit}`, balance: `${overdueTotal}` } }];
+      if (forgiven > 0n) {
+        events.push({ type: 'SETTLEMENT_COMPLETED', summary: `Settlement paid: ${forgiven} forgiven`, data: { forgiven: `${forgiven}` } as never });
+      }
       if (paidInFull) {
+        // Nothing is owed: any plan still running has done its work.
+        await tx.repaymentPlan.updateMany({ where: { caseId: before.id, status: 'ACTIVE' }, data: { status: 'COMPLETED', completedAt: now } });
         const cancelled = await tx.reminder.updateMany({ where: { caseId: before.id, status: 'SCHEDULED' }, data: { status: 'CANCELLED', cancelledAt: now, lastError: 'paid in full' } });
         await tx.promiseToPay.updateMany({ where: { caseId: before.id, status: { in: ['OPEN', 'PARTIAL'] } }, data: { status: 'KEPT', settledAt: now } });
         events.push({ type: 'CASE_RESOLVED', summary: 'Paid in full: the case is resolved', data: { remindersCancelled: cancelled.count } as never });
@@ -353,16 +375,14 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
       return {
         result: { payment, replayed: false },
         data: {
-          principal,
-          interest,
-          fees,
+          ...balances,
           overdueTotal,
           credit: before.credit + allocation.credit,
           status: await statusFromObligations(tx, after),
           ...(paidInFull ? { stage: 'RESOLVED' as const, closedAt: now } : {}),
         },
         events,
-        auditData: { paymentId: payment.id, amount: `${amount}`, lines: allocation.lines.map((l) => ({ target: l.target, id: l.id, amount: `${l.amount}` })) },
+        auditData: { paymentId: payment.id, amount: `${amount}`, forgiven: `${forgiven}`, lines: allocation.lines.map((l) => ({ target: l.target, id: l.id, amount: `${l.amount}` })) },
       };
     });
   } catch (err) {
@@ -377,13 +397,25 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
 
 // ---------------------------------------------------------------- daily checks
 
+/** Rolls a check's transaction back when, under the lock, there was nothing left to do. */
+class NothingToDo extends Error {}
+
 /**
  * Promises whose date plus the policy's grace days has passed short are BROKEN; instalments of
  * active plans missed beyond their grace days are MISSED and their plan BROKEN. The case goes to
  * BROKEN_PROMISE: back to the top of the collectors' queue. Idempotent: a re-run finds nothing.
  */
-export async function checkPromisesAndInstalments(deps: Deps): Promise<{ promisesBroken: number; plansBroken: number }> {
+export async function checkPromisesAndInstalments(deps: Deps & { logger?: { warn(o: object, m: string): void } }): Promise<{ promisesBroken: number; plansBroken: number; failed: number }> {
   const now = deps.clock.now();
+  const failures: { caseId: string; error: string }[] = [];
+  // One case failing (or found already settled under its lock) never stops the others.
+  const onCase = async (caseId: string, fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+    } catch (err) {
+      if (!(err instanceof NothingToDo)) failures.push({ caseId, error: (err as Error).message });
+    }
+  };
   const day = today(now);
   const policies = await deps.prisma.contactPolicy.findMany();
   let promisesBroken = 0;
@@ -395,26 +427,40 @@ export async function checkPromisesAndInstalments(deps: Deps): Promise<{ promise
       select: { id: true, caseId: true },
     });
     for (const p of lapsed) {
-      await writeCase(deps, null, p.caseId, { system: true, action: 'promise.break' }, async ({ tx }) => {
-        const n = await tx.promiseToPay.updateMany({ where: { id: p.id, status: { in: ['OPEN', 'PARTIAL'] } }, data: { status: 'BROKEN', settledAt: now } });
-        promisesBroken += n.count;
-        return { result: {}, data: { status: 'BROKEN_PROMISE' }, events: [{ type: 'PROMISE_BROKEN', summary: 'A promise to pay was broken', data: { promiseId: p.id } }] };
-      });
+      await onCase(p.caseId, async () =>
+        writeCase(deps, null, p.caseId, { system: true, action: 'promise.break' }, async ({ tx }) => {
+          // Re-checked under the case lock: a payment may have kept it since it was read.
+          const n = await tx.promiseToPay.updateMany({ where: { id: p.id, status: { in: ['OPEN', 'PARTIAL'] } }, data: { status: 'BROKEN', settledAt: now } });
+          if (n.count === 0) throw new NothingToDo();
+          promisesBroken += n.count;
+          return { result: {}, data: { status: 'BROKEN_PROMISE' }, events: [{ type: 'PROMISE_BROKEN', summary: 'A promise to pay was broken', data: { promiseId: p.id } }] };
+        }),
+      );
     }
     const instalmentCutoff = new Date(day.getTime() - policy.instalmentGraceDays * 86_400_000);
     const missed = await deps.prisma.instalment.findMany({
-      where: { status: { in: ['DUE', 'PARTIAL'] }, dueDate: { lt: instalmentCutoff }, plan: { status: 'ACTIVE', case: { debtor: { jurisdiction: policy.jurisdiction } } } },
+      where: {
+        status: { in: ['DUE', 'PARTIAL'] },
+        dueDate: { lt: instalmentCutoff },
+        plan: { status: 'ACTIVE', case: { debtor: { jurisdiction: policy.jurisdiction }, stage: { in: ['EARLY_REMINDER', 'FIELD_VISIT', 'LEGAL'] } } },
+      },
       select: { id: true, planId: true, plan: { select: { caseId: true } } },
     });
     for (const planId of new Set(missed.map((m) => m.planId))) {
       const caseId = missed.find((m) => m.planId === planId)!.plan.caseId;
-      await writeCase(deps, null, caseId, { system: true, action: 'plan.break' }, async ({ tx }) => {
-        await tx.instalment.updateMany({ where: { id: { in: missed.filter((m) => m.planId === planId).map((m) => m.id) } }, data: { status: 'MISSED' } });
-        const n = await tx.repaymentPlan.updateMany({ where: { id: planId, status: 'ACTIVE' }, data: { status: 'BROKEN', brokenAt: now } });
-        plansBroken += n.count;
-        return { result: {}, data: { status: 'BROKEN_PROMISE' }, events: [{ type: 'PLAN_BROKEN', summary: 'An instalment was missed beyond its grace days: the plan is broken', data: { planId } }] };
-      });
+      await onCase(caseId, async () =>
+        writeCase(deps, null, caseId, { system: true, action: 'plan.break' }, async ({ tx }) => {
+          const ids = missed.filter((m) => m.planId === planId).map((m) => m.id);
+          // Only instalments still unpaid under the lock, of a plan still active.
+          const late = await tx.instalment.updateMany({ where: { id: { in: ids }, status: { in: ['DUE', 'PARTIAL'] }, plan: { status: 'ACTIVE' } }, data: { status: 'MISSED' } });
+          if (late.count === 0) throw new NothingToDo();
+          const n = await tx.repaymentPlan.updateMany({ where: { id: planId, status: 'ACTIVE' }, data: { status: 'BROKEN', brokenAt: now } });
+          plansBroken += n.count;
+          return { result: {}, data: { status: 'BROKEN_PROMISE' }, events: [{ type: 'PLAN_BROKEN', summary: 'An instalment was missed beyond its grace days: the plan is broken', data: { planId } }] };
+        }),
+      );
     }
   }
-  return { promisesBroken, plansBroken };
+  if (failures.length) deps.logger?.warn({ failures }, 'promise checks: some cases failed; the next run retries them');
+  return { promisesBroken, plansBroken, failed: failures.length };
 }

@@ -82,7 +82,8 @@ export async function planVisit(deps: Deps, actor: Actor, input: { caseId: strin
     const address = debtor.addresses.find((a) => a.id === input.addressId);
     if (!address) throw new DomainError('NOT_FOUND', "No such address of the case's debtor", 'addressId');
     const account = await tx.cardAccount.findUniqueOrThrow({ where: { id: before.accountId } });
-    const agency = isAgencyRole(actor.viewer.role);
+    // The agency dossier when an agency plans it or will carry it out (the case is placed with one): its people read it.
+    const agency = isAgencyRole(actor.viewer.role) || before.assignedAgencyId !== null;
     const own = debtor.contactPoints.filter((cp) => cp.party === 'DEBTOR' && !cp.doNotContact);
     const dossier = {
       compiledAt: now.toISOString(),
@@ -174,7 +175,7 @@ export async function scheduleVisit(
       throw new DomainError('CONSENT_REQUIRED', 'The visit window lies outside the window the debtor consented to', 'windowStart');
     }
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId } });
-    const policy = await getContactPolicy(deps.prisma, debtor.jurisdiction);
+    const policy = await getContactPolicy(tx, debtor.jurisdiction);
     if (!withinLocalHours(input.windowStart, input.windowEnd, debtor.timeZone, policy.contactHoursStart, policy.contactHoursEnd)) {
       throw new DomainError('OUTSIDE_CONTACT_HOURS', `The visit window must lie within contact hours in the debtor's time zone (${debtor.timeZone})`, 'windowStart');
     }
@@ -250,8 +251,9 @@ export async function completeVisit(
   return writeVisit(deps, actor, input.visitId, 'visit.complete', input.expectedVersion, async ({ tx, now }, visit) => {
     requireStatus(visit, ['IN_PROGRESS'], 'complete');
     if (input.outcome === 'CONSENT_WITHDRAWN') {
-      // The visit ends at once; re-scheduling needs new consent.
-      if (visit.consentId) await tx.visitConsent.update({ where: { id: visit.consentId }, data: { withdrawnAt: now } });
+      // The visit ends at once; re-scheduling needs new consent. The withdrawal is the debtor's, for
+      // the case: every consent obtained before it lapses (other visits' too), not just this visit's.
+      await tx.visitConsent.updateMany({ where: { caseId: visit.caseId, withdrawnAt: null }, data: { withdrawnAt: now } });
       return { visit: { status: 'COMPLETED', outcome: 'CONSENT_WITHDRAWN', completedAt: now }, event: { type: 'VISIT_CONSENT_WITHDRAWN', summary: 'The debtor withdrew consent on site: the visit ended at once' } };
     }
     if (input.outcome !== 'NOT_AT_HOME') {
@@ -307,7 +309,7 @@ export async function decideVisit(
       const today = parseDateOnly(localDate(now, BANK_TIME_ZONE));
       const days = daysBetween(today, input.graceUntil);
       const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { jurisdiction: true, timeZone: true } });
-      const policy = await getContactPolicy(deps.prisma, debtor.jurisdiction);
+      const policy = await getContactPolicy(tx, debtor.jurisdiction);
       if (days < 1) throw new DomainError('VALIDATION', 'The grace period must end after today', 'graceUntil');
       if (days > policy.maxDeferralDays) throw new DomainError('VALIDATION', `A grace period may last at most ${policy.maxDeferralDays} days`, 'graceUntil');
       // No contact until then: a hold that ends by itself.
