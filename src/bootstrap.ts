@@ -11,6 +11,8 @@ import { FolderBlobStore } from './modules/evidence/blob-store.ts';
 import type { BlobStore } from './modules/evidence/blob-store.ts';
 import { evidenceSigningKey, useEvidenceDownloads } from './modules/evidence/download.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
+import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/contact/templates.ts';
+import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
 
@@ -42,6 +44,8 @@ export async function startRuntime(
       if (applied.length) logger.info({ applied }, 'migrations applied');
     }
     await ensureContactPolicies(store.prisma);
+    await ensureDefaultTemplates(store.prisma);
+    await ensureDefaultDunningRules(store.prisma);
   } catch (err) {
     await store.close();
     throw err;
@@ -64,7 +68,12 @@ export async function startRuntime(
     authenticator,
     production: config.production,
     ping: () => store.ping(),
-    plugins: [useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId })],
+    maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
+    corsOrigins: config.corsOrigins,
+    plugins: [
+      useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
+      ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
+    ],
   });
   return {
     config,

@@ -27,6 +27,12 @@ export interface Config {
   publicUrl: string;
   /** Periodic jobs run in this process unless `ARREARS_JOBS=off`. */
   jobsEnabled: boolean;
+  /** Browser origins allowed by CORS (ARREARS_CORS_ORIGINS, comma-separated); empty: any. */
+  corsOrigins: string[];
+  /** The SMS/e-mail gateway webhook; with smsWebhookSecret reminders go there, else they are recorded and logged. */
+  smsWebhookUrl: string | undefined;
+  /** HMAC secret shared with the gateway: signs what we send, verifies its delivery receipts. */
+  smsWebhookSecret: string | undefined;
 }
 
 export class ConfigError extends Error {}
@@ -62,7 +68,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       throw new ConfigError(`${name} must be the base64 of 32 random bytes`);
     }
   }
+  const smsWebhookUrl = str(env, 'ARREARS_SMS_WEBHOOK_URL');
+  const smsWebhookSecret = str(env, 'ARREARS_SMS_WEBHOOK_SECRET');
+  if ((smsWebhookUrl === undefined) !== (smsWebhookSecret === undefined)) throw new ConfigError('ARREARS_SMS_WEBHOOK_URL and ARREARS_SMS_WEBHOOK_SECRET go together');
+  if (smsWebhookUrl && !/^https?:\/\//.test(smsWebhookUrl)) throw new ConfigError('ARREARS_SMS_WEBHOOK_URL must be http(s)');
+  if (smsWebhookSecret && smsWebhookSecret.length < 16) throw new ConfigError('ARREARS_SMS_WEBHOOK_SECRET must be at least 16 characters');
   return {
+    smsWebhookUrl,
+    smsWebhookSecret,
     port: int(env, 'PORT', 4000, 0, 65535),
     host: str(env, 'HOST') ?? '127.0.0.1',
     databaseUrl,
@@ -81,5 +94,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceMaxBytes: int(env, 'ARREARS_EVIDENCE_MAX_BYTES', 25 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     publicUrl: (str(env, 'ARREARS_PUBLIC_URL') ?? `http://localhost:${int(env, 'PORT', 4000, 0, 65535)}`).replace(/\/$/, ''),
     jobsEnabled: (str(env, 'ARREARS_JOBS') ?? 'on') !== 'off',
+    corsOrigins: (str(env, 'ARREARS_CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
   };
 }

@@ -73,6 +73,10 @@ export interface AppOptions {
   ping: () => Promise<void>;
   /** More Yoga plugins: routes beside /graphql (evidence downloads), instrumentation. */
   plugins?: Plugin[];
+  /** The largest request body: room for the largest evidence file and its multipart envelope. */
+  maxRequestBodyBytes?: number;
+  /** Browser origins allowed to call the API; default any (tokens are bearer tokens, never cookies). */
+  corsOrigins?: string[];
 }
 
 export interface App {
@@ -111,6 +115,13 @@ export function createApp(options: AppOptions): App {
     graphqlEndpoint: '/graphql',
     healthCheckEndpoint: '/healthz',
     landingPage: false,
+    maxRequestBodySize: options.maxRequestBodyBytes ?? 26 * 1024 * 1024,
+    cors: {
+      origin: options.corsOrigins?.length ? options.corsOrigins : '*',
+      credentials: false,
+      // Browsers may read these on cross-origin calls: the request id for support, Retry-After for backoff.
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    },
     graphiql: production
       ? false
       : {

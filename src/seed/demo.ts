@@ -1578,7 +1578,8 @@ class DemoBuilder {
       } else if (this.rng.chance(0.06)) status = 'SENT';
     }
     const n = ++c.reminderSeq;
-    const templateKey = template === 'overdue' ? 'overdue_notice' : template === 'promise_due' ? 'promise_due' : 'instalment_due';
+    // The keys of the default templates (src/modules/contact/templates.ts).
+    const templateKey = template === 'overdue' ? 'overdue-notice' : 'overdue-followup';
     const idempotencyKey = `demo:${c.ref}:${channel.toLowerCase()}:${n}`;
     const requestHash = sha256(
       JSON.stringify({ case: c.ref, contactPointId: point.id, channel, templateKey, scheduledAt: at.toISOString() }),

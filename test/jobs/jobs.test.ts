@@ -28,12 +28,10 @@ async function succeeded(scheduler: JobScheduler, name: string) {
 }
 
 describe('the registry', () => {
-  it('has both jobs with their cadences', () => {
-    expect(Object.keys(JOB_REGISTRY).sort()).toEqual(['bucket-history', 'placement-expiry']);
-    expect(defaultJobs().map((j) => [j.name, j.everyMs])).toEqual([
-      ['bucket-history', 3_600_000],
-      ['placement-expiry', 900_000],
-    ]);
+  it('has the jobs of this issue with their cadences (later issues add theirs)', () => {
+    const cadences = Object.fromEntries(defaultJobs().map((j) => [j.name, j.everyMs]));
+    expect(Object.keys(JOB_REGISTRY).sort()).toEqual(Object.keys(cadences).sort());
+    expect(cadences).toMatchObject({ 'bucket-history': 3_600_000, 'placement-expiry': 900_000, 'promise-checks': 3_600_000 });
     expect(findJob('placement-expiry')?.name).toBe('placement-expiry');
     expect(findJob('toString')).toBeUndefined();
   });

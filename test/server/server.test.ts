@@ -53,12 +53,14 @@ describe('the HTTP server', () => {
     expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
     const token = await t.token(s.users.admin);
     // Start a request, then ask the server to close: the request still completes.
+    const received = new Promise((r) => server.server.once('request', r));
     const inFlight = fetch(`${server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify({ query: '{ cases(first: 1) { totalCount } }' }),
     });
-    await new Promise((r) => setTimeout(r, 5));
+    // Close once the server has the request in hand (an unread request on an idle socket is not "in flight").
+    await received;
     const closing = server.close(5_000);
     const response = await inFlight;
     expect(response.status).toBe(200);

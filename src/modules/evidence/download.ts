@@ -6,6 +6,7 @@ import type { Clock } from '../../lib/time.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { canSeeCase } from '../../auth/scopes.ts';
+import { isAgencyRole } from '../../auth/viewer.ts';
 import { recordAudit, type AuditActor } from '../audit/service.ts';
 import type { BlobStore } from './blob-store.ts';
 
@@ -149,7 +150,9 @@ export async function serveEvidence(deps: EvidenceDownloadDeps, request: Request
     where: { id: link.evidenceId },
     include: { case: { select: { id: true, assignedAgencyId: true, assignedCollectorId: true } } },
   });
-  if (!evidence || !canSeeCase(viewer, evidence.case)) return errorResponse(R, 404, 'NOT_FOUND', 'No such evidence.', requestId);
+  // The case must be the viewer's now, and the record of the viewer's era (no agency reads another's).
+  const ownEra = !isAgencyRole(viewer.role) || evidence?.agencyId === null || evidence?.agencyId === viewer.agencyId;
+  if (!evidence || !canSeeCase(viewer, evidence.case) || !ownEra) return errorResponse(R, 404, 'NOT_FOUND', 'No such evidence.', requestId);
 
   const who: AuditActor = { userId: user.id, role: user.role, agencyId: user.agencyId, requestId: requestId ?? null };
   const tampered = async (actual: string | null, when: string) => {

@@ -1,5 +1,5 @@
 import { builder } from '../../builder.ts';
-import { viaCase } from '../../auth/scopes.ts';
+import { agencyEra, viaCase } from '../../auth/scopes.ts';
 import { CustodyAction, EvidenceKind } from '../common/enums.ts';
 
 // Uploads, corrections and `downloadUrl` are in mutations.ts (they need the blob store and the link key).
@@ -7,7 +7,7 @@ export const EvidenceRef = builder.prismaNode('Evidence', {
   nullable: true,
   id: { field: 'id' },
   description: 'A file tied to a case (and a visit): content-addressed, immutable; a correction supersedes it.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: EvidenceKind }),
     sha256: t.exposeString('sha256'),

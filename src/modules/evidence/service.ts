@@ -175,6 +175,7 @@ async function storeEvidence(
         const evidence = await tx.evidence.create({
           data: {
             caseId: before.id,
+            agencyId: before.assignedAgencyId,
             visitId: input.visitId ?? null,
             kind: input.kind,
             sha256: staged.sha256,

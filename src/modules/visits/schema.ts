@@ -1,4 +1,6 @@
 import { builder } from '../../builder.ts';
+import { isAgencyRole } from '../../auth/viewer.ts';
+import { agencyDossier, type Dossier } from './service.ts';
 import { agencyEra, viaCase } from '../../auth/scopes.ts';
 import { DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome, VisitStatus } from '../common/enums.ts';
 
@@ -11,7 +13,11 @@ export const VisitRef = builder.prismaNode('Visit', {
     status: t.expose('status', { type: VisitStatus }),
     address: t.relation('address'),
     purpose: t.exposeString('purpose'),
-    dossier: t.expose('dossier', { type: 'JSON', description: 'Step 1: what the visit needs, compiled from the case when planned.' }),
+    dossier: t.field({
+      type: 'JSON',
+      description: 'Step 1: what the visit needs, compiled from the case when planned. An agency reads the agency form.',
+      resolve: (v, _a, ctx) => (isAgencyRole(ctx.viewer.role) ? agencyDossier(v.dossier as unknown as Dossier) : v.dossier),
+    }),
     consent: t.relation('consent', { nullable: true }),
     windowStart: t.expose('windowStart', { type: 'DateTime', nullable: true }),
     windowEnd: t.expose('windowEnd', { type: 'DateTime', nullable: true }),

@@ -68,6 +68,31 @@ async function notOnHold(tx: Tx, caseId: string, now: Date) {
 
 // ---------------------------------------------------------------- step 1: dossier
 
+export interface Dossier {
+  compiledAt: string;
+  caseNumber: string;
+  debtor: { fullName: string; nationalIdMasked: string; language: string; timeZone: string };
+  card: { last4: string; product: string; creditLimit?: string; currency?: string };
+  overdue: { total: string; formatted: string; principal?: string; interest?: string; fees?: string; currency: string; firstMissedDueDate: string; daysPastDue: number };
+  contactPoints: { kind: string; value: string }[];
+  address: Record<string, unknown>;
+}
+
+/**
+ * What an agency's collectors need at the door, and no more (PIPL's minimum necessary): no credit
+ * limit, no breakdown of the debt, phones but no e-mail. Applied when the dossier is compiled for
+ * an agency, and again whenever an agency principal reads any dossier (one compiled by the bank
+ * before the case was placed included).
+ */
+export function agencyDossier(d: Dossier): Dossier {
+  return {
+    ...d,
+    card: { last4: d.card.last4, product: d.card.product },
+    overdue: { total: d.overdue.total, formatted: d.overdue.formatted, currency: d.overdue.currency, firstMissedDueDate: d.overdue.firstMissedDueDate, daysPastDue: d.overdue.daysPastDue },
+    contactPoints: d.contactPoints.filter((cp) => cp.kind !== 'EMAIL'),
+  };
+}
+
 /**
  * planVisit: the address (one of the debtor's) and the purpose; the dossier is compiled from the
  * case now (source step 1, 信息整理). An agency's dossier holds only what the visit needs.
@@ -82,27 +107,29 @@ export async function planVisit(deps: Deps, actor: Actor, input: { caseId: strin
     const address = debtor.addresses.find((a) => a.id === input.addressId);
     if (!address) throw new DomainError('NOT_FOUND', "No such address of the case's debtor", 'addressId');
     const account = await tx.cardAccount.findUniqueOrThrow({ where: { id: before.accountId } });
-    // The agency dossier when an agency plans it or will carry it out (the case is placed with one): its people read it.
-    const agency = isAgencyRole(actor.viewer.role) || before.assignedAgencyId !== null;
     const own = debtor.contactPoints.filter((cp) => cp.party === 'DEBTOR' && !cp.doNotContact);
-    const dossier = {
+    const full: Dossier = {
       compiledAt: now.toISOString(),
       caseNumber: formatCaseNumber(before.caseNo),
       debtor: { fullName: debtor.fullName, nationalIdMasked: debtor.nationalIdMasked, language: debtor.language, timeZone: debtor.timeZone },
-      card: agency ? { last4: account.cardLast4, product: account.product } : { last4: account.cardLast4, product: account.product, creditLimit: `${account.creditLimit}`, currency: account.currency },
+      card: { last4: account.cardLast4, product: account.product, creditLimit: `${account.creditLimit}`, currency: account.currency },
       overdue: {
         total: `${before.overdueTotal}`,
         formatted: formatMoney({ minorUnits: before.overdueTotal, currency: before.currency }),
-        ...(agency ? {} : { principal: `${before.principal}`, interest: `${before.interest}`, fees: `${before.fees}` }),
+        principal: `${before.principal}`,
+        interest: `${before.interest}`,
+        fees: `${before.fees}`,
         currency: before.currency,
         firstMissedDueDate: dateOnly(before.dueDate),
         daysPastDue: daysPastDue(before.dueDate, now),
       },
-      // Only the debtor's own reachable numbers; an agency gets phones only.
-      contactPoints: own.filter((cp) => !agency || cp.kind !== 'EMAIL').map((cp) => ({ kind: cp.kind, value: cp.value })),
+      // Only the debtor's own reachable contact points.
+      contactPoints: own.map((cp) => ({ kind: cp.kind, value: cp.value })),
       address: { kind: address.kind, line1: address.line1, line2: address.line2, city: address.city, region: address.region, postalCode: address.postalCode, country: address.country },
     };
-    const visit = await tx.visit.create({ data: { caseId: before.id, agencyId: before.assignedAgencyId, addressId: address.id, purpose, dossier, plannedById: actor.viewer.userId, createdAt: now } });
+    // The agency dossier when an agency plans it or will carry it out (the case is placed with one): its people read it.
+    const dossier = isAgencyRole(actor.viewer.role) || before.assignedAgencyId !== null ? agencyDossier(full) : full;
+    const visit = await tx.visit.create({ data: { caseId: before.id, agencyId: before.assignedAgencyId, addressId: address.id, purpose, dossier: dossier as unknown as Prisma.InputJsonValue, plannedById: actor.viewer.userId, createdAt: now } });
     return {
       result: { visit },
       events: [{ type: 'VISIT_PLANNED', summary: `Visit planned to the ${address.kind.toLowerCase()} address in ${address.city}`, data: { visitId: visit.id } }],
@@ -300,7 +327,7 @@ export async function decideVisit(
   actor: Actor,
   input: { visitId: string; decision: VisitDecision; graceUntil?: Date | null; closeReason?: CloseReason | null; note?: string | null; expectedVersion?: number | null },
 ) {
-  return writeVisit(deps, actor, input.visitId, 'visit.decide', input.expectedVersion, async ({ tx, now, before }, visit) => {
+  return writeVisit(deps, actor, input.visitId, 'visit.decide', input.expectedVersion, async ({ tx, now, before, event, audit }, visit) => {
     requireStatus(visit, ['REPORTED'], 'decide on');
     let caseData: Prisma.CaseUncheckedUpdateInput = {};
     let summary = `Decision: ${input.decision}`;
@@ -320,6 +347,8 @@ export async function decideVisit(
       if (before.stage !== 'FIELD_VISIT') throw new DomainError('INVALID_TRANSITION', `A case in ${before.stage} cannot go to LEGAL`, 'decision');
       caseData = { stage: 'LEGAL' };
       summary = 'Escalated to legal after the visit';
+      await event({ type: 'STAGE_CHANGED', summary: 'Stage FIELD_VISIT → LEGAL (visit decision)', data: { from: before.stage, to: 'LEGAL', visitId: visit.id } });
+      await audit('case.changeStage', 'Case', before.id, { from: before.stage, to: 'LEGAL', visitId: visit.id }, input.note ?? null);
     } else if (input.decision === 'CLOSE') {
       if (!input.closeReason) throw new DomainError('VALIDATION', 'Closing needs a close reason', 'closeReason');
       if (input.closeReason === 'PAID_IN_FULL' && before.overdueTotal > 0n) throw new DomainError('VALIDATION', 'The case is not paid in full', 'closeReason');
@@ -327,6 +356,8 @@ export async function decideVisit(
       await tx.reminder.updateMany({ where: { caseId: before.id, status: 'SCHEDULED' }, data: { status: 'CANCELLED', cancelledAt: now, lastError: 'case closed' } });
       caseData = { stage: 'CLOSED', closedAt: now, closeReason: input.closeReason, ...(input.closeReason === 'WRITTEN_OFF' ? { status: 'WRITTEN_OFF' as const } : {}) };
       summary = `Closed after the visit: ${input.closeReason}`;
+      await event({ type: 'CASE_CLOSED', summary: `Closed: ${input.closeReason} (visit decision)`, data: { reason: input.closeReason, visitId: visit.id } });
+      await audit('case.close', 'Case', before.id, { reason: input.closeReason, from: before.stage, visitId: visit.id }, input.note ?? null);
     }
     return {
       visit: { status: 'DECIDED', decision: input.decision, graceUntil: input.graceUntil ?? null, decisionNote: input.note ?? null, decidedAt: now, decidedById: actor.viewer.userId },

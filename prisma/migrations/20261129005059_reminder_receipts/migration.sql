@@ -1,0 +1,2 @@
+-- CreateIndex
+CREATE INDEX "Reminder_providerMessageId_idx" ON "Reminder"("providerMessageId");
