@@ -1,5 +1,6 @@
 // The errors the client throws: one class per way a request can fail, so that a caller can
 // `switch (error.kind)` (or use instanceof) and act — sign in again, back off, retry, report.
+import type { UserErrorCode } from './generated/graphql.ts';
 
 /** One entry of a GraphQL response's `errors`. */
 export interface GraphQLErrorEntry {
@@ -10,7 +11,17 @@ export interface GraphQLErrorEntry {
   readonly extensions?: Readonly<Record<string, unknown>>;
 }
 
-export type ArrearsErrorKind = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'NETWORK' | 'GRAPHQL' | 'HTTP';
+export type ArrearsErrorKind = 'UNAUTHENTICATED' | 'FORBIDDEN' | 'RATE_LIMITED' | 'NETWORK' | 'TIMEOUT' | 'GRAPHQL' | 'HTTP' | 'USER_ERRORS';
+
+/**
+ * An expected refusal of a mutation (`userErrors` of its payload): nothing was changed. Switch on
+ * `code`; `field` is the path of the input at fault (e.g. ['input', 'amount']).
+ */
+export interface UserError<TCode extends string = UserErrorCode> {
+  readonly code: TCode;
+  readonly field?: ReadonlyArray<string> | null;
+  readonly message: string;
+}
 
 export interface ArrearsErrorDetails {
   /** HTTP status of the response; null when none arrived. */
@@ -19,6 +30,8 @@ export interface ArrearsErrorDetails {
   requestId?: string | null;
   operationName?: string | null;
   cause?: unknown;
+  /** How many times the request was sent (1 when it was not retried). */
+  attempts?: number;
 }
 
 /** Base of every error the client throws. */
@@ -32,6 +45,8 @@ export abstract class ArrearsError extends Error {
   readonly requestId: string | null;
   /** The name of the operation sent, when known. */
   readonly operationName: string | null;
+  /** How many times the request was sent before this error was thrown (retries included). */
+  attempts: number;
 
   constructor(message: string, details: ArrearsErrorDetails = {}) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
@@ -39,6 +54,7 @@ export abstract class ArrearsError extends Error {
     this.errors = details.errors ?? [];
     this.requestId = details.requestId ?? null;
     this.operationName = details.operationName ?? null;
+    this.attempts = details.attempts ?? 1;
   }
 }
 
@@ -74,6 +90,22 @@ export class NetworkError extends ArrearsError {
 }
 
 /**
+ * No answer within `timeoutMs` (the client's option, or the request's): the request was
+ * cancelled. Queries (and mutations with an idempotency key) were retried first.
+ */
+export class TimeoutError extends ArrearsError {
+  readonly kind = 'TIMEOUT' as const;
+  override readonly name = 'TimeoutError';
+  /** The limit that was reached, for one attempt. */
+  readonly timeoutMs: number;
+
+  constructor(message: string, details: ArrearsErrorDetails & { timeoutMs?: number } = {}) {
+    super(message, details);
+    this.timeoutMs = details.timeoutMs ?? 0;
+  }
+}
+
+/**
  * The server answered with GraphQL errors other than the above: validation, BAD_USER_INPUT,
  * INTERNAL_SERVER_ERROR… `errors` lists them; `partialData` holds whatever data came with them.
  */
@@ -94,8 +126,41 @@ export class HttpError extends ArrearsError {
   override readonly name = 'HttpError';
 }
 
+/**
+ * A mutation answered with `userErrors` (an expected refusal: validation, state, contact policy,
+ * stale version…), thrown only when the client or the request has `throwOnUserErrors: true`.
+ * Without it, the payload comes back with its `userErrors` array as any other data.
+ */
+export class UserErrorsError<TCode extends string = UserErrorCode> extends ArrearsError {
+  readonly kind = 'USER_ERRORS' as const;
+  override readonly name = 'UserErrorsError';
+  /** Every user error of the answer, typed by code. */
+  readonly userErrors: ReadonlyArray<UserError<TCode>>;
+  /** The whole answer (`data`), user errors included. */
+  readonly data: unknown;
+
+  constructor(message: string, details: ArrearsErrorDetails & { userErrors: ReadonlyArray<UserError<TCode>>; data?: unknown }) {
+    super(message, details);
+    this.userErrors = details.userErrors;
+    this.data = details.data ?? null;
+  }
+
+  /** Whether one of the user errors has this code. */
+  has(code: TCode): boolean {
+    return this.userErrors.some((e) => e.code === code);
+  }
+}
+
 /** Every error the client throws; `switch (error.kind)` narrows to the class. */
-export type AnyArrearsError = AuthenticationError | ForbiddenError | RateLimitedError | NetworkError | GraphQLRequestError | HttpError;
+export type AnyArrearsError =
+  | AuthenticationError
+  | ForbiddenError
+  | RateLimitedError
+  | NetworkError
+  | TimeoutError
+  | GraphQLRequestError
+  | HttpError
+  | UserErrorsError;
 
 export function isArrearsError(error: unknown): error is AnyArrearsError {
   return error instanceof ArrearsError;

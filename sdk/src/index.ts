@@ -3,17 +3,35 @@ export {
   createArrearsClient,
   type ArrearsClient,
   type ArrearsClientOptions,
+  type OperationMethods,
+  type PaginateMethods,
+  type SubscribeMethods,
+} from './client.ts';
+export {
+  backoffDelay,
+  createGraphQLClient,
+  type AnyConnection,
   type ArrearsDocument,
+  type ArrearsSubscription,
+  type ClientOptions,
+  type ConnectionAt,
   type DocumentNode,
   type DocumentString,
   type FetchFunction,
   type FetchRequestInit,
   type FetchResponse,
+  type GraphQLClient,
+  type NodeOf,
   type OperationArgs,
-  type OperationMethods,
+  type OutgoingRequest,
+  type PaginateOptions,
+  type Paginator,
+  type ReconnectOptions,
   type RequestOptions,
+  type RetryOptions,
+  type SubscribeOptions,
   type TokenProvider,
-} from './client.ts';
+} from './core.ts';
 export {
   ArrearsError,
   AuthenticationError,
@@ -22,13 +40,20 @@ export {
   HttpError,
   NetworkError,
   RateLimitedError,
+  TimeoutError,
+  UserErrorsError,
   isArrearsError,
+  parseRetryAfter,
   type AnyArrearsError,
   type ArrearsErrorKind,
   type GraphQLErrorEntry,
+  type UserError,
 } from './errors.ts';
-export { operations } from './operations.ts';
+export type { OperationType } from './document.ts';
+export type { ReactNativeFile, Upload } from './upload.ts';
+export { connections, operations, subscriptions } from './operations.ts';
 export type { ResultOf, VariablesOf } from '@graphql-typed-document-node/core';
-// The generated documents (e.g. CasesDocument, for `client.request`) and their types
-// (CasesQuery, CasesQueryVariables, CaseSummaryFragment, CaseFilter, enums as string unions).
+// The generated documents (e.g. CasesDocument, for `client.request` or urql/Apollo/TanStack Query)
+// and their types (CasesQuery, CasesQueryVariables, CaseSummaryFragment, CaseFilter, enums as
+// string unions, UserErrorCode).
 export * from './generated/graphql.ts';

@@ -1,19 +1,3 @@
-// The client's typed methods: method name → generated document. Adding an operation is one
-// .graphql file (or one more operation in one), `npm run sdk:generate`, and one line here.
-import {
-  AgenciesDocument,
-  CaseByNumberDocument,
-  CaseDetailDocument,
-  CasesDocument,
-  NodeDocument,
-  ViewerDocument,
-} from './generated/graphql.ts';
-
-export const operations = {
-  viewer: ViewerDocument,
-  cases: CasesDocument,
-  caseByNumber: CaseByNumberDocument,
-  caseDetail: CaseDetailDocument,
-  agencies: AgenciesDocument,
-  node: NodeDocument,
-} as const;
+// The client's methods, generated from operations/*.graphql by codegen (codegen/operations-plugin.ts):
+// adding an operation is one .graphql file (or one more operation in one) and `npm run sdk:generate`.
+export { connections, operations, subscriptions } from './generated/operations.ts';

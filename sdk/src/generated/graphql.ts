@@ -5,6 +5,17 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type AddressInput = {
+  city: string;
+  /** ISO 3166 alpha-2, default CN. */
+  country?: string | null | undefined;
+  kind: AddressKind;
+  line1: string;
+  line2?: string | null | undefined;
+  postalCode?: string | null | undefined;
+  region: string;
+};
+
 export type AddressKind =
   | 'HOME'
   | 'MAILING'
@@ -13,6 +24,39 @@ export type AddressKind =
 export type AgencyStatus =
   | 'ACTIVE'
   | 'SUSPENDED';
+
+export type AllocationTarget =
+  | 'BALANCE'
+  | 'CREDIT'
+  | 'INSTALMENT'
+  | 'PROMISE';
+
+export type ApproveRepaymentPlanInput = {
+  expectedVersion?: number | null | undefined;
+  note?: string | null | undefined;
+  planId: string;
+};
+
+export type AssignCaseInput = {
+  /** Place with this agency (bank only). */
+  agencyId?: string | null | undefined;
+  caseId: string;
+  /** A collector of the agency, or a bank collector. */
+  collectorId?: string | null | undefined;
+  /** The agreed end: past it the case is recalled by a job. */
+  endsAt?: string | null | undefined;
+  expectedVersion?: number | null | undefined;
+  startsAt?: string | null | undefined;
+};
+
+export type AuditEventFilter = {
+  action?: string | null | undefined;
+  actorId?: string | null | undefined;
+  agencyId?: string | null | undefined;
+  caseId?: string | null | undefined;
+  from?: string | null | undefined;
+  to?: string | null | undefined;
+};
 
 /** Delinquency bucket by days past due: M1 = 1–30, M2 = 31–60, … M6 = 151–180, M6_PLUS beyond. */
 export type Bucket =
@@ -23,6 +67,34 @@ export type Bucket =
   | 'M5'
   | 'M6'
   | 'M6_PLUS';
+
+export type CancelReminderInput = {
+  reason?: string | null | undefined;
+  reminderId: string;
+};
+
+export type CancelRepaymentPlanInput = {
+  expectedVersion?: number | null | undefined;
+  planId: string;
+  reason: string;
+};
+
+export type CancelVisitInput = {
+  expectedVersion?: number | null | undefined;
+  reason: string;
+  visitId: string;
+};
+
+export type CardAccountInput = {
+  cardLast4: string;
+  /** Minor units. */
+  creditLimit: number;
+  currency: CurrencyCode;
+  /** The bank's account reference. */
+  externalRef: string;
+  openedOn?: string | null | undefined;
+  product: string;
+};
 
 export type CaseFilter = {
   agencyId?: string | null | undefined;
@@ -67,21 +139,115 @@ export type CaseStatus =
   | 'PROMISED'
   | 'WRITTEN_OFF';
 
+export type ChangeCaseStageInput = {
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  reason?: string | null | undefined;
+  stage: CaseStage;
+};
+
+export type CheckInVisitInput = {
+  credentialsShown: Array<CredentialShownInput>;
+  /** The visit's version as last read. */
+  expectedVersion?: number | null | undefined;
+  visitId: string;
+};
+
+export type CloseCaseInput = {
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  note?: string | null | undefined;
+  reason: CloseReason;
+};
+
+export type CloseReason =
+  | 'BANKRUPTCY'
+  | 'DECEASED'
+  | 'PAID_IN_FULL'
+  | 'RETURNED_TO_BANK'
+  | 'SETTLED'
+  | 'WRITTEN_OFF';
+
+export type CompleteVisitInput = {
+  consequencesExplained?: boolean | null | undefined;
+  delinquencyReason?: DelinquencyReason | null | undefined;
+  delinquencyReasonText?: string | null | undefined;
+  /** The visit's version as last read. */
+  expectedVersion?: number | null | undefined;
+  /** CONSENT_WITHDRAWN ends the visit at once. */
+  outcome: VisitOutcome;
+  plansOffered?: Array<PlanKind> | null | undefined;
+  visitId: string;
+};
+
+export type ContactAttemptStatus =
+  | 'BLOCKED'
+  | 'COMPLETED';
+
 export type ContactChannel =
   | 'CALL'
   | 'EMAIL'
   | 'LETTER'
   | 'SMS';
 
+export type ContactDirection =
+  | 'INBOUND'
+  | 'OUTBOUND';
+
+export type ContactOutcome =
+  | 'ANSWERED'
+  | 'DELIVERED'
+  | 'DISPUTE'
+  | 'FAILED'
+  | 'NO_ANSWER'
+  | 'PROMISE_TO_PAY'
+  | 'REFUSED'
+  | 'SENT'
+  | 'VISIT_CONSENT_GIVEN'
+  | 'VISIT_CONSENT_REFUSED'
+  | 'WRONG_NUMBER';
+
 export type ContactParty =
   | 'DEBTOR'
   | 'THIRD_PARTY';
+
+export type ContactPointInput = {
+  kind: ContactPointKind;
+  /** DEBTOR (default) or THIRD_PARTY (an emergency contact, never told of the debt). */
+  party?: ContactParty | null | undefined;
+  primary?: boolean | null | undefined;
+  relation?: string | null | undefined;
+  value: string;
+};
 
 export type ContactPointKind =
   | 'EMAIL'
   | 'HOME_PHONE'
   | 'MOBILE'
   | 'WORK_PHONE';
+
+export type CreateAgencyInput = {
+  code: string;
+  /** The data-processing contract with the bank (PIPL art. 21). */
+  dataProcessingContractRef: string;
+  licenseNumber: string;
+  name: string;
+  status?: AgencyStatus | null | undefined;
+};
+
+export type CreateUserInput = {
+  agencyId?: string | null | undefined;
+  credentialExpiresOn?: string | null | undefined;
+  credentialNumber?: string | null | undefined;
+  email: string;
+  fullName: string;
+  role: Role;
+};
+
+export type CredentialShownInput = {
+  credentialNumber: string;
+  userId: string;
+};
 
 /** ISO 4217 currency code. */
 export type CurrencyCode =
@@ -92,6 +258,97 @@ export type CurrencyCode =
   | 'JPY'
   | 'USD';
 
+export type CustodyAction =
+  | 'DOWNLOADED'
+  | 'SUPERSEDED'
+  | 'TAMPER_DETECTED'
+  | 'UPLOADED';
+
+export type DebtorInput = {
+  addresses?: Array<AddressInput> | null | undefined;
+  contactPoints?: Array<ContactPointInput> | null | undefined;
+  /** The bank's customer reference. */
+  externalRef: string;
+  fullName: string;
+  jurisdiction?: Jurisdiction | null | undefined;
+  language?: Language | null | undefined;
+  /** Stored encrypted; shown masked from then on. */
+  nationalId: string;
+  /** IANA zone, default Asia/Shanghai. */
+  timeZone?: string | null | undefined;
+};
+
+export type DecideVisitInput = {
+  /** CLOSE: why. */
+  closeReason?: CloseReason | null | undefined;
+  decision: VisitDecision;
+  /** The visit's version as last read. */
+  expectedVersion?: number | null | undefined;
+  /** GRACE_PERIOD: no contact until this date. */
+  graceUntil?: string | null | undefined;
+  note?: string | null | undefined;
+  visitId: string;
+};
+
+export type DelinquencyReason =
+  | 'BUSINESS_FAILURE'
+  | 'DISPUTE'
+  | 'FORGOT'
+  | 'ILLNESS'
+  | 'JOB_LOSS'
+  | 'OTHER';
+
+export type EvidenceKind =
+  | 'AUDIO'
+  | 'NOTE'
+  | 'OVERDUE_STATEMENT'
+  | 'PHOTO'
+  | 'PROMISE_LETTER'
+  | 'REPAYMENT_AGREEMENT'
+  | 'VIDEO';
+
+export type HoldCaseInput = {
+  caseId: string;
+  /** Without an end, the hold lasts until released. */
+  endsAt?: string | null | undefined;
+  expectedVersion?: number | null | undefined;
+  note?: string | null | undefined;
+  reason: HoldReason;
+};
+
+export type HoldReason =
+  | 'DECEASED'
+  | 'DISPUTE'
+  | 'GRACE_PERIOD'
+  | 'HARDSHIP'
+  | 'LEGAL'
+  | 'OTHER';
+
+export type ImportCasesInput = {
+  /** Recorded with the import; re-sending a batch creates nothing new either way. */
+  idempotencyKey?: string | null | undefined;
+  /** At most 10000. Idempotent by (account, first missed due date). */
+  rows: Array<OpenCaseInput>;
+};
+
+export type ImportRowStatus =
+  | 'CREATED'
+  | 'REJECTED'
+  | 'UNCHANGED'
+  | 'UPDATED';
+
+export type InstalmentStatus =
+  | 'DUE'
+  | 'MISSED'
+  | 'PAID'
+  | 'PARTIAL';
+
+export type IssueApiKeyInput = {
+  expiresAt?: string | null | undefined;
+  name: string;
+  userId: string;
+};
+
 export type Jurisdiction =
   | 'CN'
   | 'US';
@@ -100,6 +357,33 @@ export type Language =
   | 'EN'
   | 'ZH_CN';
 
+export type LogContactAttemptInput = {
+  /** Default now; at most 7 days back. */
+  attemptedAt?: string | null | undefined;
+  caseId: string;
+  channel: ContactChannel;
+  /** Required but for letters. */
+  contactPointId?: string | null | undefined;
+  /** Default OUTBOUND. */
+  direction?: ContactDirection | null | undefined;
+  notes?: string | null | undefined;
+  outcome: ContactOutcome;
+  /** The call recording, kept as evidence. */
+  recordingEvidenceId?: string | null | undefined;
+};
+
+export type OpenCaseInput = {
+  account: CardAccountInput;
+  debtor: DebtorInput;
+  /** The first missed due date. */
+  dueDate: string;
+  fees: number;
+  interest: number;
+  /** Minor units, in the account's currency. */
+  principal: number;
+  priority?: CasePriority | null | undefined;
+};
+
 export type PaymentChannel =
   | 'BANK_TRANSFER'
   | 'CARD'
@@ -107,6 +391,10 @@ export type PaymentChannel =
   | 'DIRECT_DEBIT'
   | 'ONLINE'
   | 'OTHER';
+
+export type PlacementKind =
+  | 'AGENCY'
+  | 'BANK';
 
 export type PlanFrequency =
   | 'FORTNIGHTLY'
@@ -127,12 +415,98 @@ export type PlanStatus =
   | 'PROPOSED'
   | 'REJECTED';
 
+export type PlanVisitInput = {
+  /** One of the debtor's addresses. */
+  addressId: string;
+  caseId: string;
+  /** The case's version as last read. */
+  expectedVersion?: number | null | undefined;
+  purpose: string;
+};
+
 export type PromiseStatus =
   | 'BROKEN'
   | 'CANCELLED'
   | 'KEPT'
   | 'OPEN'
   | 'PARTIAL';
+
+export type ProposeRepaymentPlanInput = {
+  caseId: string;
+  currency: CurrencyCode;
+  expectedVersion?: number | null | undefined;
+  firstDueDate: string;
+  frequency?: PlanFrequency | null | undefined;
+  /** Instalments only: 2 or more, within 60 months. */
+  instalmentCount?: number | null | undefined;
+  kind: PlanKind;
+  note?: string | null | undefined;
+  /** Default: the whole overdue amount. A settlement: the reduced lump sum. */
+  totalAmount?: number | null | undefined;
+};
+
+export type RecallCaseInput = {
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  note?: string | null | undefined;
+  reason: RecallReason;
+};
+
+export type RecallReason =
+  | 'AGENCY_REQUEST'
+  | 'COMPLAINT'
+  | 'DISPUTE'
+  | 'END_OF_PLACEMENT'
+  | 'OTHER'
+  | 'PAID'
+  | 'PERFORMANCE';
+
+export type RecordPaymentInput = {
+  /** Minor units. */
+  amount: number;
+  caseId: string;
+  channel: PaymentChannel;
+  currency: CurrencyCode;
+  externalReference?: string | null | undefined;
+  /** The same key records the payment once, however often it is sent. */
+  idempotencyKey: string;
+  receivedAt: string;
+};
+
+export type RecordPromiseToPayInput = {
+  /** Minor units. */
+  amount: number;
+  caseId: string;
+  /** The call in which it was promised. */
+  contactAttemptId?: string | null | undefined;
+  currency: CurrencyCode;
+  expectedVersion?: number | null | undefined;
+  promisedFor: string;
+  /** The visit in which it was promised. */
+  visitId?: string | null | undefined;
+};
+
+export type RecordVisitConsentInput = {
+  /** The contact attempt whose outcome was VISIT_CONSENT_GIVEN. */
+  contactAttemptId: string;
+  /** The visit's version as last read. */
+  expectedVersion?: number | null | undefined;
+  visitId: string;
+  windowEnd: string;
+  windowStart: string;
+};
+
+export type RejectRepaymentPlanInput = {
+  expectedVersion?: number | null | undefined;
+  planId: string;
+  reason: string;
+};
+
+export type ReleaseCaseHoldInput = {
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  note?: string | null | undefined;
+};
 
 export type ReminderStatus =
   | 'BLOCKED'
@@ -143,6 +517,22 @@ export type ReminderStatus =
   | 'SENDING'
   | 'SENT';
 
+export type ReportVisitInput = {
+  expectedVersion?: number | null | undefined;
+  report: string;
+  visitId: string;
+};
+
+export type RevealDebtorIdentityInput = {
+  debtorId: string;
+  /** Why the full number is needed: kept in the audit log. */
+  reason: string;
+};
+
+export type RevokeApiKeyInput = {
+  apiKeyId: string;
+};
+
 export type Role =
   | 'AGENCY_COLLECTOR'
   | 'AGENCY_MANAGER'
@@ -151,9 +541,110 @@ export type Role =
   | 'BANK_COLLECTOR'
   | 'BANK_SUPERVISOR';
 
+export type ScheduleReminderInput = {
+  caseId: string;
+  channel: ContactChannel;
+  contactPointId: string;
+  /** One key sends at most once. */
+  idempotencyKey: string;
+  scheduledAt: string;
+  templateKey: string;
+};
+
+export type ScheduleVisitInput = {
+  /** At least two, each with a valid work credential. */
+  collectorIds: Array<string>;
+  /** The visit's version as last read. */
+  expectedVersion?: number | null | undefined;
+  /** Default: overdue statement, repayment agreement, notice letter. */
+  materials?: Array<VisitMaterial> | null | undefined;
+  visitId: string;
+  windowEnd: string;
+  windowStart: string;
+};
+
 export type SortDirection =
   | 'ASC'
   | 'DESC';
+
+/** A corrected version of a record: same case, kind and visit. The record corrected stays, linked to the new one. */
+export type SupersedeEvidenceInput = {
+  capturedAt?: string | null | undefined;
+  /** Default: the description of the record corrected. */
+  description?: string | null | undefined;
+  /** The record this one corrects; not already superseded. */
+  evidenceId: string;
+  /** The case's version. */
+  expectedVersion?: number | null | undefined;
+  file: Blob | Uint8Array | { readonly uri: string; readonly name: string; readonly type: string };
+};
+
+export type UpdateContactPolicyInput = {
+  /** HH:MM */
+  contactHoursEnd?: string | null | undefined;
+  /** HH:MM */
+  contactHoursStart?: string | null | undefined;
+  /** Figures to turn off: maxConnectedCallsPerDay, maxAttemptsPerNumberPerDay, maxCallAttemptsPer7Days, quietDaysAfterConversation. */
+  disable?: Array<string> | null | undefined;
+  expectedVersion?: number | null | undefined;
+  instalmentGraceDays?: number | null | undefined;
+  jurisdiction: Jurisdiction;
+  maxAttemptsPerNumberPerDay?: number | null | undefined;
+  maxCallAttemptsPer7Days?: number | null | undefined;
+  maxConnectedCallsPerDay?: number | null | undefined;
+  maxDeferralDays?: number | null | undefined;
+  maxPromiseDays?: number | null | undefined;
+  optOutLineRequired?: boolean | null | undefined;
+  promiseGraceDays?: number | null | undefined;
+  quietDaysAfterConversation?: number | null | undefined;
+  /** Why: kept in the audit log with the figures before and after. */
+  reason: string;
+  retentionYears?: number | null | undefined;
+  settlementDiscountThresholdBps?: number | null | undefined;
+};
+
+/** Sent with the GraphQL multipart request spec: `file` is a part of the request. */
+export type UploadEvidenceInput = {
+  /** When the photo, recording or signature was made; not in the future. */
+  capturedAt?: string | null | undefined;
+  caseId: string;
+  /** At most 2000 characters. */
+  description?: string | null | undefined;
+  expectedVersion?: number | null | undefined;
+  /** PDF, JPEG or PNG for letters, statements, agreements and notes; JPEG, PNG or WebP for photos; MP3, M4A or WAV for audio; MP4 for video. The type is read from the content. At most ARREARS_EVIDENCE_MAX_BYTES (25 MB by default). */
+  file: Blob | Uint8Array | { readonly uri: string; readonly name: string; readonly type: string };
+  kind: EvidenceKind;
+  /** A visit of this case (checked in or later) the evidence comes from. */
+  visitId?: string | null | undefined;
+};
+
+export type UserErrorCode =
+  | 'APPROVAL_REQUIRED'
+  | 'CASE_ENDED'
+  | 'CONSENT_REQUIRED'
+  | 'CONTACT_LIMIT_REACHED'
+  | 'CREDENTIAL_INVALID'
+  | 'DO_NOT_CONTACT'
+  | 'DUPLICATE'
+  | 'FILE_REJECTED'
+  | 'FORBIDDEN_ACTION'
+  | 'INVALID_TRANSITION'
+  | 'NOT_FOUND'
+  | 'ON_HOLD'
+  | 'OUTSIDE_CONTACT_HOURS'
+  | 'STALE_VERSION'
+  | 'VALIDATION';
+
+export type VisitDecision =
+  | 'CLOSE'
+  | 'CONTINUE'
+  | 'ESCALATE_TO_LEGAL'
+  | 'GRACE_PERIOD';
+
+export type VisitMaterial =
+  | 'NOTICE_LETTER'
+  | 'OVERDUE_STATEMENT'
+  | 'REPAYMENT_AGREEMENT';
 
 export type VisitOutcome =
   | 'CONSENT_WITHDRAWN'
@@ -171,6 +662,33 @@ export type VisitStatus =
   | 'REPORTED'
   | 'SCHEDULED';
 
+export type UserFieldsFragment = { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null };
+
+export type ApiKeyFieldsFragment = { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, user: { id: string, email: string } };
+
+export type CreateUserMutationVariables = Exact<{
+  input: CreateUserInput;
+}>;
+
+
+export type CreateUserMutation = { createUser: { user: { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type IssueApiKeyMutationVariables = Exact<{
+  input: IssueApiKeyInput;
+}>;
+
+
+export type IssueApiKeyMutation = { issueApiKey: { secret: string | null, apiKey: { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, user: { id: string, email: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RevokeApiKeyMutationVariables = Exact<{
+  input: RevokeApiKeyInput;
+}>;
+
+
+export type RevokeApiKeyMutation = { revokeApiKey: { apiKey: { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, user: { id: string, email: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type AgencyFieldsFragment = { id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string };
+
 export type AgenciesQueryVariables = Exact<{
   first?: number | null | undefined;
   after?: string | null | undefined;
@@ -178,6 +696,22 @@ export type AgenciesQueryVariables = Exact<{
 
 
 export type AgenciesQuery = { agencies: { totalCount: number, nodes: Array<{ id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type CreateAgencyMutationVariables = Exact<{
+  input: CreateAgencyInput;
+}>;
+
+
+export type CreateAgencyMutation = { createAgency: { agency: { dataProcessingContractRef: string, id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type AuditEventsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  filter?: AuditEventFilter | null | undefined;
+}>;
+
+
+export type AuditEventsQuery = { auditEvents: { totalCount: number, nodes: Array<{ id: string, at: string, action: string, actorId: string | null, actorRole: Role | null, agencyId: string | null, caseId: string | null, entityType: string, entityId: string | null, reason: string | null, requestId: string | null, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
 export type CaseSummaryFragment = { id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null };
 
@@ -229,9 +763,220 @@ export type CaseDetailQuery = { node:
     | { __typename: 'VisitConsent', id: string }
    | null };
 
+export type CaseTimelineQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CaseTimelineQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', id: string, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
+   | null };
+
+export type CaseAfterWriteFragment = { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null };
+
+export type HoldFieldsFragment = { id: string, reason: HoldReason, note: string, startsAt: string, endsAt: string | null, active: boolean, releasedAt: string | null };
+
+export type PlacementFieldsFragment = { id: string, kind: PlacementKind, startsAt: string, endsAt: string | null, endedAt: string | null, recallReason: RecallReason | null, recallNote: string | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null };
+
+export type OpenCaseMutationVariables = Exact<{
+  input: OpenCaseInput;
+}>;
+
+
+export type OpenCaseMutation = { openCase: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ImportCasesMutationVariables = Exact<{
+  input: ImportCasesInput;
+}>;
+
+
+export type ImportCasesMutation = { importCases: { created: number, updated: number, unchanged: number, rejected: number, results: Array<{ index: number, status: ImportRowStatus, caseId: string | null, caseNumber: string | null, errors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> }>, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type AssignCaseMutationVariables = Exact<{
+  input: AssignCaseInput;
+}>;
+
+
+export type AssignCaseMutation = { assignCase: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, placement: { id: string, kind: PlacementKind, startsAt: string, endsAt: string | null, endedAt: string | null, recallReason: RecallReason | null, recallNote: string | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecallCaseMutationVariables = Exact<{
+  input: RecallCaseInput;
+}>;
+
+
+export type RecallCaseMutation = { recallCase: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ChangeCaseStageMutationVariables = Exact<{
+  input: ChangeCaseStageInput;
+}>;
+
+
+export type ChangeCaseStageMutation = { changeCaseStage: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CloseCaseMutationVariables = Exact<{
+  input: CloseCaseInput;
+}>;
+
+
+export type CloseCaseMutation = { closeCase: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type HoldCaseMutationVariables = Exact<{
+  input: HoldCaseInput;
+}>;
+
+
+export type HoldCaseMutation = { holdCase: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, hold: { id: string, reason: HoldReason, note: string, startsAt: string, endsAt: string | null, active: boolean, releasedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ReleaseCaseHoldMutationVariables = Exact<{
+  input: ReleaseCaseHoldInput;
+}>;
+
+
+export type ReleaseCaseHoldMutation = { releaseCaseHold: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, hold: { id: string, reason: HoldReason, note: string, startsAt: string, endsAt: string | null, active: boolean, releasedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
 export type MoneyFragment = { minorUnits: number, currency: CurrencyCode, formatted: string };
 
 export type PageInfoFragment = { hasNextPage: boolean, endCursor: string | null };
+
+export type CaseVersionFragment = { id: string, version: number };
+
+export type ContactPermissionFieldsFragment = { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null };
+
+export type ContactPolicyFieldsFragment = { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, retentionYears: number };
+
+export type ReminderFieldsFragment = { id: string, channel: ContactChannel, status: ReminderStatus, scheduledAt: string, templateKey: string | null, language: Language, automatic: boolean, blockedRule: string | null, renderedMessage: string | null, attempts: number, lastError: string | null, sentAt: string | null, deliveredAt: string | null, cancelledAt: string | null, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } };
+
+export type ContactAttemptFieldsFragment = { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null };
+
+export type ContactPolicyQueryVariables = Exact<{
+  jurisdiction?: Jurisdiction;
+}>;
+
+
+export type ContactPolicyQuery = { contactPolicy: { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, retentionYears: number } };
+
+export type ContactPermissionQueryVariables = Exact<{
+  caseId: string;
+  channel: ContactChannel;
+  contactPointId: string;
+  at?: string | null | undefined;
+}>;
+
+
+export type ContactPermissionQuery = { contactPermission: { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null } };
+
+export type ScheduleReminderMutationVariables = Exact<{
+  input: ScheduleReminderInput;
+}>;
+
+
+export type ScheduleReminderMutation = { scheduleReminder: { reminder: { id: string, channel: ContactChannel, status: ReminderStatus, scheduledAt: string, templateKey: string | null, language: Language, automatic: boolean, blockedRule: string | null, renderedMessage: string | null, attempts: number, lastError: string | null, sentAt: string | null, deliveredAt: string | null, cancelledAt: string | null, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CancelReminderMutationVariables = Exact<{
+  input: CancelReminderInput;
+}>;
+
+
+export type CancelReminderMutation = { cancelReminder: { reminder: { id: string, channel: ContactChannel, status: ReminderStatus, scheduledAt: string, templateKey: string | null, language: Language, automatic: boolean, blockedRule: string | null, renderedMessage: string | null, attempts: number, lastError: string | null, sentAt: string | null, deliveredAt: string | null, cancelledAt: string | null, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type LogContactAttemptMutationVariables = Exact<{
+  input: LogContactAttemptInput;
+}>;
+
+
+export type LogContactAttemptMutation = { logContactAttempt: { contactAttempt: { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null } | null, policyViolation: { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type UpdateContactPolicyMutationVariables = Exact<{
+  input: UpdateContactPolicyInput;
+}>;
+
+
+export type UpdateContactPolicyMutation = { updateContactPolicy: { contactPolicy: { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, retentionYears: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RevealDebtorIdentityMutationVariables = Exact<{
+  input: RevealDebtorIdentityInput;
+}>;
+
+
+export type RevealDebtorIdentityMutation = { revealDebtorIdentity: { nationalId: string | null, debtor: { id: string, fullName: string, nationalIdMasked: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CaseEventsSubscriptionVariables = Exact<{
+  caseId?: string | null | undefined;
+}>;
+
+
+export type CaseEventsSubscription = { caseEvents: { id: string, type: string, summary: string, actorLabel: string, occurredAt: string, data: unknown } };
+
+export type EvidenceFieldsFragment = { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null };
+
+export type CaseEvidenceQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CaseEvidenceQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', id: string, evidence: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
+   | null };
+
+export type UploadEvidenceMutationVariables = Exact<{
+  input: UploadEvidenceInput;
+}>;
+
+
+export type UploadEvidenceMutation = { uploadEvidence: { evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, custody: Array<{ action: CustodyAction, at: string, detail: string }>, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type SupersedeEvidenceMutationVariables = Exact<{
+  input: SupersedeEvidenceInput;
+}>;
+
+
+export type SupersedeEvidenceMutation = { supersedeEvidence: { evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, superseded: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type NodeQueryVariables = Exact<{
   id: string;
@@ -263,10 +1008,154 @@ export type NodeQuery = { node:
     | { __typename: 'VisitConsent', id: string }
    | null };
 
+export type NodesQueryVariables = Exact<{
+  ids: Array<string> | string;
+}>;
+
+
+export type NodesQuery = { nodes: Array<
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', id: string }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
+   | null> };
+
+export type PromiseFieldsFragment = { id: string, status: PromiseStatus, promisedFor: string, createdAt: string, settledAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type RepaymentPlanFieldsFragment = { id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, decidedAt: string | null, decisionNote: string | null, activatedAt: string | null, cancelledAt: string | null, cancelReason: string | null, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string }, discount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalments: Array<{ id: string, seq: number, dueDate: string, status: InstalmentStatus, paidAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> };
+
+export type PaymentFieldsFragment = { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> };
+
+export type RecordPromiseToPayMutationVariables = Exact<{
+  input: RecordPromiseToPayInput;
+}>;
+
+
+export type RecordPromiseToPayMutation = { recordPromiseToPay: { promise: { id: string, status: PromiseStatus, promisedFor: string, createdAt: string, settledAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ProposeRepaymentPlanMutationVariables = Exact<{
+  input: ProposeRepaymentPlanInput;
+}>;
+
+
+export type ProposeRepaymentPlanMutation = { proposeRepaymentPlan: { plan: { id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, decidedAt: string | null, decisionNote: string | null, activatedAt: string | null, cancelledAt: string | null, cancelReason: string | null, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string }, discount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalments: Array<{ id: string, seq: number, dueDate: string, status: InstalmentStatus, paidAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ApproveRepaymentPlanMutationVariables = Exact<{
+  input: ApproveRepaymentPlanInput;
+}>;
+
+
+export type ApproveRepaymentPlanMutation = { approveRepaymentPlan: { plan: { id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, decidedAt: string | null, decisionNote: string | null, activatedAt: string | null, cancelledAt: string | null, cancelReason: string | null, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string }, discount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalments: Array<{ id: string, seq: number, dueDate: string, status: InstalmentStatus, paidAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RejectRepaymentPlanMutationVariables = Exact<{
+  input: RejectRepaymentPlanInput;
+}>;
+
+
+export type RejectRepaymentPlanMutation = { rejectRepaymentPlan: { plan: { id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, decidedAt: string | null, decisionNote: string | null, activatedAt: string | null, cancelledAt: string | null, cancelReason: string | null, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string }, discount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalments: Array<{ id: string, seq: number, dueDate: string, status: InstalmentStatus, paidAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CancelRepaymentPlanMutationVariables = Exact<{
+  input: CancelRepaymentPlanInput;
+}>;
+
+
+export type CancelRepaymentPlanMutation = { cancelRepaymentPlan: { plan: { id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, decidedAt: string | null, decisionNote: string | null, activatedAt: string | null, cancelledAt: string | null, cancelReason: string | null, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string }, discount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalments: Array<{ id: string, seq: number, dueDate: string, status: InstalmentStatus, paidAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordPaymentMutationVariables = Exact<{
+  input: RecordPaymentInput;
+}>;
+
+
+export type RecordPaymentMutation = { recordPayment: { replayed: boolean, payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ViewerQuery = { viewer: { role: Role, user: { id: string, email: string, fullName: string, role: Role, agency: { id: string, name: string } | null } } };
+export type ViewerQuery = { viewer: { role: Role, authMethod: string, user: { id: string, email: string, fullName: string, role: Role, agency: { id: string, name: string } | null } } };
+
+export type WorkQueueQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type WorkQueueQuery = { viewer: { workQueue: { totalCount: number, nodes: Array<{ id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } };
+
+export type VisitFieldsFragment = { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> };
+
+export type PlanVisitMutationVariables = Exact<{
+  input: PlanVisitInput;
+}>;
+
+
+export type PlanVisitMutation = { planVisit: { visit: { dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordVisitConsentMutationVariables = Exact<{
+  input: RecordVisitConsentInput;
+}>;
+
+
+export type RecordVisitConsentMutation = { recordVisitConsent: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ScheduleVisitMutationVariables = Exact<{
+  input: ScheduleVisitInput;
+}>;
+
+
+export type ScheduleVisitMutation = { scheduleVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CheckInVisitMutationVariables = Exact<{
+  input: CheckInVisitInput;
+}>;
+
+
+export type CheckInVisitMutation = { checkInVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CompleteVisitMutationVariables = Exact<{
+  input: CompleteVisitInput;
+}>;
+
+
+export type CompleteVisitMutation = { completeVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ReportVisitMutationVariables = Exact<{
+  input: ReportVisitInput;
+}>;
+
+
+export type ReportVisitMutation = { reportVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type DecideVisitMutationVariables = Exact<{
+  input: DecideVisitInput;
+}>;
+
+
+export type DecideVisitMutation = { decideVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CancelVisitMutationVariables = Exact<{
+  input: CancelVisitInput;
+}>;
+
+
+export type CancelVisitMutation = { cancelVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -286,14 +1175,54 @@ export class TypedDocumentString<TResult, TVariables>
     return this.value;
   }
 }
-export const MoneyFragmentDoc = new TypedDocumentString(`
+export const UserFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment UserFields on User {
+  id
+  email
+  fullName
+  role
+  active
+  credentialNumber
+  credentialExpiresOn
+  agency {
+    id
+    name
+  }
+}
+    `, {"fragmentName":"UserFields"}) as unknown as TypedDocumentString<UserFieldsFragment, unknown>;
+export const ApiKeyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  prefix
+  createdAt
+  expiresAt
+  lastUsedAt
+  revokedAt
+  user {
+    id
+    email
+  }
+}
+    `, {"fragmentName":"ApiKeyFields"}) as unknown as TypedDocumentString<ApiKeyFieldsFragment, unknown>;
+export const AgencyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment AgencyFields on Agency {
+  id
+  code
+  name
+  licenseNumber
+  status
+  createdAt
+}
+    `, {"fragmentName":"AgencyFields"}) as unknown as TypedDocumentString<AgencyFieldsFragment, unknown>;
+export const MoneyFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment Money on Money {
   minorUnits
   currency
   formatted
 }
     `, {"fragmentName":"Money"}) as unknown as TypedDocumentString<MoneyFragment, unknown>;
-export const CaseSummaryFragmentDoc = new TypedDocumentString(`
+export const CaseSummaryFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment CaseSummary on Case {
   id
   number
@@ -326,22 +1255,469 @@ export const CaseSummaryFragmentDoc = new TypedDocumentString(`
   currency
   formatted
 }`, {"fragmentName":"CaseSummary"}) as unknown as TypedDocumentString<CaseSummaryFragment, unknown>;
-export const PageInfoFragmentDoc = new TypedDocumentString(`
+export const CaseAfterWriteFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CaseAfterWrite on Case {
+  ...CaseSummary
+  onHold
+  closedAt
+  closeReason
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CaseAfterWrite"}) as unknown as TypedDocumentString<CaseAfterWriteFragment, unknown>;
+export const HoldFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment HoldFields on Hold {
+  id
+  reason
+  note
+  startsAt
+  endsAt
+  active
+  releasedAt
+}
+    `, {"fragmentName":"HoldFields"}) as unknown as TypedDocumentString<HoldFieldsFragment, unknown>;
+export const PlacementFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment PlacementFields on Placement {
+  id
+  kind
+  agency {
+    id
+    name
+  }
+  collector {
+    id
+    fullName
+  }
+  startsAt
+  endsAt
+  endedAt
+  recallReason
+  recallNote
+}
+    `, {"fragmentName":"PlacementFields"}) as unknown as TypedDocumentString<PlacementFieldsFragment, unknown>;
+export const PageInfoFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
 }
     `, {"fragmentName":"PageInfo"}) as unknown as TypedDocumentString<PageInfoFragment, unknown>;
-export const AgenciesDocument = new TypedDocumentString(`
+export const CaseVersionFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CaseVersion on Case {
+  id
+  version
+}
+    `, {"fragmentName":"CaseVersion"}) as unknown as TypedDocumentString<CaseVersionFragment, unknown>;
+export const ContactPermissionFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ContactPermissionFields on ContactPermission {
+  allowed
+  rule
+  code
+  message
+  nextAllowedAt
+}
+    `, {"fragmentName":"ContactPermissionFields"}) as unknown as TypedDocumentString<ContactPermissionFieldsFragment, unknown>;
+export const ContactPolicyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ContactPolicyFields on ContactPolicy {
+  id
+  jurisdiction
+  version
+  updatedAt
+  contactHoursStart
+  contactHoursEnd
+  maxConnectedCallsPerDay
+  maxAttemptsPerNumberPerDay
+  maxCallAttemptsPer7Days
+  quietDaysAfterConversation
+  optOutLineRequired
+  maxPromiseDays
+  promiseGraceDays
+  instalmentGraceDays
+  maxDeferralDays
+  settlementDiscountThresholdBps
+  retentionYears
+}
+    `, {"fragmentName":"ContactPolicyFields"}) as unknown as TypedDocumentString<ContactPolicyFieldsFragment, unknown>;
+export const ReminderFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ReminderFields on Reminder {
+  id
+  channel
+  status
+  scheduledAt
+  templateKey
+  language
+  automatic
+  blockedRule
+  renderedMessage
+  attempts
+  lastError
+  sentAt
+  deliveredAt
+  cancelledAt
+  createdAt
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+    `, {"fragmentName":"ReminderFields"}) as unknown as TypedDocumentString<ReminderFieldsFragment, unknown>;
+export const ContactAttemptFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ContactAttemptFields on ContactAttempt {
+  id
+  channel
+  direction
+  outcome
+  status
+  connected
+  violation
+  rule
+  notes
+  attemptedAt
+  createdAt
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+    `, {"fragmentName":"ContactAttemptFields"}) as unknown as TypedDocumentString<ContactAttemptFieldsFragment, unknown>;
+export const EvidenceFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment EvidenceFields on Evidence {
+  id
+  kind
+  fileName
+  contentType
+  sizeBytes
+  sha256
+  description
+  capturedAt
+  uploadedAt
+  downloadUrl
+  visit {
+    id
+  }
+  supersedes {
+    id
+  }
+  supersededBy {
+    id
+  }
+}
+    `, {"fragmentName":"EvidenceFields"}) as unknown as TypedDocumentString<EvidenceFieldsFragment, unknown>;
+export const PromiseFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment PromiseFields on PromiseToPay {
+  id
+  status
+  amount {
+    ...Money
+  }
+  paid {
+    ...Money
+  }
+  promisedFor
+  createdAt
+  settledAt
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"PromiseFields"}) as unknown as TypedDocumentString<PromiseFieldsFragment, unknown>;
+export const RepaymentPlanFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment RepaymentPlanFields on RepaymentPlan {
+  id
+  kind
+  status
+  total {
+    ...Money
+  }
+  paid {
+    ...Money
+  }
+  discount {
+    ...Money
+  }
+  instalmentCount
+  frequency
+  firstDueDate
+  proposedAt
+  decidedAt
+  decisionNote
+  activatedAt
+  cancelledAt
+  cancelReason
+  instalments {
+    id
+    seq
+    dueDate
+    status
+    amount {
+      ...Money
+    }
+    paid {
+      ...Money
+    }
+    paidAt
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"RepaymentPlanFields"}) as unknown as TypedDocumentString<RepaymentPlanFieldsFragment, unknown>;
+export const PaymentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment PaymentFields on Payment {
+  id
+  amount {
+    ...Money
+  }
+  credit {
+    ...Money
+  }
+  channel
+  receivedAt
+  externalReference
+  idempotencyKey
+  createdAt
+  allocations {
+    target
+    amount {
+      ...Money
+    }
+    instalment {
+      id
+      seq
+    }
+    promise {
+      id
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"PaymentFields"}) as unknown as TypedDocumentString<PaymentFieldsFragment, unknown>;
+export const VisitFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}
+    `, {"fragmentName":"VisitFields"}) as unknown as TypedDocumentString<VisitFieldsFragment, unknown>;
+export const CreateUserDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CreateUser($input: CreateUserInput!) {
+  createUser(input: $input) {
+    user {
+      ...UserFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  fullName
+  role
+  active
+  credentialNumber
+  credentialExpiresOn
+  agency {
+    id
+    name
+  }
+}`, {"hash":"sha256:57e588de608ae88e2f4d7b8ae58a1474fed3273354d391dad5491b10686674a9"}) as unknown as TypedDocumentString<CreateUserMutation, CreateUserMutationVariables>;
+export const IssueApiKeyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation IssueApiKey($input: IssueApiKeyInput!) {
+  issueApiKey(input: $input) {
+    apiKey {
+      ...ApiKeyFields
+    }
+    secret
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  prefix
+  createdAt
+  expiresAt
+  lastUsedAt
+  revokedAt
+  user {
+    id
+    email
+  }
+}`, {"hash":"sha256:d920d7740475707e30a28775b25a219640f638f1f0b2b87d1891f1331a64d8d4"}) as unknown as TypedDocumentString<IssueApiKeyMutation, IssueApiKeyMutationVariables>;
+export const RevokeApiKeyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RevokeApiKey($input: RevokeApiKeyInput!) {
+  revokeApiKey(input: $input) {
+    apiKey {
+      ...ApiKeyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ApiKeyFields on ApiKey {
+  id
+  name
+  prefix
+  createdAt
+  expiresAt
+  lastUsedAt
+  revokedAt
+  user {
+    id
+    email
+  }
+}`, {"hash":"sha256:37c0ccda563e427568b5ec63556e5fd6ee0bdaeaf51dfd1389c6e17fa763e586"}) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const AgenciesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Agencies($first: Int, $after: String) {
   agencies(first: $first, after: $after) {
     nodes {
-      id
+      ...AgencyFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+    totalCount
+  }
+}
+    fragment AgencyFields on Agency {
+  id
+  code
+  name
+  licenseNumber
+  status
+  createdAt
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}`, {"hash":"sha256:807d938fe48ca917a56477b9a783f9874387a6ef7f319fc4a9aaeaa28a0b87d0"}) as unknown as TypedDocumentString<AgenciesQuery, AgenciesQueryVariables>;
+export const CreateAgencyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CreateAgency($input: CreateAgencyInput!) {
+  createAgency(input: $input) {
+    agency {
+      ...AgencyFields
+      dataProcessingContractRef
+    }
+    userErrors {
       code
-      name
-      licenseNumber
-      status
-      createdAt
+      field
+      message
+    }
+  }
+}
+    fragment AgencyFields on Agency {
+  id
+  code
+  name
+  licenseNumber
+  status
+  createdAt
+}`, {"hash":"sha256:e4ed77d2c3ede2c587a50c6bdb9de9c8c498d6e5dc60049b60c6135fd4d0de2f"}) as unknown as TypedDocumentString<CreateAgencyMutation, CreateAgencyMutationVariables>;
+export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
+  auditEvents(first: $first, after: $after, filter: $filter) {
+    nodes {
+      id
+      at
+      action
+      actorId
+      actorRole
+      agencyId
+      caseId
+      entityType
+      entityId
+      reason
+      requestId
+      data
     }
     pageInfo {
       ...PageInfo
@@ -352,8 +1728,8 @@ export const AgenciesDocument = new TypedDocumentString(`
     fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:521f4ed03197b25a3c211f3b910f9849de6f40a6a22886312daee0a10eccdc4d"}) as unknown as TypedDocumentString<AgenciesQuery, AgenciesQueryVariables>;
-export const CasesDocument = new TypedDocumentString(`
+}`, {"hash":"sha256:83c51dcbe04471d476a1d2939dc23e508aae8652e9f0565ea51ce2ebbc564e54"}) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const CasesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Cases($first: Int, $after: String, $filter: CaseFilter, $orderBy: CaseOrder) {
   cases(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
     nodes {
@@ -401,7 +1777,7 @@ fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
 }`, {"hash":"sha256:8f37b40ff34e567e50ade859e8b7c5f87f04258c220e8fb345f32ecd792a7428"}) as unknown as TypedDocumentString<CasesQuery, CasesQueryVariables>;
-export const CaseByNumberDocument = new TypedDocumentString(`
+export const CaseByNumberDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CaseByNumber($number: String!) {
   caseByNumber(number: $number) {
     ...CaseSummary
@@ -439,7 +1815,7 @@ fragment Money on Money {
   currency
   formatted
 }`, {"hash":"sha256:02ef598ce8715fc46169e1b27c8577a3ff516a1f1a0cef93571a2f8562f8e6f7"}) as unknown as TypedDocumentString<CaseByNumberQuery, CaseByNumberQueryVariables>;
-export const CaseDetailDocument = new TypedDocumentString(`
+export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CaseDetail($id: ID!, $first: Int = 20) {
   node(id: $id) {
     __typename
@@ -633,7 +2009,830 @@ fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
 }`, {"hash":"sha256:500f365822398550c128f29ee86e95508439667362a66e3254496e6673f02a23"}) as unknown as TypedDocumentString<CaseDetailQuery, CaseDetailQueryVariables>;
-export const NodeDocument = new TypedDocumentString(`
+export const CaseTimelineDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseTimeline($id: ID!, $first: Int, $after: String) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Case {
+      timeline(first: $first, after: $after) {
+        nodes {
+          id
+          type
+          actorLabel
+          occurredAt
+          summary
+          data
+        }
+        pageInfo {
+          ...PageInfo
+        }
+        totalCount
+      }
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}`, {"hash":"sha256:08b8813cf8e8caac52ea7495ad278cf3829817494c3af12f8a21560ce88f9d9f"}) as unknown as TypedDocumentString<CaseTimelineQuery, CaseTimelineQueryVariables>;
+export const OpenCaseDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation OpenCase($input: OpenCaseInput!) {
+  openCase(input: $input) {
+    case {
+      ...CaseAfterWrite
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment CaseAfterWrite on Case {
+  ...CaseSummary
+  onHold
+  closedAt
+  closeReason
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:6c74963bf17097ce94d8facd87a466ec25677d55e817527436b5fee93c0d0fcf"}) as unknown as TypedDocumentString<OpenCaseMutation, OpenCaseMutationVariables>;
+export const ImportCasesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ImportCases($input: ImportCasesInput!) {
+  importCases(input: $input) {
+    created
+    updated
+    unchanged
+    rejected
+    results {
+      index
+      status
+      caseId
+      caseNumber
+      errors {
+        code
+        field
+        message
+      }
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    `, {"hash":"sha256:e70eed8e6dd8c662f0999d4cb2a5cd512248fa5bbdcf2d3c265cd2b5ede8c997"}) as unknown as TypedDocumentString<ImportCasesMutation, ImportCasesMutationVariables>;
+export const AssignCaseDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation AssignCase($input: AssignCaseInput!) {
+  assignCase(input: $input) {
+    case {
+      ...CaseAfterWrite
+    }
+    placement {
+      ...PlacementFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment CaseAfterWrite on Case {
+  ...CaseSummary
+  onHold
+  closedAt
+  closeReason
+}
+fragment PlacementFields on Placement {
+  id
+  kind
+  agency {
+    id
+    name
+  }
+  collector {
+    id
+    fullName
+  }
+  startsAt
+  endsAt
+  endedAt
+  recallReason
+  recallNote
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:7ab9a8b7d47f95f15860ae86d94541bf468ffdb31ba71b25766bd6333671363a"}) as unknown as TypedDocumentString<AssignCaseMutation, AssignCaseMutationVariables>;
+export const RecallCaseDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecallCase($input: RecallCaseInput!) {
+  recallCase(input: $input) {
+    case {
+      ...CaseAfterWrite
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment CaseAfterWrite on Case {
+  ...CaseSummary
+  onHold
+  closedAt
+  closeReason
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:318a963d80fcd4886489a79254c37e573bd552bf50178f8652dc1597fbe0883c"}) as unknown as TypedDocumentString<RecallCaseMutation, RecallCaseMutationVariables>;
+export const ChangeCaseStageDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ChangeCaseStage($input: ChangeCaseStageInput!) {
+  changeCaseStage(input: $input) {
+    case {
+      ...CaseAfterWrite
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment CaseAfterWrite on Case {
+  ...CaseSummary
+  onHold
+  closedAt
+  closeReason
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:bee9c24ef010bc20610c08ae1a12df9d50c76fd95f5d69eef6915cd36aa35bd9"}) as unknown as TypedDocumentString<ChangeCaseStageMutation, ChangeCaseStageMutationVariables>;
+export const CloseCaseDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CloseCase($input: CloseCaseInput!) {
+  closeCase(input: $input) {
+    case {
+      ...CaseAfterWrite
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment CaseAfterWrite on Case {
+  ...CaseSummary
+  onHold
+  closedAt
+  closeReason
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:a191678391db1b9e0d3de6081cfea58de4cf84cc9c1c4114995dd086b2149c69"}) as unknown as TypedDocumentString<CloseCaseMutation, CloseCaseMutationVariables>;
+export const HoldCaseDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation HoldCase($input: HoldCaseInput!) {
+  holdCase(input: $input) {
+    case {
+      ...CaseAfterWrite
+    }
+    hold {
+      ...HoldFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment CaseAfterWrite on Case {
+  ...CaseSummary
+  onHold
+  closedAt
+  closeReason
+}
+fragment HoldFields on Hold {
+  id
+  reason
+  note
+  startsAt
+  endsAt
+  active
+  releasedAt
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:8ab72fe08a38d1853aac398b080d60b58d9c555cff970ce9ef0136a0a28b110c"}) as unknown as TypedDocumentString<HoldCaseMutation, HoldCaseMutationVariables>;
+export const ReleaseCaseHoldDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ReleaseCaseHold($input: ReleaseCaseHoldInput!) {
+  releaseCaseHold(input: $input) {
+    case {
+      ...CaseAfterWrite
+    }
+    hold {
+      ...HoldFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment CaseAfterWrite on Case {
+  ...CaseSummary
+  onHold
+  closedAt
+  closeReason
+}
+fragment HoldFields on Hold {
+  id
+  reason
+  note
+  startsAt
+  endsAt
+  active
+  releasedAt
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:7d9dc51bdf43a09ed529581b76a792aa7bb780310e7bce15bf905b9dfd7e071e"}) as unknown as TypedDocumentString<ReleaseCaseHoldMutation, ReleaseCaseHoldMutationVariables>;
+export const ContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query ContactPolicy($jurisdiction: Jurisdiction! = CN) {
+  contactPolicy(jurisdiction: $jurisdiction) {
+    ...ContactPolicyFields
+  }
+}
+    fragment ContactPolicyFields on ContactPolicy {
+  id
+  jurisdiction
+  version
+  updatedAt
+  contactHoursStart
+  contactHoursEnd
+  maxConnectedCallsPerDay
+  maxAttemptsPerNumberPerDay
+  maxCallAttemptsPer7Days
+  quietDaysAfterConversation
+  optOutLineRequired
+  maxPromiseDays
+  promiseGraceDays
+  instalmentGraceDays
+  maxDeferralDays
+  settlementDiscountThresholdBps
+  retentionYears
+}`, {"hash":"sha256:07dabbf9da869295d3d51934896fc5ba334dfd0bdc2dbcf842c082773f40b892"}) as unknown as TypedDocumentString<ContactPolicyQuery, ContactPolicyQueryVariables>;
+export const ContactPermissionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query ContactPermission($caseId: ID!, $channel: ContactChannel!, $contactPointId: ID!, $at: DateTime) {
+  contactPermission(
+    caseId: $caseId
+    channel: $channel
+    contactPointId: $contactPointId
+    at: $at
+  ) {
+    ...ContactPermissionFields
+  }
+}
+    fragment ContactPermissionFields on ContactPermission {
+  allowed
+  rule
+  code
+  message
+  nextAllowedAt
+}`, {"hash":"sha256:6ac3d2ee318ed582cd5795501ffd2e9b31e7b3893b7db594fcfcdf6fcd218072"}) as unknown as TypedDocumentString<ContactPermissionQuery, ContactPermissionQueryVariables>;
+export const ScheduleReminderDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ScheduleReminder($input: ScheduleReminderInput!) {
+  scheduleReminder(input: $input) {
+    reminder {
+      ...ReminderFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment ReminderFields on Reminder {
+  id
+  channel
+  status
+  scheduledAt
+  templateKey
+  language
+  automatic
+  blockedRule
+  renderedMessage
+  attempts
+  lastError
+  sentAt
+  deliveredAt
+  cancelledAt
+  createdAt
+  contactPoint {
+    id
+    kind
+    value
+  }
+}`, {"hash":"sha256:4153e3e1376825dbef5506b017ece6fefa21c8aa9711cf3e3e09f5ae5c1ad594"}) as unknown as TypedDocumentString<ScheduleReminderMutation, ScheduleReminderMutationVariables>;
+export const CancelReminderDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CancelReminder($input: CancelReminderInput!) {
+  cancelReminder(input: $input) {
+    reminder {
+      ...ReminderFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment ReminderFields on Reminder {
+  id
+  channel
+  status
+  scheduledAt
+  templateKey
+  language
+  automatic
+  blockedRule
+  renderedMessage
+  attempts
+  lastError
+  sentAt
+  deliveredAt
+  cancelledAt
+  createdAt
+  contactPoint {
+    id
+    kind
+    value
+  }
+}`, {"hash":"sha256:4d9b99866e4d1adab016a73b10863707da80f32072f5f50bcf2939778762f5cf"}) as unknown as TypedDocumentString<CancelReminderMutation, CancelReminderMutationVariables>;
+export const LogContactAttemptDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation LogContactAttempt($input: LogContactAttemptInput!) {
+  logContactAttempt(input: $input) {
+    contactAttempt {
+      ...ContactAttemptFields
+    }
+    policyViolation {
+      ...ContactPermissionFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment ContactPermissionFields on ContactPermission {
+  allowed
+  rule
+  code
+  message
+  nextAllowedAt
+}
+fragment ContactAttemptFields on ContactAttempt {
+  id
+  channel
+  direction
+  outcome
+  status
+  connected
+  violation
+  rule
+  notes
+  attemptedAt
+  createdAt
+  contactPoint {
+    id
+    kind
+    value
+  }
+}`, {"hash":"sha256:215f6a5fe57bb018aa7465abfef18af864c44c5121763161d19c508780d19f8d"}) as unknown as TypedDocumentString<LogContactAttemptMutation, LogContactAttemptMutationVariables>;
+export const UpdateContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation UpdateContactPolicy($input: UpdateContactPolicyInput!) {
+  updateContactPolicy(input: $input) {
+    contactPolicy {
+      ...ContactPolicyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ContactPolicyFields on ContactPolicy {
+  id
+  jurisdiction
+  version
+  updatedAt
+  contactHoursStart
+  contactHoursEnd
+  maxConnectedCallsPerDay
+  maxAttemptsPerNumberPerDay
+  maxCallAttemptsPer7Days
+  quietDaysAfterConversation
+  optOutLineRequired
+  maxPromiseDays
+  promiseGraceDays
+  instalmentGraceDays
+  maxDeferralDays
+  settlementDiscountThresholdBps
+  retentionYears
+}`, {"hash":"sha256:d00cf0643c0d9ae99d16134a4279949276e6aaf9ab5f113551fb2f91ece61def"}) as unknown as TypedDocumentString<UpdateContactPolicyMutation, UpdateContactPolicyMutationVariables>;
+export const RevealDebtorIdentityDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RevealDebtorIdentity($input: RevealDebtorIdentityInput!) {
+  revealDebtorIdentity(input: $input) {
+    debtor {
+      id
+      fullName
+      nationalIdMasked
+    }
+    nationalId
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    `, {"hash":"sha256:09efda20fa2df66aba811da730a48d9b2ddeb7bb84b2daa145bacf5e1980cc6e"}) as unknown as TypedDocumentString<RevealDebtorIdentityMutation, RevealDebtorIdentityMutationVariables>;
+export const CaseEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    subscription CaseEvents($caseId: ID) {
+  caseEvents(caseId: $caseId) {
+    id
+    type
+    summary
+    actorLabel
+    occurredAt
+    data
+  }
+}
+    `, {"hash":"sha256:e3bb0c5f140f03ac6f7435b2c3ba8952dc2e96f6e5932639518f758f2cc4100a"}) as unknown as TypedDocumentString<CaseEventsSubscription, CaseEventsSubscriptionVariables>;
+export const CaseEvidenceDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseEvidence($id: ID!, $first: Int, $after: String) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Case {
+      evidence(first: $first, after: $after) {
+        nodes {
+          ...EvidenceFields
+        }
+        pageInfo {
+          ...PageInfo
+        }
+        totalCount
+      }
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment EvidenceFields on Evidence {
+  id
+  kind
+  fileName
+  contentType
+  sizeBytes
+  sha256
+  description
+  capturedAt
+  uploadedAt
+  downloadUrl
+  visit {
+    id
+  }
+  supersedes {
+    id
+  }
+  supersededBy {
+    id
+  }
+}`, {"hash":"sha256:413c4fbffecf11e2b6b3a0f01e19554ea016b152e7559f97882f727be8879650"}) as unknown as TypedDocumentString<CaseEvidenceQuery, CaseEvidenceQueryVariables>;
+export const UploadEvidenceDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation UploadEvidence($input: UploadEvidenceInput!) {
+  uploadEvidence(input: $input) {
+    evidence {
+      ...EvidenceFields
+      custody {
+        action
+        at
+        detail
+      }
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment EvidenceFields on Evidence {
+  id
+  kind
+  fileName
+  contentType
+  sizeBytes
+  sha256
+  description
+  capturedAt
+  uploadedAt
+  downloadUrl
+  visit {
+    id
+  }
+  supersedes {
+    id
+  }
+  supersededBy {
+    id
+  }
+}`, {"hash":"sha256:3ba8c0b4b6e048df637cfb87e6e85435a6553729c23dec44fae34006378b5de9"}) as unknown as TypedDocumentString<UploadEvidenceMutation, UploadEvidenceMutationVariables>;
+export const SupersedeEvidenceDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SupersedeEvidence($input: SupersedeEvidenceInput!) {
+  supersedeEvidence(input: $input) {
+    evidence {
+      ...EvidenceFields
+    }
+    superseded {
+      ...EvidenceFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment EvidenceFields on Evidence {
+  id
+  kind
+  fileName
+  contentType
+  sizeBytes
+  sha256
+  description
+  capturedAt
+  uploadedAt
+  downloadUrl
+  visit {
+    id
+  }
+  supersedes {
+    id
+  }
+  supersededBy {
+    id
+  }
+}`, {"hash":"sha256:f5658e6064c240a7dd28daab1fc01aa2a04627482f8aca237012da3ea67840cd"}) as unknown as TypedDocumentString<SupersedeEvidenceMutation, SupersedeEvidenceMutationVariables>;
+export const NodeDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Node($id: ID!) {
   node(id: $id) {
     id
@@ -641,7 +2840,350 @@ export const NodeDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:674a4e60b765ab762155deb5480b435445a7ecf217bd9a818ee68fa139bfb45a"}) as unknown as TypedDocumentString<NodeQuery, NodeQueryVariables>;
-export const ViewerDocument = new TypedDocumentString(`
+export const NodesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Nodes($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    id
+    __typename
+  }
+}
+    `, {"hash":"sha256:061e5e74ee7113d4c05a2475b34214b4bfa1c7f3a4c3904eb3829d10d065773b"}) as unknown as TypedDocumentString<NodesQuery, NodesQueryVariables>;
+export const RecordPromiseToPayDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordPromiseToPay($input: RecordPromiseToPayInput!) {
+  recordPromiseToPay(input: $input) {
+    promise {
+      ...PromiseFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
+  id
+  version
+}
+fragment PromiseFields on PromiseToPay {
+  id
+  status
+  amount {
+    ...Money
+  }
+  paid {
+    ...Money
+  }
+  promisedFor
+  createdAt
+  settledAt
+}`, {"hash":"sha256:8d738379ed7542da23c405ac86dff33cc0b1836d5665f3ebb21cf769ea65b00f"}) as unknown as TypedDocumentString<RecordPromiseToPayMutation, RecordPromiseToPayMutationVariables>;
+export const ProposeRepaymentPlanDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ProposeRepaymentPlan($input: ProposeRepaymentPlanInput!) {
+  proposeRepaymentPlan(input: $input) {
+    plan {
+      ...RepaymentPlanFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
+  id
+  version
+}
+fragment RepaymentPlanFields on RepaymentPlan {
+  id
+  kind
+  status
+  total {
+    ...Money
+  }
+  paid {
+    ...Money
+  }
+  discount {
+    ...Money
+  }
+  instalmentCount
+  frequency
+  firstDueDate
+  proposedAt
+  decidedAt
+  decisionNote
+  activatedAt
+  cancelledAt
+  cancelReason
+  instalments {
+    id
+    seq
+    dueDate
+    status
+    amount {
+      ...Money
+    }
+    paid {
+      ...Money
+    }
+    paidAt
+  }
+}`, {"hash":"sha256:610e10384d917ee118a40be5fa3f4e3f48c37a189dafd69ceb56a40b3f7395f4"}) as unknown as TypedDocumentString<ProposeRepaymentPlanMutation, ProposeRepaymentPlanMutationVariables>;
+export const ApproveRepaymentPlanDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ApproveRepaymentPlan($input: ApproveRepaymentPlanInput!) {
+  approveRepaymentPlan(input: $input) {
+    plan {
+      ...RepaymentPlanFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
+  id
+  version
+}
+fragment RepaymentPlanFields on RepaymentPlan {
+  id
+  kind
+  status
+  total {
+    ...Money
+  }
+  paid {
+    ...Money
+  }
+  discount {
+    ...Money
+  }
+  instalmentCount
+  frequency
+  firstDueDate
+  proposedAt
+  decidedAt
+  decisionNote
+  activatedAt
+  cancelledAt
+  cancelReason
+  instalments {
+    id
+    seq
+    dueDate
+    status
+    amount {
+      ...Money
+    }
+    paid {
+      ...Money
+    }
+    paidAt
+  }
+}`, {"hash":"sha256:b4a63ea576f93196bfb27276ccf2943ad67b0eaede34a76e288e671f5a249f51"}) as unknown as TypedDocumentString<ApproveRepaymentPlanMutation, ApproveRepaymentPlanMutationVariables>;
+export const RejectRepaymentPlanDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RejectRepaymentPlan($input: RejectRepaymentPlanInput!) {
+  rejectRepaymentPlan(input: $input) {
+    plan {
+      ...RepaymentPlanFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
+  id
+  version
+}
+fragment RepaymentPlanFields on RepaymentPlan {
+  id
+  kind
+  status
+  total {
+    ...Money
+  }
+  paid {
+    ...Money
+  }
+  discount {
+    ...Money
+  }
+  instalmentCount
+  frequency
+  firstDueDate
+  proposedAt
+  decidedAt
+  decisionNote
+  activatedAt
+  cancelledAt
+  cancelReason
+  instalments {
+    id
+    seq
+    dueDate
+    status
+    amount {
+      ...Money
+    }
+    paid {
+      ...Money
+    }
+    paidAt
+  }
+}`, {"hash":"sha256:2f0b82dc4317d2cd12ca911f87eaaa6e066d73805fa034c2bb30f43d837f743a"}) as unknown as TypedDocumentString<RejectRepaymentPlanMutation, RejectRepaymentPlanMutationVariables>;
+export const CancelRepaymentPlanDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CancelRepaymentPlan($input: CancelRepaymentPlanInput!) {
+  cancelRepaymentPlan(input: $input) {
+    plan {
+      ...RepaymentPlanFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
+  id
+  version
+}
+fragment RepaymentPlanFields on RepaymentPlan {
+  id
+  kind
+  status
+  total {
+    ...Money
+  }
+  paid {
+    ...Money
+  }
+  discount {
+    ...Money
+  }
+  instalmentCount
+  frequency
+  firstDueDate
+  proposedAt
+  decidedAt
+  decisionNote
+  activatedAt
+  cancelledAt
+  cancelReason
+  instalments {
+    id
+    seq
+    dueDate
+    status
+    amount {
+      ...Money
+    }
+    paid {
+      ...Money
+    }
+    paidAt
+  }
+}`, {"hash":"sha256:3727a2f3f86a3e979171c19732ce6f86c892c7abf6643754a18282548aa83494"}) as unknown as TypedDocumentString<CancelRepaymentPlanMutation, CancelRepaymentPlanMutationVariables>;
+export const RecordPaymentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordPayment($input: RecordPaymentInput!) {
+  recordPayment(input: $input) {
+    payment {
+      ...PaymentFields
+    }
+    replayed
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
+  id
+  version
+}
+fragment PaymentFields on Payment {
+  id
+  amount {
+    ...Money
+  }
+  credit {
+    ...Money
+  }
+  channel
+  receivedAt
+  externalReference
+  idempotencyKey
+  createdAt
+  allocations {
+    target
+    amount {
+      ...Money
+    }
+    instalment {
+      id
+      seq
+    }
+    promise {
+      id
+    }
+  }
+}`, {"hash":"sha256:28580a82e3abc8a0dc37d6d04cd5bd870f2ba79ed630afefa862a712ca3cd0a1"}) as unknown as TypedDocumentString<RecordPaymentMutation, RecordPaymentMutationVariables>;
+export const ViewerDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Viewer {
   viewer {
     user {
@@ -655,6 +3197,602 @@ export const ViewerDocument = new TypedDocumentString(`
       }
     }
     role
+    authMethod
   }
 }
-    `, {"hash":"sha256:033ae05f4a49c5bac54cae62f6aae59a3384f5de5826a08ea2f692556a752ec0"}) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
+    `, {"hash":"sha256:0d4d4d6ec3dea826f8d3a4531f6d81cc53b7f46e68a186cafc76d92fb7b8ec60"}) as unknown as TypedDocumentString<ViewerQuery, ViewerQueryVariables>;
+export const WorkQueueDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query WorkQueue($first: Int, $after: String) {
+  viewer {
+    workQueue(first: $first, after: $after) {
+      nodes {
+        ...CaseSummary
+      }
+      pageInfo {
+        ...PageInfo
+      }
+      totalCount
+    }
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}`, {"hash":"sha256:05576b44b6ce7a29b4396621585acc0677574477ede7af7b508f63c518caa534"}) as unknown as TypedDocumentString<WorkQueueQuery, WorkQueueQueryVariables>;
+export const PlanVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation PlanVisit($input: PlanVisitInput!) {
+  planVisit(input: $input) {
+    visit {
+      ...VisitFields
+      dossier
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:2cf1637d5eba43a3aaf30ac09558a0ab9d1fbf725084f0196c0edbe2f5be5d59"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
+export const RecordVisitConsentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordVisitConsent($input: RecordVisitConsentInput!) {
+  recordVisitConsent(input: $input) {
+    visit {
+      ...VisitFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:88cd309eab61dbf7a9f82575bdbfed9cc6c08c6323ce1a88b4b0f3cc0b8e8903"}) as unknown as TypedDocumentString<RecordVisitConsentMutation, RecordVisitConsentMutationVariables>;
+export const ScheduleVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ScheduleVisit($input: ScheduleVisitInput!) {
+  scheduleVisit(input: $input) {
+    visit {
+      ...VisitFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:415d61f1f005c7c428e67bfd6b7087cf5d65624decf9de5d11b755086866d9f6"}) as unknown as TypedDocumentString<ScheduleVisitMutation, ScheduleVisitMutationVariables>;
+export const CheckInVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CheckInVisit($input: CheckInVisitInput!) {
+  checkInVisit(input: $input) {
+    visit {
+      ...VisitFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:3124c556b066d639b9770542133ff5c6aba80e9cb86e49da3d3e0f62a7900329"}) as unknown as TypedDocumentString<CheckInVisitMutation, CheckInVisitMutationVariables>;
+export const CompleteVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CompleteVisit($input: CompleteVisitInput!) {
+  completeVisit(input: $input) {
+    visit {
+      ...VisitFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:bf317fca8c6386a0b9a7bffd2a6639734f1335b8b82ba4ebe4be1ae8903a46d2"}) as unknown as TypedDocumentString<CompleteVisitMutation, CompleteVisitMutationVariables>;
+export const ReportVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ReportVisit($input: ReportVisitInput!) {
+  reportVisit(input: $input) {
+    visit {
+      ...VisitFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:ec16604b257aba156d0850e0729496121e3173c64518c0fb76d8c40456bb717e"}) as unknown as TypedDocumentString<ReportVisitMutation, ReportVisitMutationVariables>;
+export const DecideVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation DecideVisit($input: DecideVisitInput!) {
+  decideVisit(input: $input) {
+    visit {
+      ...VisitFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:e995eebcec0c41af9b23d52914da329ad220f023d77c9496425fa42f9b9ae6be"}) as unknown as TypedDocumentString<DecideVisitMutation, DecideVisitMutationVariables>;
+export const CancelVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CancelVisit($input: CancelVisitInput!) {
+  cancelVisit(input: $input) {
+    visit {
+      ...VisitFields
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  completedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:8f7585a7c99784c57c14d9456a6f734b3880861179f96bade1996824cad040cd"}) as unknown as TypedDocumentString<CancelVisitMutation, CancelVisitMutationVariables>;
