@@ -85,11 +85,16 @@ export interface Dossier {
  * before the case was placed included).
  */
 export function agencyDossier(d: Dossier): Dossier {
+  // Defensive about shape: a dossier is stored JSON, and whatever is not known to be needed is left out.
+  const card = (d?.card ?? {}) as Partial<Dossier['card']>;
+  const overdue = (d?.overdue ?? {}) as Partial<Dossier['overdue']>;
+  const { creditLimit: _limit, currency: _currency, ...cardForAgency } = card;
+  const { principal: _p, interest: _i, fees: _f, ...overdueForAgency } = overdue;
   return {
     ...d,
-    card: { last4: d.card.last4, product: d.card.product },
-    overdue: { total: d.overdue.total, formatted: d.overdue.formatted, currency: d.overdue.currency, firstMissedDueDate: d.overdue.firstMissedDueDate, daysPastDue: d.overdue.daysPastDue },
-    contactPoints: d.contactPoints.filter((cp) => cp.kind !== 'EMAIL'),
+    ...(d?.card ? { card: cardForAgency as Dossier['card'] } : {}),
+    ...(d?.overdue ? { overdue: overdueForAgency as Dossier['overdue'] } : {}),
+    ...(Array.isArray(d?.contactPoints) ? { contactPoints: d.contactPoints.filter((cp) => cp?.kind !== 'EMAIL') } : {}),
   };
 }
 
