@@ -297,6 +297,15 @@ describe('checkInVisit', () => {
     w.e.t.clock.set(IN_WINDOW);
     await expectRefused(w, c, v, checkIn(v), 'INVALID_TRANSITION');
   });
+
+  it('by someone not named for the visit (the agency manager at the office): FORBIDDEN_ACTION', async () => {
+    const c = await w.northCase();
+    const v = await st.scheduled(c);
+    w.e.t.clock.set(IN_WINDOW);
+    const byManager = () => w.mutate('northManager', M.checkIn, { visitId: v, credentialsShown: [shown('northAgent'), shown('northAgent2')] });
+    await expectRefused(w, c, v, byManager, 'FORBIDDEN_ACTION', ['visitId']);
+    expect((await checkIn(v)()).visit.status).toBe('IN_PROGRESS');
+  });
 });
 
 describe('completeVisit', () => {

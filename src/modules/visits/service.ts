@@ -57,6 +57,13 @@ async function writeVisit<T>(
   });
 }
 
+/** On-site steps are recorded by one of the collectors named for the visit (or a supervisor on their behalf). */
+async function requireParticipant(tx: Tx, visit: Visit, actor: Actor) {
+  if (actor.viewer.role === 'BANK_SUPERVISOR' || actor.viewer.role === 'BANK_ADMIN') return;
+  const named = await tx.visitParticipant.count({ where: { visitId: visit.id, userId: actor.viewer.userId } });
+  if (!named) throw new DomainError('FORBIDDEN_ACTION', 'Only a collector named for the visit records what happened on site', 'visitId');
+}
+
 function requireStatus(visit: Visit, allowed: Visit['status'][], what: string) {
   if (!allowed.includes(visit.status)) throw new DomainError('INVALID_TRANSITION', `Cannot ${what} a ${visit.status} visit`, 'visitId');
 }
@@ -241,6 +248,7 @@ export async function checkInVisit(
 ) {
   return writeVisit(deps, actor, input.visitId, 'visit.checkIn', input.expectedVersion, async ({ tx, now, before }, visit) => {
     requireStatus(visit, ['SCHEDULED'], 'check in to');
+    await requireParticipant(tx, visit, actor);
     await notOnHold(tx, visit.caseId, now);
     if (!visit.windowStart || !visit.windowEnd || now < visit.windowStart || now > visit.windowEnd) {
       throw new DomainError('VALIDATION', 'Check-in is only possible inside the scheduled window', 'visitId');
@@ -282,6 +290,7 @@ export async function completeVisit(
 ) {
   return writeVisit(deps, actor, input.visitId, 'visit.complete', input.expectedVersion, async ({ tx, now }, visit) => {
     requireStatus(visit, ['IN_PROGRESS'], 'complete');
+    await requireParticipant(tx, visit, actor);
     if (input.outcome === 'CONSENT_WITHDRAWN') {
       // The visit ends at once; re-scheduling needs new consent. The withdrawal is the debtor's, for
       // the case: every consent obtained before it lapses (other visits' too), not just this visit's.
