@@ -2,6 +2,8 @@ import http from 'node:http';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
+import persistedDocuments from '../sdk/src/generated/persisted-documents.json' with { type: 'json' };
 import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule, Kind, type ASTNode } from 'graphql';
 import { schema } from './schema.ts';
 import { createContext, type AppDeps, type Context } from './context.ts';
@@ -158,6 +160,18 @@ export function createApp(options: AppOptions): App {
     },
     plugins: [
       requestPlugin,
+      // The SDK may send the hash of a generated document instead of its text (its build's manifest);
+      // any other document is still accepted as text.
+      usePersistedOperations({
+        allowArbitraryOperations: true,
+        extractPersistedOperationId: (params) => {
+          const p = params as { documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };
+          if (typeof p.documentId === 'string') return p.documentId;
+          const hash = p.extensions?.persistedQuery?.sha256Hash;
+          return typeof hash === 'string' ? `sha256:${hash.replace(/^sha256:/, '')}` : null;
+        },
+        getPersistedOperation: (id) => (persistedDocuments as Record<string, string>)[id] ?? null,
+      }) as Plugin,
       introspectionPlugin,
       { onValidate: ({ addValidationRule }) => addValidationRule(depthLimitRule) } as Plugin,
       ...(options.plugins ?? []),

@@ -192,6 +192,29 @@ describe('@arrears/sdk against the server', () => {
     await expect(next).resolves.toEqual({ done: true, value: undefined });
   });
 
+  it('sends only the hash of a generated document when configured, and the server runs the document it names', async () => {
+    const seen: string[] = [];
+    const hashed = createArrearsClient({
+      url: endpoint,
+      token: await t.token(s.users.northManager),
+      persistedDocuments: 'hash-only',
+      fetch: (url, init) => {
+        seen.push(String(init.body));
+        return fetch(url, init as RequestInit) as never;
+      },
+    });
+    const { viewer } = await hashed.viewer();
+    expect(viewer.role).toBe('AGENCY_MANAGER');
+    expect(seen[0]).toContain('sha256:');
+    expect(seen[0]).not.toContain('query Viewer'); // the document itself never travelled
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(s.users.northManager)}` },
+      body: JSON.stringify({ documentId: 'sha256:0000' }),
+    });
+    expect((await res.json()).errors[0].message).toMatch(/PersistedQueryNotFound/);
+  });
+
   it('turns a bad token into an AuthenticationError with the request id, for requests and subscriptions', async () => {
     const bad = createArrearsClient({ url: endpoint, token: 'not-a-token' });
     const err = await bad.viewer().catch((e: unknown) => e);
