@@ -179,10 +179,10 @@ async function policyBench(store: Store, pii: Pii, now: Date): Promise<void> {
       [c.debtorId, from.toISOString(), at.toISOString()],
     );
 
-    for (let i = 0; i < 50; i++) await evaluateCaseContact(prisma, prisma, c, input); // warm-up
+    for (let i = 0; i < 50; i++) await evaluateCaseContact(prisma, c, input); // warm-up
     let t0 = performance.now();
     let decision;
-    for (let i = 0; i < decisions; i++) decision = (await evaluateCaseContact(prisma, prisma, c, input)).decision;
+    for (let i = 0; i < decisions; i++) decision = (await evaluateCaseContact(prisma, c, input)).decision;
     const dbRate = decisions / ((performance.now() - t0) / 1000);
 
     const concurrent = 8;
@@ -190,7 +190,7 @@ async function policyBench(store: Store, pii: Pii, now: Date): Promise<void> {
     let next = 0;
     await Promise.all(
       Array.from({ length: concurrent }, async () => {
-        while (next++ < decisions) await evaluateCaseContact(prisma, prisma, c, input);
+        while (next++ < decisions) await evaluateCaseContact(prisma, c, input);
       }),
     );
     const dbRateConcurrent = decisions / ((performance.now() - t0) / 1000);

@@ -217,7 +217,7 @@ async function handle(ctx: HandleContext, id: string): Promise<Outcome> {
 
     let policy;
     try {
-      policy = await evaluateCaseContact(prisma, prisma, c, { channel: reminder.channel, contactPointId: reminder.contactPointId, at: now });
+      policy = await evaluateCaseContact(prisma, c, { channel: reminder.channel, contactPointId: reminder.contactPointId, at: now });
     } catch (err) {
       // The contact point no longer fits (it was moved to another debtor, say): no retry can help.
       if (err instanceof DomainError) return await fail(ctx, reminder, `${err.code}: ${err.message}`, true);

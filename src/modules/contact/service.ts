@@ -51,8 +51,8 @@ export interface PolicyContext {
  * (never the whole history), then the pure decision (src/modules/policy/engine.ts).
  */
 export async function evaluateCaseContact(
+  /** The client, or the caller's transaction: every read goes through it (PGlite has one connection). */
   db: Tx | PrismaClient,
-  prisma: PrismaClient,
   c: Case,
   input: { channel: ContactChannel; contactPointId: string | null; at: Date },
 ): Promise<PolicyContext> {
@@ -95,7 +95,7 @@ export async function evaluateCaseContact(
 export async function contactPermission(deps: Deps, actor: Actor, input: { caseId: string; channel: ContactChannel; contactPointId: string; at?: Date | null }) {
   const c = await deps.prisma.case.findFirst({ where: { id: input.caseId, ...caseVisibility(actor.viewer) } });
   if (!c) throw new DomainError('NOT_FOUND', 'No such case', 'caseId');
-  const ctx = await evaluateCaseContact(deps.prisma, deps.prisma, c, { channel: input.channel, contactPointId: input.contactPointId, at: input.at ?? deps.clock.now() });
+  const ctx = await evaluateCaseContact(deps.prisma, c, { channel: input.channel, contactPointId: input.contactPointId, at: input.at ?? deps.clock.now() });
   return ctx.decision;
 }
 
@@ -128,7 +128,7 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
   return writeCase(deps, actor, input.caseId, { action: 'contact.log' }, async ({ tx, before }) => {
     // Outbound contact is what the policy governs; an inbound call from the debtor is not a contact attempt by us.
     const direction = input.direction ?? 'OUTBOUND';
-    const ctx = await evaluateCaseContact(tx, deps.prisma, before, { channel: input.channel, contactPointId: input.contactPointId ?? null, at });
+    const ctx = await evaluateCaseContact(tx, before, { channel: input.channel, contactPointId: input.contactPointId ?? null, at });
     const violation = direction === 'OUTBOUND' && !ctx.decision.allowed ? ctx.decision : null;
     if (input.recordingEvidenceId && !(await tx.evidence.count({ where: { id: input.recordingEvidenceId, caseId: before.id } }))) {
       throw new DomainError('NOT_FOUND', 'No such evidence on this case', 'recordingEvidenceId');
@@ -212,7 +212,7 @@ export async function scheduleReminder(deps: Deps, actor: Actor | null, input: S
       const other = await tx.messageTemplate.count({ where: { key: input.templateKey } });
       throw new DomainError('VALIDATION', other ? `Template ${input.templateKey} has no ${input.channel} text in ${debtor.language}` : `Unknown template ${input.templateKey}`, 'templateKey');
     }
-    const ctx = await evaluateCaseContact(tx, deps.prisma, before, { channel: input.channel, contactPointId: input.contactPointId, at: input.scheduledAt });
+    const ctx = await evaluateCaseContact(tx, before, { channel: input.channel, contactPointId: input.contactPointId, at: input.scheduledAt });
     const refusal = ctx.decision.allowed ? null : ctx.decision;
     const reminder = await tx.reminder.create({
       data: {
