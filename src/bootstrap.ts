@@ -37,7 +37,7 @@ export async function startRuntime(
 ): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const secrets = options.secrets ?? loadSecrets(config);
-  const store = options.store ?? (await openStore(config, options.purpose ?? 'server'));
+  const store = options.store ?? (await openStore(config, options.purpose ?? 'server', (err) => logger.warn({ err }, 'a database connection dropped; the pool replaces it')));
   try {
     if (options.migrate !== false) {
       const { applied } = await applyMigrations(store.sql, { log: (m) => logger.info(m) });

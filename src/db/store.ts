@@ -133,11 +133,17 @@ export async function openEmbeddedStore(
 }
 
 /** PostgreSQL through node-postgres with a connection pool. */
-export async function openPostgresStore(url: string, options: { poolSize?: number } = {}): Promise<Store> {
+export async function openPostgresStore(url: string, options: { poolSize?: number; onError?: (err: Error) => void } = {}): Promise<Store> {
   const max = options.poolSize ?? 10;
-  const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: url, max }), log: [...LOG_QUERIES] });
+  // Our own pools, each with an error listener: an idle connection that the server drops (a restart,
+  // a failover, an administrator) must not take the process down; the pool replaces it.
+  const onIdleError = options.onError ?? (() => {});
+  const appPool = new pg.Pool({ connectionString: url, max });
+  appPool.on('error', onIdleError);
+  const prisma = new PrismaClient({ adapter: new PrismaPg(appPool), log: [...LOG_QUERIES] });
   // A small separate pool for migrations and maintenance SQL.
   const pool = new pg.Pool({ connectionString: url, max: 2 });
+  pool.on('error', onIdleError);
   const events = withQueryEvents(prisma);
   return {
     kind: 'postgres',
@@ -149,7 +155,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     },
     async close() {
       await prisma.$disconnect();
-      await pool.end();
+      await Promise.all([appPool.ended ? undefined : appPool.end(), pool.end()]);
     },
   };
 }
@@ -157,8 +163,9 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
 export async function openStore(
   config: { databaseUrl: string | undefined; dataDir: string; databasePoolSize?: number },
   purpose?: string,
+  onError?: (err: Error) => void,
 ): Promise<Store> {
   return config.databaseUrl
-    ? openPostgresStore(config.databaseUrl, { poolSize: config.databasePoolSize ?? 10 })
+    ? openPostgresStore(config.databaseUrl, { poolSize: config.databasePoolSize ?? 10, ...(onError ? { onError } : {}) })
     : openEmbeddedStore(config.dataDir, purpose === undefined ? {} : { purpose });
 }
