@@ -8,7 +8,7 @@
  *   npx tsx bench/import.ts --database-url postgres://user@host:5432/db   # that database, as is
  *                                                 # (migrations applied, the bench's rows left in it)
  *   npx tsx bench/import.ts --embedded            # the embedded store (PGlite) in a temp folder
- *   options: --batch-size N (default 1000), --format jsonl|csv|both (default both),
+ *   options: --batch-size N (default 2000, as the import command), --format jsonl|csv|both (default both),
  *            --concurrency N (batches in the database at once; default 2 on PostgreSQL, 1 embedded)
  *
  * It writes a synthetic file of N accounts (JSONL and CSV: distinct accounts, ~10% of debtors with
@@ -28,7 +28,7 @@ import { openEmbeddedStore, openPostgresStore, type Store } from '../src/db/stor
 import { applyMigrations } from '../src/db/migrations.ts';
 import { Pii } from '../src/lib/pii.ts';
 import { systemClock, dateOnly, DAY_MS } from '../src/lib/time.ts';
-import { importFile, CSV_COLUMNS, type ImportFormat, type ImportSummary } from '../src/cli/import.ts';
+import { importFile, CSV_COLUMNS, DEFAULT_BATCH_SIZE, type ImportFormat, type ImportSummary } from '../src/cli/import.ts';
 import { csvField } from '../src/cli/csv.ts';
 
 function arg(name: string): string | undefined {
@@ -36,7 +36,7 @@ function arg(name: string): string | undefined {
   return i === -1 ? undefined : process.argv[i + 1];
 }
 const rows = Number(arg('--rows') ?? 100_000);
-const batchSize = Number(arg('--batch-size') ?? 1000);
+const batchSize = Number(arg('--batch-size') ?? DEFAULT_BATCH_SIZE);
 const embedded = process.argv.includes('--embedded');
 /** As the command: two batches at once on PostgreSQL, one on the embedded store. */
 const concurrency = Number(arg('--concurrency') ?? (embedded ? 1 : 2));

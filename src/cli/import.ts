@@ -70,7 +70,8 @@ export const CSV_COLUMNS: readonly (readonly [string, boolean])[] = [
   ['priority', false],
 ];
 
-export const DEFAULT_BATCH_SIZE = 1000;
+// 2,000 rows a transaction: measured faster than 1,000 on PostgreSQL (bench/import.ts), memory still flat.
+export const DEFAULT_BATCH_SIZE = 2000;
 
 export interface ImportProgress {
   /** Records read and settled (sent or rejected). */
@@ -115,7 +116,7 @@ export interface ImportOptions {
   format?: ImportFormat;
   /** The bytes to read instead of opening `file` (stdin, tests). */
   input?: AsyncIterable<Buffer | string>;
-  /** Rows per transaction: 1 to 10,000, default 1,000. */
+  /** Rows per transaction: 1 to 10,000, default 2,000. */
   batchSize?: number;
   /**
    * Batches in the database at once (1 to 4, default 1). Above 1 (PostgreSQL: the server works on
