@@ -3,7 +3,7 @@ import { SignJWT, jwtVerify, createRemoteJWKSet, errors as joseErrors, type JWTP
 import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Clock } from '../lib/time.ts';
 import { unauthenticated } from '../lib/errors.ts';
-import type { Viewer } from './viewer.ts';
+import { viewerOf, type Viewer } from './viewer.ts';
 
 export const TOKEN_ISSUER = 'arrears';
 const API_KEY_PREFIX = 'ak_';
@@ -98,15 +98,7 @@ export class Authenticator {
     if (!user || !user.active || (email !== undefined && user.email !== email)) {
       throw unauthenticated('Unknown or inactive user.');
     }
-    return {
-      userId: user.id,
-      email: user.email,
-      fullName: user.fullName,
-      role: user.role,
-      agencyId: user.agencyId,
-      authMethod: 'JWT',
-      apiKeyId: null,
-    };
+    return viewerOf(user, 'JWT');
   }
 
   /** A token not issued by Arrears itself (its issuer differs): verified with the provider's keys. */
@@ -128,14 +120,6 @@ export class Authenticator {
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       await this.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } });
     }
-    return {
-      userId: row.user.id,
-      email: row.user.email,
-      fullName: row.user.fullName,
-      role: row.user.role,
-      agencyId: row.user.agencyId,
-      authMethod: 'API_KEY',
-      apiKeyId: row.id,
-    };
+    return viewerOf(row.user, 'API_KEY', row.id);
   }
 }

@@ -11,6 +11,15 @@ export interface Viewer {
   apiKeyId: string | null;
 }
 
+/** The viewer a user is, signed in one way or another. */
+export function viewerOf(
+  user: { id: string; email: string; fullName: string; role: Role; agencyId: string | null },
+  authMethod: Viewer['authMethod'] = 'JWT',
+  apiKeyId: string | null = null,
+): Viewer {
+  return { userId: user.id, email: user.email, fullName: user.fullName, role: user.role, agencyId: user.agencyId, authMethod, apiKeyId };
+}
+
 export const BANK_ROLES: readonly Role[] = ['BANK_ADMIN', 'BANK_SUPERVISOR', 'BANK_COLLECTOR', 'AUDITOR'];
 export const AGENCY_ROLES: readonly Role[] = ['AGENCY_MANAGER', 'AGENCY_COLLECTOR'];
 

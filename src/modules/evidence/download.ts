@@ -6,7 +6,7 @@ import type { Clock } from '../../lib/time.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { canSeeCase } from '../../auth/scopes.ts';
-import { isAgencyRole } from '../../auth/viewer.ts';
+import { isAgencyRole, viewerOf } from '../../auth/viewer.ts';
 import { recordAudit, type AuditActor } from '../audit/service.ts';
 import type { BlobStore } from './blob-store.ts';
 
@@ -135,15 +135,7 @@ export async function serveEvidence(deps: EvidenceDownloadDeps, request: Request
 
   const user = await deps.prisma.user.findUnique({ where: { id: link.userId } });
   if (!user || !user.active) return errorResponse(R, 403, 'FORBIDDEN', 'This link is not valid: ask for a new one (Evidence.downloadUrl).', requestId);
-  const viewer: Viewer = {
-    userId: user.id,
-    email: user.email,
-    fullName: user.fullName,
-    role: user.role,
-    agencyId: user.agencyId,
-    authMethod: 'JWT',
-    apiKeyId: null,
-  };
+  const viewer: Viewer = viewerOf(user);
 
   // Access is decided now, on the case's current placement: not when the link was made.
   const evidence = await deps.prisma.evidence.findUnique({
