@@ -69,3 +69,21 @@ describe('the HTTP server', () => {
     await expect(fetch(`${server.url}/healthz`)).rejects.toThrow(); // no longer accepting
   });
 });
+
+describe('GraphiQL and introspection', () => {
+  it('serves GraphiQL from the package (no CDN) and lets a signed-in viewer introspect; deep queries are still refused', async () => {
+    const page = await t.runtime.app.fetch(new Request('http://arrears.test/graphql', { headers: { accept: 'text/html' } }));
+    const html = await page.text();
+    expect(html).toContain('<title>Arrears</title>');
+    expect(html).not.toContain('unpkg.com');
+    const { getIntrospectionQuery } = await import('graphql');
+    const token = await t.token(s.users.collector);
+    const intro = await t.gql(token, getIntrospectionQuery());
+    expect(intro.errors).toBeUndefined();
+    expect(intro.data.__schema.queryType.name).toBe('Query');
+    // viewer → user → (agency → users → nodes) × 4: 15 levels deep.
+    const nest = (n: number): string => (n === 0 ? 'email' : `agency { users { nodes { ${nest(n - 1)} } } }`);
+    const deep = await t.gql(token, `{ viewer { user { ${nest(4)} } } }`);
+    expect(deep.errors?.[0]?.extensions?.code).toBe('QUERY_TOO_DEEP');
+  });
+});
