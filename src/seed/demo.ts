@@ -41,7 +41,8 @@ import type {
 import { Pii } from '../lib/pii.ts';
 import { formatMoney } from '../lib/money.ts';
 import { formatCaseNumber } from '../lib/ids.ts';
-import { BANK_TIME_ZONE, DAY_MS, type Clock, dateOnly, daysBetween, dueDateForDaysPastDue, localDate, parseDateOnly } from '../lib/time.ts';
+import { BANK_TIME_ZONE, DAY_MS, type Clock, dateOnly, daysBetween, dueDateForDaysPastDue, localDate, localMinutes, parseDateOnly } from '../lib/time.ts';
+import { zonedWallTimeToInstant } from '../modules/policy/engine.ts';
 import { POLICY_PRESETS } from '../modules/policy/presets.ts';
 
 export interface SeedDemoDeps {
@@ -296,47 +297,10 @@ function sha256(text: string): string {
 
 // ------------------------------------------------------------------ time
 
-const zoneFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** The offset of a zone at an instant: local wall time minus UTC, in ms. */
-function zoneOffset(at: Date, timeZone: string): number {
-  let f = zoneFormats.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    zoneFormats.set(timeZone, f);
-  }
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(at)) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
-  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
-}
-
-/** The instant of a wall-clock time on a calendar date in a zone. */
-function wallTime(date: string, hour: number, minute: number, timeZone: string): Date {
-  const [y, mo, d] = date.split('-').map(Number);
-  const guess = Date.UTC(y!, mo! - 1, d!, hour, minute);
-  const first = guess - zoneOffset(new Date(guess), timeZone);
-  return new Date(guess - zoneOffset(new Date(first), timeZone));
-}
-
-/** localDate with a cached formatter: the seed asks thousands of times. */
-function zoneDate(at: Date, timeZone: string): string {
-  return dateOnly(new Date(at.getTime() + zoneOffset(at, timeZone)));
-}
-
-function minutesOfDay(at: Date, timeZone: string): number {
-  const local = new Date(at.getTime() + zoneOffset(at, timeZone));
-  return local.getUTCHours() * 60 + local.getUTCMinutes();
-}
+// The shared time helpers (src/lib/time.ts caches its formatters, the engine handles DST gaps).
+const wallTime = (date: string, hour: number, minute: number, timeZone: string): Date => zonedWallTimeToInstant(date, hour * 60 + minute, timeZone);
+const zoneDate = localDate;
+const minutesOfDay = localMinutes;
 
 function addDays(date: Date, days: number): Date {
   return new Date(date.getTime() + days * DAY_MS);
