@@ -5,7 +5,7 @@ import { DomainError, type UserErrorCode } from '../../lib/errors.ts';
 import type { Clock } from '../../lib/time.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { auditActor } from '../../lib/actor.ts';
-import { caseVisibility } from '../../auth/scopes.ts';
+import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
 import type { Tx } from '../../db/store.ts';
 import type { EventBus } from '../../events/bus.ts';
 import { writeCase } from '../cases/write.ts';
@@ -130,7 +130,7 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
     const direction = input.direction ?? 'OUTBOUND';
     const ctx = await evaluateCaseContact(tx, before, { channel: input.channel, contactPointId: input.contactPointId ?? null, at });
     const violation = direction === 'OUTBOUND' && !ctx.decision.allowed ? ctx.decision : null;
-    if (input.recordingEvidenceId && !(await tx.evidence.count({ where: { id: input.recordingEvidenceId, caseId: before.id } }))) {
+    if (input.recordingEvidenceId && !(await tx.evidence.count({ where: { id: input.recordingEvidenceId, caseId: before.id, ...agencyEra(actor.viewer) } }))) {
       throw new DomainError('NOT_FOUND', 'No such evidence on this case', 'recordingEvidenceId');
     }
     const attempt = await tx.contactAttempt.create({
@@ -252,7 +252,7 @@ export async function scheduleReminder(deps: Deps, actor: Actor | null, input: S
 }
 
 export async function cancelReminder(deps: Deps, actor: Actor, input: { reminderId: string; reason?: string | null }) {
-  const found = await deps.prisma.reminder.findFirst({ where: { id: input.reminderId, case: caseVisibility(actor.viewer) } });
+  const found = await deps.prisma.reminder.findFirst({ where: { id: input.reminderId, case: caseVisibility(actor.viewer), ...agencyEra(actor.viewer) } });
   if (!found) throw new DomainError('NOT_FOUND', 'No such reminder', 'reminderId');
   return writeCase(deps, actor, found.caseId, { action: 'reminder.cancel', field: 'reminderId' }, async ({ tx, now }) => {
     // Only one not yet handed to a provider: a conditional update, so a dispatcher that just claimed it wins.

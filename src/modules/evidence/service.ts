@@ -2,7 +2,7 @@ import type { Case, Evidence } from '../../generated/prisma/client.ts';
 import type { EvidenceKind, VisitStatus } from '../../generated/prisma/enums.ts';
 import { DomainError } from '../../lib/errors.ts';
 import type { Actor } from '../../lib/actor.ts';
-import { viaCase } from '../../auth/scopes.ts';
+import { agencyEra, viaCase } from '../../auth/scopes.ts';
 import { writeCase, type CaseWriteDeps } from '../cases/write.ts';
 import { BlobInterruptedError, BlobTooLargeError, type BlobStore, type StagedBlob } from './blob-store.ts';
 import { accepts, acceptedNames, describeRefused, safeFileName, sniff } from './sniff.ts';
@@ -91,7 +91,7 @@ export async function supersedeEvidence(
   input: SupersedeEvidenceInput,
 ): Promise<EvidenceWritten> {
   const old = await deps.prisma.evidence.findFirst({
-    where: { id: input.evidenceId, ...viaCase(actor.viewer) },
+    where: { id: input.evidenceId, ...viaCase(actor.viewer), ...agencyEra(actor.viewer) },
     select: { id: true, caseId: true, kind: true, visitId: true, description: true },
   });
   if (!old) throw new DomainError('NOT_FOUND', 'No such evidence', 'evidenceId');
@@ -156,7 +156,7 @@ async function storeEvidence(
       { expectedVersion: input.expectedVersion, action: input.supersedesId ? 'evidence.supersede' : 'evidence.upload', field: fields.caseField },
       async ({ tx, now: at, before }) => {
         if (input.visitId) {
-          const visit = await tx.visit.findFirst({ where: { id: input.visitId, caseId: before.id }, select: { status: true } });
+          const visit = await tx.visit.findFirst({ where: { id: input.visitId, caseId: before.id, ...agencyEra(actor.viewer) }, select: { status: true } });
           if (!visit) throw new DomainError('NOT_FOUND', 'No such visit on this case', 'visitId');
           if (!VISIT_STATUSES_WITH_EVIDENCE.includes(visit.status)) {
             throw new DomainError('INVALID_TRANSITION', `The visit is ${visit.status.toLowerCase()}: evidence attaches to a visit once it has been checked in`, 'visitId');
@@ -164,7 +164,7 @@ async function storeEvidence(
         }
         let old: Evidence | null = null;
         if (input.supersedesId) {
-          old = await tx.evidence.findFirst({ where: { id: input.supersedesId, caseId: before.id } });
+          old = await tx.evidence.findFirst({ where: { id: input.supersedesId, caseId: before.id, ...agencyEra(actor.viewer) } });
           if (!old) throw new DomainError('NOT_FOUND', 'No such evidence on this case', fields.supersedesField);
           const already = await tx.evidence.findUnique({ where: { supersedesId: old.id }, select: { id: true } });
           if (already) throw new DomainError('INVALID_TRANSITION', 'This evidence has already been superseded: correct its latest version', fields.supersedesField);

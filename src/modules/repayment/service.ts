@@ -4,7 +4,7 @@ import type { PaymentChannel, PlanKind } from '../../generated/prisma/enums.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { dateOnly, daysBetween, localDate, parseDateOnly, BANK_TIME_ZONE, type Clock } from '../../lib/time.ts';
 import type { Actor } from '../../lib/actor.ts';
-import { caseVisibility } from '../../auth/scopes.ts';
+import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
 import type { Tx } from '../../db/store.ts';
 import type { EventBus } from '../../events/bus.ts';
 import { writeCase } from '../cases/write.ts';
@@ -61,10 +61,10 @@ export async function recordPromiseToPay(deps: Deps, actor: Actor, input: Record
     const days = daysBetween(today(now), input.promisedFor);
     if (days < 0) throw new DomainError('VALIDATION', 'The promised date is in the past', 'promisedFor');
     if (days > policy.maxPromiseDays) throw new DomainError('VALIDATION', `A promise may be at most ${policy.maxPromiseDays} days ahead`, 'promisedFor');
-    if (input.contactAttemptId && !(await tx.contactAttempt.count({ where: { id: input.contactAttemptId, caseId: before.id } }))) {
+    if (input.contactAttemptId && !(await tx.contactAttempt.count({ where: { id: input.contactAttemptId, caseId: before.id, ...agencyEra(actor.viewer) } }))) {
       throw new DomainError('NOT_FOUND', 'No such contact attempt on this case', 'contactAttemptId');
     }
-    if (input.visitId && !(await tx.visit.count({ where: { id: input.visitId, caseId: before.id } }))) {
+    if (input.visitId && !(await tx.visit.count({ where: { id: input.visitId, caseId: before.id, ...agencyEra(actor.viewer) } }))) {
       throw new DomainError('NOT_FOUND', 'No such visit on this case', 'visitId');
     }
     const promise = await tx.promiseToPay.create({
@@ -176,7 +176,7 @@ export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: Prop
 }
 
 async function planForDecision(deps: Deps, actor: Actor, planId: string) {
-  const plan = await deps.prisma.repaymentPlan.findFirst({ where: { id: planId, case: caseVisibility(actor.viewer) } });
+  const plan = await deps.prisma.repaymentPlan.findFirst({ where: { id: planId, case: caseVisibility(actor.viewer), ...agencyEra(actor.viewer) } });
   if (!plan) throw new DomainError('NOT_FOUND', 'No such repayment plan', 'planId');
   return plan;
 }

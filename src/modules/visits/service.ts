@@ -6,7 +6,7 @@ import { formatCaseNumber } from '../../lib/ids.ts';
 import { formatMoney } from '../../lib/money.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
-import { caseVisibility } from '../../auth/scopes.ts';
+import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
 import type { EventBus } from '../../events/bus.ts';
 import type { Tx } from '../../db/store.ts';
 import { writeCase, type CaseWriteContext } from '../cases/write.ts';
@@ -25,7 +25,7 @@ export const MIN_VISIT_COLLECTORS = 2;
 
 /** Finds a visit the viewer may see; its case id leads the write. */
 async function visibleVisit(deps: Deps, actor: Actor, visitId: string): Promise<Visit> {
-  const visit = await deps.prisma.visit.findFirst({ where: { id: visitId, case: caseVisibility(actor.viewer) } });
+  const visit = await deps.prisma.visit.findFirst({ where: { id: visitId, case: caseVisibility(actor.viewer), ...agencyEra(actor.viewer) } });
   if (!visit) throw new DomainError('NOT_FOUND', 'No such visit', 'visitId');
   return visit;
 }
@@ -167,7 +167,7 @@ export async function recordVisitConsent(
     if (input.windowEnd <= input.windowStart) throw new DomainError('VALIDATION', 'The consent window must end after it starts', 'windowEnd');
     if (input.windowEnd <= now) throw new DomainError('VALIDATION', 'The consent window is over', 'windowEnd');
     if (input.windowEnd.getTime() - input.windowStart.getTime() > 30 * 86_400_000) throw new DomainError('VALIDATION', 'Consent covers at most 30 days', 'windowEnd');
-    const attempt = await tx.contactAttempt.findFirst({ where: { id: input.contactAttemptId, caseId: visit.caseId } });
+    const attempt = await tx.contactAttempt.findFirst({ where: { id: input.contactAttemptId, caseId: visit.caseId, ...agencyEra(actor.viewer) } });
     if (!attempt) throw new DomainError('NOT_FOUND', 'No such contact attempt on this case', 'contactAttemptId');
     if (attempt.outcome !== 'VISIT_CONSENT_GIVEN' || attempt.status !== 'COMPLETED') {
       throw new DomainError('CONSENT_REQUIRED', 'The contact attempt did not obtain consent to a visit', 'contactAttemptId');
