@@ -63,12 +63,31 @@ export function debtorVisibility(viewer: Viewer): Prisma.DebtorWhereInput {
 
 /**
  * The records of a case an agency sees: those made while the bank held it or while the agency
- * itself held it (each record keeps `agencyId`, the agency holding the case when it was made).
- * Another agency's era of the same case never shows: an agency does not learn that another
- * agency worked the case.
+ * itself held it (each record keeps `agencyId`, the agency holding the case when it was made,
+ * derived records included: consents, corrections, custody entries, allocation lines,
+ * instalments, visit participants). Another agency's era of the same case never shows: an agency
+ * does not learn that another agency worked the case. Bank staff see every era.
+ *
+ * One rule in two forms: `agencyEra` filters queries (connections, counts, node, writes that
+ * name a record), `inAgencyEra` checks a loaded record (a to-one field pointing at a record of
+ * another era answers null, as if nothing were there).
  */
 export function agencyEra(viewer: Viewer): { OR?: ({ agencyId: null } | { agencyId: string })[] } {
-  return isAgencyRole(viewer.role) ? { OR: [{ agencyId: null }, { agencyId: requireAgency(viewer) }] } : {};
+  const own = eraAgency(viewer);
+  return own === ALL_ERAS ? {} : { OR: [{ agencyId: null }, { agencyId: own }] };
+}
+
+export function inAgencyEra<T extends { agencyId: string | null }>(viewer: Viewer, record: T | null | undefined): T | null {
+  if (!record) return null;
+  const own = eraAgency(viewer);
+  return own === ALL_ERAS || record.agencyId === null || record.agencyId === own ? record : null;
+}
+
+const ALL_ERAS = Symbol('every era');
+
+/** Whose era besides the bank's a viewer sees: an agency principal its agency's, bank staff all. */
+function eraAgency(viewer: Viewer): string | typeof ALL_ERAS {
+  return isAgencyRole(viewer.role) ? requireAgency(viewer) : ALL_ERAS;
 }
 
 function requireAgency(viewer: Viewer): string {

@@ -889,6 +889,22 @@ class DemoBuilder {
     stamp(this.rows.promises, (r) => r.createdAt);
     stamp(this.rows.plans, (r) => r.proposedAt);
     stamp(this.rows.payments, (r) => r.receivedAt);
+    // Derived records: their case through what they hang off; instalments and allocation lines are of their plan's and payment's era.
+    const caseOf = (rows: readonly object[]) => new Map((rows as any[]).map((r) => [r.id as string, r]));
+    const visits = caseOf(this.rows.visits);
+    const evidence = caseOf(this.rows.evidence);
+    const plans = caseOf(this.rows.plans);
+    const payments = caseOf(this.rows.payments);
+    for (const r of this.rows.participants as any[]) {
+      const c = byId.get(visits.get(r.visitId)?.caseId);
+      if (c) r.agencyId = this.agencyIdAt(c, new Date(r.credentialShownAt ?? visits.get(r.visitId).windowStart ?? visits.get(r.visitId).createdAt));
+    }
+    for (const r of this.rows.custody as any[]) {
+      const c = byId.get(evidence.get(r.evidenceId)?.caseId);
+      if (c) r.agencyId = this.agencyIdAt(c, new Date(r.at));
+    }
+    for (const r of this.rows.instalments as any[]) r.agencyId = plans.get(r.planId)?.agencyId ?? null;
+    for (const r of this.rows.allocations as any[]) r.agencyId = payments.get(r.paymentId)?.agencyId ?? null;
     for (const c of this.rows.cases as any[]) c.attentionRank = c.status === 'BROKEN_PROMISE' ? 0 : 1;
   }
 

@@ -5,8 +5,8 @@ import type { PrismaClient } from '../../generated/prisma/client.ts';
 import type { Clock } from '../../lib/time.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Viewer } from '../../auth/viewer.ts';
-import { canSeeCase } from '../../auth/scopes.ts';
-import { isAgencyRole, viewerOf } from '../../auth/viewer.ts';
+import { canSeeCase, inAgencyEra } from '../../auth/scopes.ts';
+import { viewerOf } from '../../auth/viewer.ts';
 import { recordAudit, type AuditActor } from '../audit/service.ts';
 import type { BlobStore } from './blob-store.ts';
 
@@ -143,8 +143,7 @@ export async function serveEvidence(deps: EvidenceDownloadDeps, request: Request
     include: { case: { select: { id: true, assignedAgencyId: true, assignedCollectorId: true } } },
   });
   // The case must be the viewer's now, and the record of the viewer's era (no agency reads another's).
-  const ownEra = !isAgencyRole(viewer.role) || evidence?.agencyId === null || evidence?.agencyId === viewer.agencyId;
-  if (!evidence || !canSeeCase(viewer, evidence.case) || !ownEra) return errorResponse(R, 404, 'NOT_FOUND', 'No such evidence.', requestId);
+  if (!evidence || !canSeeCase(viewer, evidence.case) || !inAgencyEra(viewer, evidence)) return errorResponse(R, 404, 'NOT_FOUND', 'No such evidence.', requestId);
 
   const who: AuditActor = { userId: user.id, role: user.role, agencyId: user.agencyId, requestId: requestId ?? null };
   const tampered = async (actual: string | null, when: string) => {
@@ -155,6 +154,7 @@ export async function serveEvidence(deps: EvidenceDownloadDeps, request: Request
         data: {
           evidenceId: evidence.id,
           action: 'TAMPER_DETECTED',
+          agencyId: evidence.case.assignedAgencyId, // the era of whoever holds the case now
           actorId: user.id,
           at,
           requestId: requestId ?? null,
@@ -184,6 +184,7 @@ export async function serveEvidence(deps: EvidenceDownloadDeps, request: Request
         data: {
           evidenceId: evidence.id,
           action: 'DOWNLOADED',
+          agencyId: evidence.case.assignedAgencyId, // the era of whoever holds the case now
           actorId: user.id,
           at: now,
           requestId: requestId ?? null,

@@ -189,7 +189,7 @@ async function storeEvidence(
             supersedesId: old?.id ?? null,
           },
         });
-        const custody = { actorId: actor.viewer.userId, at, requestId: actor.requestId };
+        const custody = { actorId: actor.viewer.userId, agencyId: before.assignedAgencyId, at, requestId: actor.requestId };
         await tx.evidenceCustody.create({
           data: { ...custody, evidenceId: evidence.id, action: 'UPLOADED', detail: `${fileName} (${type.contentType}, ${staged.size} bytes) uploaded by ${actor.viewer.role}` },
         });

@@ -1,5 +1,7 @@
 import { builder } from '../../builder.ts';
-import { agencyEra, viaCase } from '../../auth/scopes.ts';
+import { agencyEra, inAgencyEra, viaCase } from '../../auth/scopes.ts';
+import { ContactAttemptRef } from '../contact/schema.ts';
+import { VisitRef } from '../visits/schema.ts';
 import { money } from '../../lib/money.ts';
 import { MoneyRef } from '../common/schema.ts';
 import { AllocationTarget, InstalmentStatus, PaymentChannel, PlanFrequency, PlanKind, PlanStatus, PromiseStatus } from '../common/enums.ts';
@@ -14,8 +16,18 @@ export const PromiseRef = builder.prismaNode('PromiseToPay', {
     paid: t.field({ type: MoneyRef, resolve: (p) => money(p.paidAmount, p.currency) }),
     promisedFor: t.expose('promisedFor', { type: 'Date' }),
     status: t.expose('status', { type: PromiseStatus }),
-    contactAttempt: t.relation('contactAttempt', { nullable: true }),
-    visit: t.relation('visit', { nullable: true }),
+    contactAttempt: t.field({
+      type: ContactAttemptRef,
+      nullable: true,
+      select: (_a, _c, nested) => ({ contactAttempt: nested(true) }),
+      resolve: (p, _a, ctx) => inAgencyEra(ctx.viewer, p.contactAttempt),
+    }),
+    visit: t.field({
+      type: VisitRef,
+      nullable: true,
+      select: (_a, _c, nested) => ({ visit: nested(true) }),
+      resolve: (p, _a, ctx) => inAgencyEra(ctx.viewer, p.visit),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     settledAt: t.expose('settledAt', { type: 'DateTime', nullable: true }),
   }),
@@ -44,14 +56,14 @@ export const RepaymentPlanRef = builder.prismaNode('RepaymentPlan', {
     cancelledAt: t.expose('cancelledAt', { type: 'DateTime', nullable: true }),
     cancelReason: t.exposeString('cancelReason', { nullable: true }),
     // At most 60 (the five-year limit), so a list, not a connection.
-    instalments: t.relation('instalments', { query: { orderBy: { seq: 'asc' } } }),
+    instalments: t.relation('instalments', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: { seq: 'asc' } }) }),
   }),
 });
 
-builder.prismaNode('Instalment', {
+export const InstalmentRef = builder.prismaNode('Instalment', {
   nullable: true,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, plan: { AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] } }),
+  findUnique: (id, ctx) => ({ id, AND: [agencyEra(ctx.viewer), { plan: viaCase(ctx.viewer) }] }),
   fields: (t) => ({
     seq: t.exposeInt('seq'),
     dueDate: t.expose('dueDate', { type: 'Date' }),
@@ -74,7 +86,7 @@ export const PaymentRef = builder.prismaNode('Payment', {
     channel: t.expose('channel', { type: PaymentChannel }),
     externalReference: t.exposeString('externalReference', { nullable: true }),
     idempotencyKey: t.exposeString('idempotencyKey'),
-    allocations: t.relation('allocations'),
+    allocations: t.relation('allocations', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: { id: 'asc' } }) }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
@@ -83,7 +95,19 @@ builder.prismaObject('PaymentAllocation', {
   fields: (t) => ({
     target: t.expose('target', { type: AllocationTarget }),
     amount: t.field({ type: MoneyRef, select: { payment: { select: { currency: true } } }, resolve: (a) => money(a.amount, a.payment.currency) }),
-    promise: t.relation('promise', { nullable: true }),
-    instalment: t.relation('instalment', { nullable: true }),
+    // A line of this era may pay an older promise or instalment of another agency's era: the
+    // amount shows, the record it paid does not (null).
+    promise: t.field({
+      type: PromiseRef,
+      nullable: true,
+      select: (_a, _c, nested) => ({ promise: nested(true) }),
+      resolve: (a, _a, ctx) => inAgencyEra(ctx.viewer, a.promise),
+    }),
+    instalment: t.field({
+      type: InstalmentRef,
+      nullable: true,
+      select: (_a, _c, nested) => ({ instalment: nested(true) }),
+      resolve: (a, _a, ctx) => inAgencyEra(ctx.viewer, a.instalment),
+    }),
   }),
 });

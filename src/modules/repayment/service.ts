@@ -164,7 +164,7 @@ export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: Prop
         proposedById: actor.viewer.userId,
         proposedAt: now,
         decisionNote: input.note?.trim() || null,
-        instalments: { create: schedule.map((i) => ({ seq: i.seq, dueDate: i.dueDate, amount: i.amount })) },
+        instalments: { create: schedule.map((i) => ({ seq: i.seq, agencyId: before.assignedAgencyId, dueDate: i.dueDate, amount: i.amount })) },
       },
     });
     return {
@@ -313,6 +313,7 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
       await tx.paymentAllocation.createMany({
         data: allocation.lines.map((l) => ({
           paymentId: payment.id,
+          agencyId: payment.agencyId, // a line is of its payment's era, whatever it pays
           target: l.target,
           promiseId: l.target === 'PROMISE' ? l.id : null,
           instalmentId: l.target === 'INSTALMENT' ? l.id : null,

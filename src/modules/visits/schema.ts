@@ -1,7 +1,8 @@
 import { builder } from '../../builder.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
 import { agencyDossier, type Dossier } from './service.ts';
-import { agencyEra, viaCase } from '../../auth/scopes.ts';
+import { agencyEra, inAgencyEra, viaCase } from '../../auth/scopes.ts';
+import { ContactAttemptRef } from '../contact/schema.ts';
 import { DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome, VisitStatus } from '../common/enums.ts';
 
 export const VisitRef = builder.prismaNode('Visit', {
@@ -18,11 +19,20 @@ export const VisitRef = builder.prismaNode('Visit', {
       description: 'Step 1: what the visit needs, compiled from the case when planned. An agency reads the agency form.',
       resolve: (v, _a, ctx) => (isAgencyRole(ctx.viewer.role) ? agencyDossier(v.dossier as unknown as Dossier) : v.dossier),
     }),
-    consent: t.relation('consent', { nullable: true }),
+    // A consent another agency recorded on this (bank-era) visit is not there for this viewer.
+    consent: t.field({
+      type: VisitConsentRef,
+      nullable: true,
+      select: (_a, _c, nested) => ({ consent: nested(true) }),
+      resolve: (v, _a, ctx) => inAgencyEra(ctx.viewer, v.consent),
+    }),
     windowStart: t.expose('windowStart', { type: 'DateTime', nullable: true }),
     windowEnd: t.expose('windowEnd', { type: 'DateTime', nullable: true }),
     materials: t.field({ type: [VisitMaterial], description: 'What the collectors bring.', resolve: (v) => v.materials }),
-    participants: t.relation('participants'),
+    participants: t.relation('participants', {
+      description: 'Collectors named for the visit: those named in the viewer’s era.',
+      query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: { id: 'asc' } }),
+    }),
     checkedInAt: t.expose('checkedInAt', { type: 'DateTime', nullable: true }),
     delinquencyReason: t.expose('delinquencyReason', { type: DelinquencyReason, nullable: true }),
     delinquencyReasonText: t.exposeString('delinquencyReasonText', { nullable: true }),
@@ -55,13 +65,19 @@ builder.prismaObject('VisitParticipant', {
   }),
 });
 
-builder.prismaNode('VisitConsent', {
+export const VisitConsentRef = builder.prismaNode('VisitConsent', {
   nullable: true,
   id: { field: 'id' },
   description: "The debtor's consent to a visit, obtained through a contact attempt, for a window.",
   findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
   fields: (t) => ({
-    contactAttempt: t.relation('contactAttempt'),
+    contactAttempt: t.field({
+      type: ContactAttemptRef,
+      nullable: true,
+      description: 'The contact that obtained it; null when of another agency’s era.',
+      select: (_a, _c, nested) => ({ contactAttempt: nested(true) }),
+      resolve: (c, _a, ctx) => inAgencyEra(ctx.viewer, c.contactAttempt),
+    }),
     windowStart: t.expose('windowStart', { type: 'DateTime' }),
     windowEnd: t.expose('windowEnd', { type: 'DateTime' }),
     recordedAt: t.expose('recordedAt', { type: 'DateTime' }),

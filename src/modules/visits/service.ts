@@ -162,7 +162,7 @@ export async function recordVisitConsent(
   actor: Actor,
   input: { visitId: string; contactAttemptId: string; windowStart: Date; windowEnd: Date; expectedVersion?: number | null },
 ) {
-  return writeVisit(deps, actor, input.visitId, 'visit.consent', input.expectedVersion, async ({ tx, now }, visit) => {
+  return writeVisit(deps, actor, input.visitId, 'visit.consent', input.expectedVersion, async ({ tx, now, before }, visit) => {
     requireStatus(visit, ['PREPARING'], 'record consent for');
     if (input.windowEnd <= input.windowStart) throw new DomainError('VALIDATION', 'The consent window must end after it starts', 'windowEnd');
     if (input.windowEnd <= now) throw new DomainError('VALIDATION', 'The consent window is over', 'windowEnd');
@@ -177,7 +177,8 @@ export async function recordVisitConsent(
       throw new DomainError('CONSENT_REQUIRED', 'Consent was withdrawn after that contact: new consent is needed', 'contactAttemptId');
     }
     const consent = await tx.visitConsent.create({
-      data: { caseId: visit.caseId, agencyId: visit.agencyId, contactAttemptId: attempt.id, windowStart: input.windowStart, windowEnd: input.windowEnd, recordedById: actor.viewer.userId, recordedAt: now },
+      // The era of whoever holds the case now, not the visit's: consent obtained by an agency on a bank-era visit is the agency's.
+      data: { caseId: visit.caseId, agencyId: before.assignedAgencyId, contactAttemptId: attempt.id, windowStart: input.windowStart, windowEnd: input.windowEnd, recordedById: actor.viewer.userId, recordedAt: now },
     });
     return {
       visit: { consentId: consent.id },
@@ -230,7 +231,7 @@ export async function scheduleVisit(
       }
     }
     await tx.visitParticipant.createMany({
-      data: users.map((u) => ({ visitId: visit.id, userId: u.id, credentialNumber: u.credentialNumber!, credentialExpiresOn: u.credentialExpiresOn! })),
+      data: users.map((u) => ({ visitId: visit.id, agencyId: before.assignedAgencyId, userId: u.id, credentialNumber: u.credentialNumber!, credentialExpiresOn: u.credentialExpiresOn! })),
     });
     return {
       visit: { status: 'SCHEDULED', windowStart: input.windowStart, windowEnd: input.windowEnd, materials: input.materials?.length ? input.materials : ALL_MATERIALS },

@@ -1,0 +1,163 @@
+/**
+ * Derived records keep their own era (issue 10, point 6): a consent, a correction, a custody
+ * entry, an allocation line, an instalment, a visit participant is of the agency that held the
+ * case when it was made, not of the record it hangs off. No field leads an agency to a record of
+ * another agency's era; where its own record points at one, the link answers null (an allocation
+ * line still shows its amount). Each leak below was measured before the fix (issue 10).
+ *
+ * Every "South cannot see it" is paired with the bank admin seeing it: a null that would be null
+ * anyway proves nothing.
+ */
+import fs from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { createTestApp, type TestApp } from '../support/app.ts';
+import { buildEraWorld, gid, type EraWorld } from './era-world.ts';
+
+let t: TestApp;
+let w: EraWorld;
+let tok: { admin: string; south: string; southAgent: string; north: string; northAgent2: string };
+
+beforeAll(async () => {
+  t = await createTestApp();
+  w = await buildEraWorld(t);
+  const u = w.s.users;
+  tok = {
+    admin: await t.token(u.admin),
+    south: await t.token(u.southManager),
+    southAgent: await t.token(u.southAgent),
+    north: await t.token(u.northManager),
+    northAgent2: await t.token(u.northAgent2),
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await t?.close();
+  if (w) fs.rmSync(w.blobDir, { recursive: true, force: true });
+});
+
+const caseOf = (key: string) => w.cases.find((c) => c.key === key)!;
+const named = (name: string) => w.named[name]!;
+
+async function gql(token: string, query: string, variables?: Record<string, unknown>) {
+  const r = await t.gql(token, query, variables);
+  expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+  return r.data;
+}
+
+describe('allocation lines', () => {
+  const Q = `query($id: ID!) { node(id: $id) { ... on Case { payments(first: 20) { nodes { id allocations { target amount { minorUnits } promise { id contactAttempt { id } } instalment { id } } } } } } }`;
+
+  it('South’s payment on a case North worked shows the amounts it put on North’s promise and instalment, not the records', async () => {
+    const B = caseOf('B');
+    const southPayment = gid('Payment', named('B2south.payment').id);
+    const northPromise = gid('PromiseToPay', named('B1north.promise').id);
+    const northInstalment = gid('Instalment', named('B1north.instalment1').id);
+
+    const admin = (await gql(tok.admin, Q, { id: gid('Case', B.id) })).node.payments.nodes.find((p: any) => p.id === southPayment);
+    expect(admin.allocations).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ target: 'PROMISE', promise: expect.objectContaining({ id: northPromise }) }),
+        expect.objectContaining({ target: 'INSTALMENT', instalment: { id: northInstalment } }),
+      ]),
+    );
+    for (const who of [tok.south, tok.southAgent]) {
+      const mine = (await gql(who, Q, { id: gid('Case', B.id) })).node.payments.nodes.find((p: any) => p.id === southPayment);
+      // Line for line the same amounts; North's records are simply not there.
+      expect(mine.allocations.map((a: any) => [a.target, a.amount.minorUnits])).toEqual(admin.allocations.map((a: any) => [a.target, a.amount.minorUnits]));
+      const text = JSON.stringify(mine);
+      expect(text).not.toContain(northPromise);
+      expect(text).not.toContain(northInstalment);
+      expect(text).not.toContain(gid('ContactAttempt', named('B1north.attempt').id));
+      for (const a of mine.allocations) if (a.target !== 'BALANCE') expect(a.promise === null || a.promise.id === gid('PromiseToPay', named('B2south.promise').id) || a.promise.id === gid('PromiseToPay', named('B0bank.promise').id)).toBe(true);
+    }
+  });
+
+  it('a line keeps its payment’s era, and the instalment its plan’s', async () => {
+    const lines = await t.prisma.paymentAllocation.findMany({ include: { payment: true } });
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) expect(l.agencyId).toBe(l.payment.agencyId);
+    const inst = await t.prisma.instalment.findMany({ include: { plan: true } });
+    for (const i of inst) expect(i.agencyId).toBe(i.plan.agencyId);
+    // node(id) of North's instalment: South gets exactly what a missing id gets.
+    const north = gid('Instalment', named('B1north.instalment1').id);
+    expect((await gql(tok.admin, `query($id: ID!) { node(id: $id) { id } }`, { id: north })).node).toEqual({ id: north });
+    const foreign = await t.gql(tok.south, `query($id: ID!) { node(id: $id) { id __typename } }`, { id: north });
+    const missing = await t.gql(tok.south, `query($id: ID!) { node(id: $id) { id __typename } }`, { id: gid('Instalment', randomUUID()) });
+    expect(foreign.data).toEqual({ node: null });
+    expect(foreign.errors).toEqual(missing.errors);
+  });
+});
+
+describe('a consent North recorded on a bank-era visit', () => {
+  const consentId = () => gid('VisitConsent', named('B1north.consentOnBankVisit').id);
+  const bankVisit = () => gid('Visit', named('B0bank.visit').id);
+
+  it('is North’s era (not the visit’s)', async () => {
+    const row = await t.prisma.visitConsent.findUniqueOrThrow({ where: { id: named('B1north.consentOnBankVisit').id } });
+    expect(row.agencyId).toBe(w.s.north.id);
+  });
+
+  it('answers node(id) and nodes(ids) for South exactly as a missing id does; the bank sees it', async () => {
+    const NODE = `query($id: ID!) { node(id: $id) { id __typename ... on VisitConsent { contactAttempt { id } } } }`;
+    expect((await gql(tok.admin, NODE, { id: consentId() })).node).toMatchObject({ id: consentId(), __typename: 'VisitConsent' });
+    for (const who of [tok.south, tok.southAgent]) {
+      const foreign = await t.gql(who, NODE, { id: consentId() });
+      const missing = await t.gql(who, NODE, { id: gid('VisitConsent', randomUUID()) });
+      expect(foreign).toEqual({ ...missing, headers: foreign.headers });
+      expect(foreign.data).toEqual({ node: null });
+      const many = await gql(who, `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: [consentId(), bankVisit()] });
+      expect(many.nodes).toEqual([null, { id: bankVisit() }]); // the bank-era visit itself is South's to see
+    }
+  });
+
+  it('the bank-era visit shows South neither the consent, nor North’s contact attempt, nor North’s collectors', async () => {
+    const Q = `query($id: ID!) { node(id: $id) { ... on Visit { id status consent { id contactAttempt { id } } participants { user { id email } } } } }`;
+    const admin = (await gql(tok.admin, Q, { id: bankVisit() })).node;
+    expect(admin.consent).toEqual({ id: consentId(), contactAttempt: { id: gid('ContactAttempt', named('B1north.attempt').id) } });
+    expect(admin.participants.map((p: any) => p.user.email).sort()).toEqual(['agent2@north.example', 'agent@north.example']);
+    for (const who of [tok.south, tok.southAgent]) {
+      const r = await t.gql(who, Q, { id: bankVisit() });
+      expect(r.errors).toBeUndefined();
+      expect(r.data.node).toMatchObject({ id: bankVisit(), consent: null, participants: [] });
+      expect(JSON.stringify(r)).not.toMatch(/north\.example|North Agent/);
+    }
+  });
+
+  it('South’s own consent on the same case still leads to South’s own contact attempt', async () => {
+    const own = gid('VisitConsent', named('B2south.consent').id);
+    const r = await gql(tok.south, `query($id: ID!) { node(id: $id) { ... on VisitConsent { contactAttempt { id } } } }`, { id: own });
+    expect(r.node.contactAttempt).toEqual({ id: gid('ContactAttempt', named('B2south.attempt').id) });
+  });
+});
+
+describe('corrections and custody', () => {
+  const Q = `query($id: ID!) { node(id: $id) { ... on Evidence { id supersedes { id } supersededBy { id } custody { action detail } } } }`;
+
+  it('a bank-era evidence North corrected: South sees no supersededBy and no custody entry of North’s', async () => {
+    const bankEvidence = gid('Evidence', named('B0bank.evidence').id);
+    const northCorrection = gid('Evidence', named('B1north.correction').id);
+    const admin = (await gql(tok.admin, Q, { id: bankEvidence })).node;
+    expect(admin.supersededBy).toEqual({ id: northCorrection });
+    expect(admin.custody.map((c: any) => c.action)).toEqual(['UPLOADED', 'SUPERSEDED']);
+    expect(admin.custody[1].detail).toContain(named('B1north.correction').id);
+    for (const who of [tok.south, tok.southAgent]) {
+      const mine = (await gql(who, Q, { id: bankEvidence })).node;
+      expect(mine).toEqual({ id: bankEvidence, supersedes: null, supersededBy: null, custody: [admin.custody[0]] });
+    }
+    const k = await t.prisma.evidenceCustody.findMany({ where: { evidenceId: named('B0bank.evidence').id }, orderBy: { at: 'asc' } });
+    expect(k.map((x) => [x.action, x.agencyId])).toEqual([['UPLOADED', null], ['SUPERSEDED', w.s.north.id]]);
+  });
+
+  it('a bank-era correction of South’s evidence: North, holding the case again, sees the correction but not what it corrected', async () => {
+    const correction = gid('Evidence', named('D3bank.correction').id);
+    const southEvidence = gid('Evidence', named('D2south.evidence').id);
+    expect((await gql(tok.admin, Q, { id: correction })).node.supersedes).toEqual({ id: southEvidence });
+    for (const who of [tok.north, tok.northAgent2]) {
+      const r = await t.gql(who, Q, { id: correction });
+      expect(r.errors).toBeUndefined();
+      expect(r.data.node).toMatchObject({ id: correction, supersedes: null });
+      expect(JSON.stringify(r)).not.toContain(named('D2south.evidence').id);
+    }
+  });
+});
