@@ -83,6 +83,12 @@ export function inAgencyEra<T extends { agencyId: string | null }>(viewer: Viewe
   return own === ALL_ERAS || record.agencyId === null || record.agencyId === own ? record : null;
 }
 
+/** The agency whose era a viewer sees besides the bank's; null for bank staff, who see every era. */
+export function eraAgencyOf(viewer: Viewer): string | null {
+  const own = eraAgency(viewer);
+  return own === ALL_ERAS ? null : own;
+}
+
 const ALL_ERAS = Symbol('every era');
 
 /** Whose era besides the bank's a viewer sees: an agency principal its agency's, bank staff all. */

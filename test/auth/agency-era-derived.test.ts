@@ -161,3 +161,24 @@ describe('corrections and custody', () => {
     }
   });
 });
+
+describe('the timeline', () => {
+  const Q = `query($id: ID!) { node(id: $id) { ... on Case { timeline(first: 100) { nodes { id type data } } } } }`;
+
+  it('a bank-era entry naming South’s evidence shows North the entry, without South’s id', async () => {
+    const D = caseOf('D');
+    const southEvidence = named('D2south.evidence').id;
+    const correction = named('D3bank.correction').id;
+    const pick = (nodes: any[]) => nodes.find((e) => e.type === 'EVIDENCE_SUPERSEDED' && e.data.evidenceId === correction);
+    const admin = pick((await gql(tok.admin, Q, { id: gid('Case', D.id) })).node.timeline.nodes);
+    expect(admin.data).toEqual({ evidenceId: correction, supersedes: southEvidence, kind: 'PROMISE_LETTER' });
+    for (const who of [tok.north, tok.northAgent2]) {
+      const nodes = (await gql(who, Q, { id: gid('Case', D.id) })).node.timeline.nodes;
+      expect(pick(nodes)).toEqual({ ...admin, data: { evidenceId: correction, supersedes: null, kind: 'PROMISE_LETTER' } });
+      expect(JSON.stringify(nodes)).not.toContain(southEvidence);
+      // North's own entries keep their ids (control: only another era's ids go).
+      const own = nodes.find((e: any) => e.type === 'EVIDENCE_SUPERSEDED' && e.data.evidenceId === named('D1north.correction').id);
+      expect(own.data.supersedes).toBe(named('D0bank.evidence').id);
+    }
+  });
+});

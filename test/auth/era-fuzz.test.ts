@@ -30,13 +30,14 @@ import {
   type GraphQLObjectType,
   type GraphQLSchema,
 } from 'graphql';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { createTestApp, type GqlResult, type TestApp } from '../support/app.ts';
 import { formatCaseNumber } from '../../src/lib/ids.ts';
 import { viewerOf } from '../../src/auth/viewer.ts';
 import { buildEraWorld, forbiddenMarkers, gid, seesCase, seesRecord, type EraWorld, type Principal, type Rec, type UserKey } from './era-world.ts';
 
 const SEED = 20_261_128;
-const RUNS = Number(process.env.ERA_FUZZ_RUNS ?? 260);
+const RUNS = Number(process.env.ERA_FUZZ_RUNS ?? 180);
+const WALKS = Number(process.env.ERA_FUZZ_WALKS ?? 60);
 const MAX_HOPS = 5;
 /** The server refuses documents nested deeper than 12 fields (src/server.ts). */
 const MAX_FIELD_DEPTH = 12;
@@ -113,7 +114,7 @@ const covered = new Set<string>();
 
 const isWrapper = (type: GraphQLNamedType) => type.name.endsWith('Connection') || type.name.endsWith('Edge') || type.name === 'PageInfo';
 
-function generate(rng: Rng, p: Principal): Doc {
+function generate(rng: Rng, p: Principal, walk?: { caseId: string }): Doc {
   const tokens: Token[] = [];
   const put = (tok: Token) => {
     tokens.push(tok);
@@ -260,6 +261,16 @@ function generate(rng: Rng, p: Principal): Doc {
     return out.join(' ');
   };
 
+  if (walk) {
+    // One connection of a case the viewer sees, to be read page by page (the caller fills $after).
+    const caseType = schema.getType('Case') as GraphQLObjectType;
+    const conns = Object.values(caseType.getFields()).filter((f) => isWrapper(getNamedType(f.type)));
+    const f = rng.pick(conns);
+    const nodeType = schema.getType(nodeTypeOf(f)!)!;
+    covered.add(`Case.${f.name}`);
+    const text = `query Walk($after: String) { node(id: "${gid('Case', walk.caseId)}") { ... on Case { page: ${f.name}(first: 3, after: $after) { pageInfo { hasNextPage endCursor } totalCount nodes ${selection(nodeType, 2, 4)} } } } }`;
+    return { tokens, render: () => text.replace(/\u0000(\d+)\u0000/g, (_m, i) => tokens[Number(i)]!.text) };
+  }
   // A root field: node/nodes most often (they take every id), the others in turn.
   const query = schema.getQueryType()!;
   const roots = Object.values(query.getFields()).filter((f) => !f.name.startsWith('__'));
@@ -322,6 +333,29 @@ async function probe(seed: number, who: number): Promise<string | null> {
   return null;
 }
 
+/** Reads one connection of a visible case to its end, three at a time: what sits deep in a page is scanned too. */
+async function walkPages(seed: number, who: number): Promise<string | null> {
+  const p = principals[who]!;
+  const rng = new Rng(seed);
+  const visible = w.cases.filter((c) => seesCase(p.viewer, c));
+  if (!visible.length) return null;
+  const c = rng.pick(visible);
+  const doc = generate(rng, p, { caseId: c.id });
+  const query = doc.render(false);
+  let after: string | null = null;
+  for (let page = 0; page < 40; page++) {
+    const r: GqlResult = await t.gql(p.token, query, { after });
+    const said = JSON.stringify({ data: r.data ?? null, errors: r.errors ?? null });
+    if (r.errors?.length) return `${p.key}: errors paging ${JSON.stringify(r.errors)}\n${query}`;
+    const leaks = p.markers.filter((m) => said.includes(m));
+    if (leaks.length) return `${p.key} learns ${leaks.join(', ')} paging case ${c.key}\n${query}\n${said.slice(0, 3000)}`;
+    const info: { hasNextPage: boolean; endCursor: string } | undefined = r.data?.node?.page?.pageInfo;
+    if (!info?.hasNextPage) return null;
+    after = info.endCursor;
+  }
+  return null;
+}
+
 describe('era leak hunter', () => {
   it('the data set has records of every era on every moved case (control)', () => {
     const eras = (key: string) => new Set(w.records.filter((r) => r.caseKey === key).map((r) => r.era));
@@ -358,6 +392,23 @@ describe('era leak hunter', () => {
       expect(findings).toEqual([]);
     }, (err) => {
       throw new Error(`${findings[0] ?? ''}\n\n${String(err).slice(0, 400)}`);
+    });
+  }, 120_000);
+
+  it(`every connection of a visible case read to its end, ${WALKS} walks, leaks nothing`, async () => {
+    const found: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 2 ** 31 - 1 }), fc.nat({ max: principals.length - 1 }), async (seed, who) => {
+        const finding = await walkPages(seed, who);
+        if (finding) found.push(finding);
+        return finding === null || !!process.env.ERA_FUZZ_COLLECT;
+      }),
+      { seed: SEED + 1, numRuns: WALKS, endOnFailure: true },
+    ).then(() => {
+      if (process.env.ERA_FUZZ_COLLECT) console.log([...new Set(found.map((f) => f.split('\n')[0]))].join('\n'));
+      expect(found).toEqual([]);
+    }, (err) => {
+      throw new Error(`${found[0] ?? ''}\n\n${String(err).slice(0, 400)}`);
     });
   }, 120_000);
 

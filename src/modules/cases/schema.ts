@@ -23,6 +23,10 @@ import {
   RecallReason,
 } from '../common/enums.ts';
 import { activeHoldWhere, caseListWhere, caseOrderBy } from './queries.ts';
+import { eventDataFor, type ForeignIds } from './timeline.ts';
+
+/** A batch of timeline lookups per request (keyed by its context). */
+const timelineLoaders = new WeakMap<object, ForeignIds>();
 import { AgencyRef, UserRef } from '../agencies/schema.ts';
 
 export const CaseRef = builder.prismaNode('Case', {
@@ -170,7 +174,11 @@ export const CaseEventRef = builder.prismaNode('CaseEvent', {
     actorLabel: t.exposeString('actorLabel'),
     occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
     summary: t.exposeString('summary'),
-    data: t.expose('data', { type: 'JSON' }),
+    data: t.field({
+      type: 'JSON',
+      description: 'Details of the change. Ids of records of another agency’s era are null for an agency.',
+      resolve: (e, _a, ctx) => eventDataFor(timelineLoaders, ctx, ctx.prisma, ctx.viewer, e.data),
+    }),
   }),
 });
 
