@@ -157,6 +157,8 @@ export function createApp(options: AppOptions): App {
           // Every error a client sees carries a code: those without one come from parsing the
           // request (a mistyped global ID, a variable of the wrong type): the client's input.
           extensions['code'] ??= 'BAD_USER_INPUT';
+          // Yoga puts the parser's message here, which quotes the request body back: never sent.
+          delete extensions['originalError'];
           if (requestId) extensions['requestId'] ??= requestId;
           return error;
         }
