@@ -624,7 +624,7 @@ function parseResponse(text: string): GraphQLResponse | null {
     return null;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const { data, errors } = value as { data?: unknown; errors?: unknown };
+  const { data, errors, extensions } = value as { data?: unknown; errors?: unknown; extensions?: GraphQLResponse['extensions'] };
   if (data === undefined && errors === undefined) return null;
   if (errors !== undefined && !Array.isArray(errors)) return null;
   const entries = (errors ?? []).map((e: unknown): GraphQLErrorEntry =>
@@ -632,7 +632,8 @@ function parseResponse(text: string): GraphQLResponse | null {
       ? (e as GraphQLErrorEntry)
       : { message: 'Malformed GraphQL error', extensions: { original: e } },
   );
-  return { data, errors: entries };
+  const cost = typeof extensions === 'object' && extensions !== null && typeof extensions.cost === 'object' ? extensions.cost : undefined;
+  return { data, errors: entries, ...(cost ? { extensions: { cost } } : {}) };
 }
 
 function requestIdOf(errors: readonly GraphQLErrorEntry[], headers: FetchResponse['headers']): string | null {
