@@ -101,6 +101,33 @@ function requireAgency(viewer: Viewer): string {
   return viewer.agencyId ?? '00000000-0000-0000-0000-000000000000';
 }
 
+/**
+ * Which records of each kind a viewer may see: the rule behind `node(id)`, `nodes(ids)` and page
+ * cursors alike (src/modules/common/cursors.ts), so that a record the viewer may not see is, by
+ * every path, simply not there.
+ */
+export const visibleRecords = {
+  Case: (v: Viewer): Prisma.CaseWhereInput => caseVisibility(v),
+  Debtor: (v: Viewer): Prisma.DebtorWhereInput => debtorVisibility(v),
+  ContactPoint: (v: Viewer): Prisma.ContactPointWhereInput => ({ debtor: debtorVisibility(v) }),
+  Address: (v: Viewer): Prisma.AddressWhereInput => ({ debtor: debtorVisibility(v) }),
+  CardAccount: (v: Viewer): Prisma.CardAccountWhereInput => ({ cases: { some: caseVisibility(v) } }),
+  Agency: (v: Viewer): Prisma.AgencyWhereInput => agencyVisibility(v),
+  User: (v: Viewer): Prisma.UserWhereInput => userVisibility(v),
+  Placement: (v: Viewer): Prisma.PlacementWhereInput => ({ AND: [agencyEra(v), viaCase(v)] }),
+  CaseEvent: (v: Viewer): Prisma.CaseEventWhereInput => ({ AND: [agencyEra(v), viaCase(v)] }),
+  Hold: (v: Viewer): Prisma.HoldWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  Reminder: (v: Viewer): Prisma.ReminderWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  ContactAttempt: (v: Viewer): Prisma.ContactAttemptWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  VisitConsent: (v: Viewer): Prisma.VisitConsentWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  Visit: (v: Viewer): Prisma.VisitWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  Evidence: (v: Viewer): Prisma.EvidenceWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  PromiseToPay: (v: Viewer): Prisma.PromiseToPayWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  RepaymentPlan: (v: Viewer): Prisma.RepaymentPlanWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  Instalment: (v: Viewer): Prisma.InstalmentWhereInput => ({ AND: [agencyEra(v), { plan: viaCase(v) }] }),
+  Payment: (v: Viewer): Prisma.PaymentWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+};
+
 /** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */
 export function authScopeMap(viewer: Viewer | null) {
   return {

@@ -263,7 +263,8 @@ export async function buildEraWorld(t: TestApp): Promise<EraWorld> {
 
   // A partner system's key, for South's manager.
   const secret = 'ak_south-manager-era-fuzz-key-0000000000000';
-  const key = await t.prisma.apiKey.create({ data: { name: 'south system', prefix: secret.slice(0, 11), hash: hashApiKey(secret), userId: s.users.southManager.id } });
+  // A key that may send its own documents (not only the SDK's persisted ones): the hunter writes its own.
+  const key = await t.prisma.apiKey.create({ data: { name: 'south system', prefix: secret.slice(0, 11), hash: hashApiKey(secret), userId: s.users.southManager.id, persistedOnly: false } });
   const audit = await t.prisma.auditEvent.findFirstOrThrow({ where: { agencyId: s.south.id } });
   add({ type: 'ApiKey', id: key.id, caseKey: '', era: s.south.id });
   add({ type: 'AuditEvent', id: audit.id, caseKey: '', era: s.south.id });

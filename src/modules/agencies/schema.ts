@@ -1,5 +1,5 @@
 import { builder } from '../../builder.ts';
-import { agencyVisibility, userVisibility } from '../../auth/scopes.ts';
+import { agencyVisibility, userVisibility, visibleRecords } from '../../auth/scopes.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
 import { AgencyStatus, Role } from '../common/enums.ts';
 import { UserErrorRef, mutationPayload, withUserErrors } from '../common/schema.ts';
@@ -14,7 +14,7 @@ export const AgencyRef = builder.prismaNode('Agency', {
   nullable: true,
   id: { field: 'id' },
   description: 'A partner collection agency. An agency principal sees only its own.',
-  findUnique: (id, ctx) => ({ id, AND: [agencyVisibility(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Agency(ctx.viewer)] }),
   // Defence in depth: whatever path loads an agency, an agency principal reads only its own.
   authScopes: (agency, ctx) => !isAgencyRole(ctx.viewer.role) || agency.id === ctx.viewer.agencyId,
   fields: (t) => ({
@@ -48,7 +48,7 @@ export const UserRef = builder.prismaNode('User', {
   nullable: true,
   id: { field: 'id' },
   description: 'A person who works cases: bank staff or an agency principal.',
-  findUnique: (id, ctx) => ({ id, AND: [userVisibility(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.User(ctx.viewer)] }),
   // Defence in depth: an agency principal reads its own people and the bank's, never another agency's.
   authScopes: (user, ctx) => !isAgencyRole(ctx.viewer.role) || user.agencyId === null || user.agencyId === ctx.viewer.agencyId,
   fields: (t) => ({

@@ -1,5 +1,5 @@
 import { builder } from '../../builder.ts';
-import { agencyEra, canSeeCase, caseVisibility, debtorVisibility, viaCase } from '../../auth/scopes.ts';
+import { agencyEra, canSeeCase, caseVisibility, debtorVisibility, viaCase, visibleRecords } from '../../auth/scopes.ts';
 import { formatCaseNumber, parseCaseNumber } from '../../lib/ids.ts';
 import { bucketOf, daysPastDue } from '../../lib/time.ts';
 import { money } from '../../lib/money.ts';
@@ -34,7 +34,7 @@ export const CaseRef = builder.prismaNode('Case', {
   id: { field: 'id' },
   description: 'One delinquent account episode, worked from the first reminder to resolution.',
   // node(id) finds only what the viewer may see: an invisible case is simply not there.
-  findUnique: (id, ctx) => ({ id, AND: [caseVisibility(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Case(ctx.viewer)] }),
   // Defence in depth: whatever path loads a case, its fields answer only to a viewer who may see it.
   authScopes: (c, ctx) => canSeeCase(ctx.viewer, c),
   fields: (t) => ({
@@ -90,7 +90,7 @@ export const DebtorRef = builder.prismaNode('Debtor', {
   nullable: true,
   id: { field: 'id' },
   description: 'The cardholder. The national ID number is shown masked; the full number only through revealDebtorIdentity.',
-  findUnique: (id, ctx) => ({ id, AND: [debtorVisibility(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Debtor(ctx.viewer)] }),
   fields: (t) => ({
     fullName: t.exposeString('fullName'),
     nationalIdMasked: t.exposeString('nationalIdMasked', { description: 'e.g. 1101**********1234' }),
@@ -107,7 +107,7 @@ export const DebtorRef = builder.prismaNode('Debtor', {
 builder.prismaNode('ContactPoint', {
   nullable: true,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, debtor: debtorVisibility(ctx.viewer) }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.ContactPoint(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: ContactPointKind }),
     party: t.expose('party', { type: ContactParty, description: 'THIRD_PARTY contacts are never told of the debt.' }),
@@ -123,7 +123,7 @@ builder.prismaNode('ContactPoint', {
 builder.prismaNode('Address', {
   nullable: true,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, debtor: debtorVisibility(ctx.viewer) }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Address(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: AddressKind }),
     line1: t.exposeString('line1'),
@@ -138,7 +138,7 @@ builder.prismaNode('Address', {
 builder.prismaNode('CardAccount', {
   nullable: true,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, cases: { some: caseVisibility(ctx.viewer) } }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.CardAccount(ctx.viewer)] }),
   fields: (t) => ({
     maskedCardNumber: t.string({ resolve: (a) => `**** **** **** ${a.cardLast4}` }),
     cardLast4: t.exposeString('cardLast4'),
@@ -151,7 +151,7 @@ builder.prismaNode('CardAccount', {
 builder.prismaNode('Placement', {
   nullable: true,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, AND: [agencyEra(ctx.viewer), viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Placement(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: PlacementKind }),
     agency: t.relation('agency', { nullable: true }),
@@ -168,7 +168,7 @@ export const CaseEventRef = builder.prismaNode('CaseEvent', {
   nullable: true,
   id: { field: 'id' },
   description: 'One entry of a case timeline: append-only.',
-  findUnique: (id, ctx) => ({ id, AND: [agencyEra(ctx.viewer), viaCase(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.CaseEvent(ctx.viewer)] }),
   fields: (t) => ({
     type: t.exposeString('type'),
     actorLabel: t.exposeString('actorLabel'),
@@ -186,7 +186,7 @@ builder.prismaNode('Hold', {
   nullable: true,
   id: { field: 'id' },
   description: 'A pause of all contact on a case.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Hold(ctx.viewer)] }),
   fields: (t) => ({
     reason: t.expose('reason', { type: HoldReason }),
     note: t.exposeString('note'),

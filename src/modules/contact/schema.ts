@@ -1,12 +1,12 @@
 import { builder } from '../../builder.ts';
-import { agencyEra, viaCase } from '../../auth/scopes.ts';
+import { agencyEra, viaCase, visibleRecords } from '../../auth/scopes.ts';
 import { ContactAttemptStatus, ContactChannel, ContactDirection, ContactOutcome, Language, ReminderStatus } from '../common/enums.ts';
 
 export const ReminderRef = builder.prismaNode('Reminder', {
   nullable: true,
   id: { field: 'id' },
   description: 'A message the system sends through the outbox (SMS, e-mail, letter, automated call).',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Reminder(ctx.viewer)] }),
   fields: (t) => ({
     channel: t.expose('channel', { type: ContactChannel }),
     contactPoint: t.relation('contactPoint'),
@@ -30,7 +30,7 @@ export const ContactAttemptRef = builder.prismaNode('ContactAttempt', {
   nullable: true,
   id: { field: 'id' },
   description: 'What happened on a channel: a call, a message, with its outcome. Refused attempts are kept as BLOCKED.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.ContactAttempt(ctx.viewer)] }),
   fields: (t) => ({
     channel: t.expose('channel', { type: ContactChannel }),
     contactPoint: t.relation('contactPoint', { nullable: true }),

@@ -1,5 +1,5 @@
 import { builder } from '../../builder.ts';
-import { agencyEra, inAgencyEra, viaCase } from '../../auth/scopes.ts';
+import { agencyEra, inAgencyEra, viaCase, visibleRecords } from '../../auth/scopes.ts';
 import { VisitRef } from '../visits/schema.ts';
 import { CustodyAction, EvidenceKind } from '../common/enums.ts';
 
@@ -8,7 +8,7 @@ export const EvidenceRef = builder.prismaNode('Evidence', {
   nullable: true,
   id: { field: 'id' },
   description: 'A file tied to a case (and a visit): content-addressed, immutable; a correction supersedes it.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Evidence(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: EvidenceKind }),
     sha256: t.exposeString('sha256'),

@@ -1,5 +1,5 @@
 import { builder } from '../../builder.ts';
-import { agencyEra, inAgencyEra, viaCase } from '../../auth/scopes.ts';
+import { agencyEra, inAgencyEra, viaCase, visibleRecords } from '../../auth/scopes.ts';
 import { ContactAttemptRef } from '../contact/schema.ts';
 import { VisitRef } from '../visits/schema.ts';
 import { money } from '../../lib/money.ts';
@@ -10,7 +10,7 @@ export const PromiseRef = builder.prismaNode('PromiseToPay', {
   nullable: true,
   id: { field: 'id' },
   description: 'An amount the debtor promised to pay by a date.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.PromiseToPay(ctx.viewer)] }),
   fields: (t) => ({
     amount: t.field({ type: MoneyRef, resolve: (p) => money(p.amount, p.currency) }),
     paid: t.field({ type: MoneyRef, resolve: (p) => money(p.paidAmount, p.currency) }),
@@ -37,7 +37,7 @@ export const RepaymentPlanRef = builder.prismaNode('RepaymentPlan', {
   nullable: true,
   id: { field: 'id' },
   description: 'Instalments, a deferral or a settlement: proposed by a collector, approved by the bank.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.RepaymentPlan(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: PlanKind }),
     status: t.expose('status', { type: PlanStatus }),
@@ -63,7 +63,7 @@ export const RepaymentPlanRef = builder.prismaNode('RepaymentPlan', {
 export const InstalmentRef = builder.prismaNode('Instalment', {
   nullable: true,
   id: { field: 'id' },
-  findUnique: (id, ctx) => ({ id, AND: [agencyEra(ctx.viewer), { plan: viaCase(ctx.viewer) }] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Instalment(ctx.viewer)] }),
   fields: (t) => ({
     seq: t.exposeInt('seq'),
     dueDate: t.expose('dueDate', { type: 'Date' }),
@@ -78,7 +78,7 @@ export const PaymentRef = builder.prismaNode('Payment', {
   nullable: true,
   id: { field: 'id' },
   description: 'Money received: idempotent by key, applied first in first out.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Payment(ctx.viewer)] }),
   fields: (t) => ({
     amount: t.field({ type: MoneyRef, resolve: (p) => money(p.amount, p.currency) }),
     credit: t.field({ type: MoneyRef, description: 'Left over after every debt: kept as a credit.', resolve: (p) => money(p.creditAmount, p.currency) }),

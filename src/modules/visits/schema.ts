@@ -1,7 +1,7 @@
 import { builder } from '../../builder.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
 import { agencyDossier, type Dossier } from './service.ts';
-import { agencyEra, inAgencyEra, viaCase } from '../../auth/scopes.ts';
+import { agencyEra, inAgencyEra, viaCase, visibleRecords } from '../../auth/scopes.ts';
 import { ContactAttemptRef } from '../contact/schema.ts';
 import { DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome, VisitStatus } from '../common/enums.ts';
 
@@ -9,7 +9,7 @@ export const VisitRef = builder.prismaNode('Visit', {
   nullable: true,
   id: { field: 'id' },
   description: 'A home or work visit, in the five steps of the source: dossier, preparation, on site, evidence, follow-up.',
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Visit(ctx.viewer)] }),
   fields: (t) => ({
     status: t.expose('status', { type: VisitStatus }),
     address: t.relation('address'),
@@ -69,7 +69,7 @@ export const VisitConsentRef = builder.prismaNode('VisitConsent', {
   nullable: true,
   id: { field: 'id' },
   description: "The debtor's consent to a visit, obtained through a contact attempt, for a window.",
-  findUnique: (id, ctx) => ({ id, AND: [viaCase(ctx.viewer), agencyEra(ctx.viewer)] }),
+  findUnique: (id, ctx) => ({ id, AND: [visibleRecords.VisitConsent(ctx.viewer)] }),
   fields: (t) => ({
     contactAttempt: t.field({
       type: ContactAttemptRef,
