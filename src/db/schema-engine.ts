@@ -28,6 +28,7 @@ import type {
   MigrationList,
   SchemaEngine,
 } from '@prisma/schema-engine-wasm';
+import { createPGlite } from './pglite.ts';
 
 /** prisma/schema.prisma of this repository. */
 export const DEFAULT_SCHEMA_PATH = projectPath('prisma', 'schema.prisma');
@@ -155,7 +156,7 @@ function pgliteFactory(main: PGlite, shadow?: PGlite): SqlMigrationAwareDriverAd
     connect: () => pgliteConnection(main),
     async connectToShadowDb() {
       if (shadow) return pgliteConnection(shadow);
-      const db = await PGlite.create();
+      const db = await createPGlite();
       return pgliteConnection(db, () => db.close());
     },
   };
@@ -289,7 +290,7 @@ export async function diffMigrationsToSchema(
   options: SchemaEngineOptions & { migrationsDir?: string | URL; shadow?: PGlite } = {},
 ): Promise<SchemaDiff> {
   const [schema, migrations] = await Promise.all([readSchema(options.schemaPath), readMigrationList(options.migrationsDir)]);
-  const owned = options.shadow ? undefined : await PGlite.create();
+  const owned = options.shadow ? undefined : await createPGlite();
   const shadow = options.shadow ?? owned!;
   try {
     // The engine connects to a main database even for this diff, and reads nothing from it:
