@@ -331,7 +331,16 @@ async function probe(seed: number, who: number): Promise<string | null> {
   if (doc.tokens.some((tok) => tok.forbidden)) {
     const twin = await t.gql(p.token, doc.render(true));
     const missing = normalise({ data: twin.data ?? null, errors: twin.errors ?? null }, doc, true);
-    if (missing !== said || twin.status !== r.status) {
+    // The data must match exactly, the error codes as a set, and errors at the same path word for
+    // word: when an error nulls a parent, graphql-js stops collecting its siblings' errors
+    // wherever they happen to be, so which of several errors get reported is a race.
+    const byPath = (errors: GqlResult['errors'], twinRun: boolean) =>
+      new Map((errors ?? []).map((e) => [JSON.stringify(e.path ?? null), normalise({ ...e, locations: null }, doc, twinRun)]));
+    const codes = (errors: GqlResult['errors']) => [...new Set((errors ?? []).map((e) => String(e.extensions?.code)))].sort().join('|');
+    const [a, b] = [byPath(r.errors, false), byPath(twin.errors, true)];
+    const sameErrors = codes(r.errors) === codes(twin.errors) && [...a].every(([path, e]) => !b.has(path) || b.get(path) === e);
+    const sameData = normalise(r.data ?? null, doc, false) === normalise(twin.data ?? null, doc, true);
+    if (!sameData || !sameErrors || twin.status !== r.status) {
       return `${p.key} tells a foreign record from a missing one\n${query}\nforeign: ${said.slice(0, 1500)}\nmissing: ${missing.slice(0, 1500)}`;
     }
   }
