@@ -24,10 +24,7 @@ import {
   RecallReason,
 } from '../common/enums.ts';
 import { activeHoldWhere, caseListWhere, caseOrderBy } from './queries.ts';
-import { eventDataFor, type ForeignIds } from './timeline.ts';
-
-/** A batch of timeline lookups per request (keyed by its context). */
-const timelineLoaders = new WeakMap<object, ForeignIds>();
+import { eventDataFor } from './timeline.ts';
 import { AgencyRef, UserRef } from '../agencies/schema.ts';
 
 export const CaseRef = builder.prismaNode('Case', {
@@ -178,7 +175,7 @@ export const CaseEventRef = builder.prismaNode('CaseEvent', {
     data: t.field({
       type: 'JSON',
       description: 'Details of the change. Ids of records of another agency’s era are null for an agency.',
-      resolve: (e, _a, ctx) => eventDataFor(timelineLoaders, ctx, ctx.prisma, ctx.viewer, e.data),
+      resolve: (e, _a, ctx) => eventDataFor(ctx, e.data),
     }),
   }),
 });

@@ -9,19 +9,22 @@ import type { Viewer } from '../../auth/viewer.ts';
  * South's evidence. For an agency viewer such ids are left out (null), like any other link to
  * another agency's era (src/auth/scopes.ts `inAgencyEra`).
  */
-export async function eventDataFor(loaders: WeakMap<object, ForeignIds>, key: object, prisma: PrismaClient, viewer: Viewer, data: unknown): Promise<unknown> {
-  const own = eraAgencyOf(viewer);
+export async function eventDataFor(ctx: { prisma: PrismaClient; viewer: Viewer }, data: unknown): Promise<unknown> {
+  const own = eraAgencyOf(ctx.viewer);
   if (own === null) return data;
   const ids = new Set<string>();
   collect(data, ids);
   if (ids.size === 0) return data;
-  let loader = loaders.get(key);
-  if (!loader) loaders.set(key, (loader = foreignIds(prisma, own)));
-  const foreign = new Set<string>();
-  const flags = await loader.loadMany([...ids]);
-  [...ids].forEach((id, i) => flags[i] === true && foreign.add(id));
+  // One loader per request (its context): a page of entries costs one statement.
+  let loader = loaders.get(ctx);
+  if (!loader) loaders.set(ctx, (loader = foreignIds(ctx.prisma, own)));
+  const list = [...ids];
+  const flags = await loader.loadMany(list);
+  const foreign = new Set(list.filter((_id, i) => flags[i] === true));
   return foreign.size ? redact(data, foreign) : data;
 }
+
+const loaders = new WeakMap<object, ForeignIds>();
 
 export type ForeignIds = DataLoader<string, boolean>;
 
