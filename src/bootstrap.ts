@@ -15,6 +15,7 @@ import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/con
 import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
+import { Metrics, useMetricsEndpoint } from './server/metrics.ts';
 import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
@@ -25,6 +26,7 @@ export interface Runtime {
   authenticator: Authenticator;
   app: App;
   logger: Logger;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,8 @@ export async function startRuntime(
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   });
+  const metrics = new Metrics();
+  const stopCounting = store.onQuery(() => metrics.sqlStatements.inc());
   // Rate limits are shared by every instance through Redis when it is configured.
   const buckets: CostBuckets = config.redisUrl ? new RedisCostBuckets(config.redisUrl, logger) : new MemoryCostBuckets();
   const addresses = new AddressLimiter(config.redisUrl, { ...ANONYMOUS_REQUESTS, points: config.anonymousRequestsPerMinute });
@@ -79,7 +83,11 @@ export async function startRuntime(
     ping: () => store.ping(),
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
+    onDenial: (denial) => {
+      if (denial.kind === 'THROTTLED') metrics.throttled.inc({ reason: denial.userId ? 'budget' : 'address' });
+    },
     plugins: [
+      useMetricsEndpoint(metrics, config.metricsToken),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
       ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
     ],
@@ -92,7 +100,9 @@ export async function startRuntime(
     authenticator,
     app,
     logger,
+    metrics,
     async close() {
+      stopCounting();
       await Promise.allSettled([buckets.close(), addresses.close()]);
       await events.close();
       await store.close();
