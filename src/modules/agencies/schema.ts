@@ -32,6 +32,12 @@ export const AgencyRef = builder.prismaNode('Agency', {
       totalCount: true,
       query: { orderBy: { id: 'asc' } },
     }),
+    caseCount: t.loadable({
+      type: 'Int',
+      description: 'Cases placed with the agency now, as far as the viewer sees them (one grouped count for a page of agencies).',
+      load: (agencyIds: string[], ctx: Context) => service.caseCountsByAgency(ctx.prisma, ctx.viewer, agencyIds),
+      resolve: (agency) => agency.id,
+    }),
   }),
 });
 

@@ -4,7 +4,8 @@ import type { Clock } from '../../lib/time.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { auditActor, type Actor } from '../../lib/actor.ts';
 import { recordAudit } from '../audit/service.ts';
-import { AGENCY_ROLES } from '../../auth/viewer.ts';
+import { AGENCY_ROLES, type Viewer } from '../../auth/viewer.ts';
+import { caseVisibility } from '../../auth/scopes.ts';
 import { newApiKey } from '../../auth/tokens.ts';
 
 export interface Deps {
@@ -168,4 +169,15 @@ export async function revokeApiKey(deps: Deps, actor: Actor, input: { apiKeyId: 
     await recordAudit(tx, auditActor(actor), now, { action: 'apiKey.revoke', entityType: 'ApiKey', entityId: apiKey.id });
     return { apiKey: revoked };
   });
+}
+
+/** How many cases each agency holds now, within what the viewer sees (one GROUP BY for all of them). */
+export async function caseCountsByAgency(prisma: Deps['prisma'], viewer: Viewer, agencyIds: readonly string[]): Promise<number[]> {
+  const rows = await prisma.case.groupBy({
+    by: ['assignedAgencyId'],
+    where: { AND: [caseVisibility(viewer), { assignedAgencyId: { in: [...agencyIds] } }] },
+    _count: { _all: true },
+  });
+  const counts = new Map(rows.map((r) => [r.assignedAgencyId, r._count._all]));
+  return agencyIds.map((id) => counts.get(id) ?? 0);
 }
