@@ -24,7 +24,7 @@ function settingsOf(ctx: Context): EvidenceSettings {
 
 function depsOf(ctx: Context): EvidenceDeps {
   const s = settingsOf(ctx);
-  return { prisma: ctx.prisma, clock: ctx.clock, events: ctx.events, blobs: s.blobs, maxBytes: s.maxBytes };
+  return { prisma: ctx.prisma, clock: ctx.clock, events: ctx.events, blobs: s.blobs, maxBytes: s.maxBytes, logger: ctx.logger };
 }
 
 builder.objectField(EvidenceRef, 'downloadUrl', (t) =>

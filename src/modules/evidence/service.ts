@@ -1,10 +1,10 @@
 import type { Case, Evidence } from '../../generated/prisma/client.ts';
 import type { EvidenceKind, VisitStatus } from '../../generated/prisma/enums.ts';
-import { DomainError } from '../../lib/errors.ts';
+import { DomainError, unavailable } from '../../lib/errors.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { agencyEra, viaCase } from '../../auth/scopes.ts';
 import { writeCase, type CaseWriteDeps } from '../cases/write.ts';
-import { BlobInterruptedError, BlobTooLargeError, type BlobStore, type StagedBlob } from './blob-store.ts';
+import { BlobInterruptedError, BlobTooLargeError, storeFault, type BlobStore, type StagedBlob } from './blob-store.ts';
 import { accepts, acceptedNames, describeRefused, safeFileName, sniff } from './sniff.ts';
 
 /**
@@ -17,6 +17,24 @@ export interface EvidenceDeps extends CaseWriteDeps {
   blobs: BlobStore;
   /** The largest file accepted, in bytes (config `evidenceMaxBytes`). */
   maxBytes: number;
+  /** Where store faults are reported, with their cause. */
+  logger?: { error(obj: object, msg: string): void } | undefined;
+}
+
+/** Seconds a client waits before sending an upload again after a store fault. */
+export const STORE_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * The store is full or unwritable: the operator must know (logged with the cause), the client
+ * is told to try again later (UNAVAILABLE, 503, Retry-After), and nothing was recorded. Never
+ * FILE_REJECTED: the file was fine.
+ */
+function storeUnavailable(deps: EvidenceDeps, err: unknown, errno: string) {
+  deps.logger?.error({ err, errno }, 'evidence store unavailable: an upload was refused');
+  return unavailable(
+    `The evidence store cannot take files right now (${errno}${errno === 'ENOSPC' || errno === 'EDQUOT' ? ': full' : ': not writable'}); nothing was recorded. Send the file again later.`,
+    STORE_RETRY_AFTER_SECONDS,
+  );
 }
 
 /** What the evidence module needs from the process, besides the store and the clock. */
@@ -225,7 +243,9 @@ async function storeEvidence(
     );
     return { evidence: out.evidence, superseded: out.superseded, case: out.case };
   } catch (err) {
-    await undo(deps, staged, committed);
+    await undo(deps, staged, committed).catch((undoErr) => deps.logger?.error({ err: undoErr }, 'evidence: could not remove the bytes of a refused upload'));
+    const errno = storeFault(err);
+    if (errno) throw storeUnavailable(deps, err, errno);
     if ((err as { code?: string }).code === 'P2002' && input.supersedesId) {
       // Two corrections of one record raced: the unique supersedesId let one through.
       throw new DomainError('INVALID_TRANSITION', 'This evidence has already been superseded: correct its latest version', fields.supersedesField);
@@ -245,6 +265,8 @@ async function stage(deps: EvidenceDeps, file: UploadedFile): Promise<StagedBlob
     if (err instanceof BlobInterruptedError) {
       throw new DomainError('FILE_REJECTED', 'The upload was interrupted before the end of the file; nothing was stored. Send it again.', 'file');
     }
+    const errno = storeFault(err);
+    if (errno) throw storeUnavailable(deps, err, errno);
     throw err;
   }
 }
