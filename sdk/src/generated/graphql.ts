@@ -421,6 +421,8 @@ export type PlanVisitInput = {
   caseId: string;
   /** The case's version as last read. */
   expectedVersion?: number | null | undefined;
+  /** Optional: the same key plans the visit once, however often it is sent. */
+  idempotencyKey?: string | null | undefined;
   purpose: string;
 };
 
@@ -623,6 +625,8 @@ export type UploadEvidenceInput = {
   expectedVersion?: number | null | undefined;
   /** PDF, JPEG or PNG for letters, statements, agreements and notes; JPEG, PNG or WebP for photos; MP3, M4A or WAV for audio; MP4 for video. The type is read from the content. At most ARREARS_EVIDENCE_MAX_BYTES (25 MB by default). */
   file: Blob | Uint8Array | { readonly uri: string; readonly name: string; readonly type: string };
+  /** Optional: the same key stores the upload once; a retry of the same file replays it. */
+  idempotencyKey?: string | null | undefined;
   kind: EvidenceKind;
   /** A visit of this case (checked in or later) the evidence comes from. */
   visitId?: string | null | undefined;

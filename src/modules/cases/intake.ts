@@ -4,6 +4,7 @@ import type { AddressKind, CasePriority, CaseStage, ContactParty, ContactPointKi
 import type { Clock } from '../../lib/time.ts';
 import { dateOnly, localDate, parseDateOnly, BANK_TIME_ZONE } from '../../lib/time.ts';
 import { Pii } from '../../lib/pii.ts';
+import { isUniqueViolation } from '../../lib/idempotency.ts';
 import { DomainError, type UserError } from '../../lib/errors.ts';
 import { formatCaseNumber } from '../../lib/ids.ts';
 import { auditActor, actorLabel, type Actor } from '../../lib/actor.ts';
@@ -375,6 +376,22 @@ export async function intakeBatch(
   const at = now.toISOString();
   const newId = batchIds(now.getTime());
 
+  // Two imports of the same accounts at once (a retried request, a second operator): the loser
+  // meets a unique key (debtor, account or case) and runs again, now seeing the winner's rows:
+  // UNCHANGED, never an internal error.
+  const initial = outcomes.map((o) => ({ ...o }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await intakeTransaction();
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !isUniqueViolation(err)) throw err;
+      initial.forEach((o, i) => (outcomes[i] = { ...o, errors: [...o.errors] }));
+    }
+  }
+  return outcomes;
+
+  async function intakeTransaction() {
   await deps.prisma.$transaction(
     async (tx) => {
       const accountRefs = [...new Set(valid.map((v) => v.row.account.externalRef))];
@@ -504,7 +521,7 @@ export async function intakeBatch(
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
-  return outcomes;
+  }
 }
 
 /** One account: a case is opened, or the existing one is reported as a DUPLICATE and nothing changes. */
