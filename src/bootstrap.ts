@@ -15,6 +15,7 @@ import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/con
 import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
+import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
   config: Config;
@@ -63,10 +64,18 @@ export async function startRuntime(
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   });
+  // Rate limits are shared by every instance through Redis when it is configured.
+  const buckets: CostBuckets = config.redisUrl ? new RedisCostBuckets(config.redisUrl, logger) : new MemoryCostBuckets();
+  const addresses = new AddressLimiter(config.redisUrl, { ...ANONYMOUS_REQUESTS, points: config.anonymousRequestsPerMinute });
   const app = createApp({
     deps,
     authenticator,
     production: config.production,
+    buckets,
+    addresses,
+    executionTimeoutMs: config.executionTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+    trustProxy: config.trustProxy,
     ping: () => store.ping(),
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
@@ -84,6 +93,7 @@ export async function startRuntime(
     app,
     logger,
     async close() {
+      await Promise.allSettled([buckets.close(), addresses.close()]);
       await events.close();
       await store.close();
     },
