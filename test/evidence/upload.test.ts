@@ -141,7 +141,7 @@ describe('uploadEvidence', () => {
       form.set('operations', JSON.stringify({ query: UPLOAD, variables: { input: { caseId: gid('Case', northCase.id), visitId: gid('Visit', northVisit), kind: 'AUDIO', file: null } } }));
       form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
       form.set('0', blob(bytes, 'audio/x-wav'), 'visit-recording.wav');
-      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tok.northAgent}` }, body: form });
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tok.northAgent}`, 'x-graphql-yoga-csrf': '1' }, body: form });
       const body = (await res.json()) as { data: { uploadEvidence: { evidence: { contentType: string; sha256: string }; userErrors: unknown[] } } };
       expect(body.data.uploadEvidence.userErrors).toEqual([]);
       expect(body.data.uploadEvidence.evidence).toMatchObject({ contentType: 'audio/wav', sha256: sha(bytes) });
@@ -149,7 +149,7 @@ describe('uploadEvidence', () => {
       tooBig.set('operations', JSON.stringify({ query: UPLOAD, variables: { input: { caseId: gid('Case', northCase.id), kind: 'PHOTO', file: null } } }));
       tooBig.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
       tooBig.set('0', blob(Buffer.concat([files.png(), Buffer.alloc(MAX)])), 'big.png');
-      const refused = (await (await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tok.northAgent}` }, body: tooBig })).json()) as {
+      const refused = (await (await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tok.northAgent}`, 'x-graphql-yoga-csrf': '1' }, body: tooBig })).json()) as {
         data: { uploadEvidence: { userErrors: { code: string }[] } };
       };
       expect(refused.data.uploadEvidence.userErrors[0]!.code).toBe('FILE_REJECTED');
@@ -295,7 +295,7 @@ describe('uploadEvidence', () => {
     const response = await e.app.fetch(
       new Request('http://arrears.test/graphql', {
         method: 'POST',
-        headers: { authorization: `Bearer ${tok.northAgent}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        headers: { authorization: `Bearer ${tok.northAgent}`, 'x-graphql-yoga-csrf': '1', 'content-type': `multipart/form-data; boundary=${boundary}` },
         body,
         duplex: 'half',
       } as RequestInit),

@@ -185,6 +185,10 @@ describe('the cost of what is asked', () => {
   it('a connection without first counts the default page of 20; a mutation counts 10', () => {
     expect(operationCost(schema, parse('{ cases { nodes { debtor { id } } } }'), {}, null)).toBe(2 + 20 * 2);
     expect(operationCost(schema, parse('{ cases(last: 7) { edges { node { debtor { id } } } } }'), {}, null)).toBe(2 + 7 * 2);
+    // The partner's reference read (README): 50 cases with debtor, account, agency, 5 reminders, 3 visits.
+    const reference = `{ cases(first: 50) { nodes { number debtor { fullName } account { product } assignedAgency { name }
+      reminders(first: 5) { nodes { status } } visits(first: 3) { nodes { status } } } } }`;
+    expect(operationCost(schema, parse(reference), {}, null)).toBe(802);
     // A page asks for rows whatever it selects in them.
     expect(operationCost(schema, parse('query($n: Int) { cases(first: $n) { nodes { id } } }'), { n: 100 }, null)).toBe(2 + 100);
     expect(operationCost(schema, parse('mutation { revokeApiKey(input: { apiKeyId: "x" }) { userErrors { code } } }'), {}, null)).toBe(10 + 1 + 10 * 0);
