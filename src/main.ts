@@ -70,7 +70,8 @@ async function seed(): Promise<void> {
     await ensureContactPolicies(store.prisma);
     const secrets = loadSecrets(config);
     const started = Date.now();
-    const result = await seedDemo(store.prisma, { pii: new Pii(secrets.pii), clock: systemClock });
+    const { FolderBlobStore } = await import('./modules/evidence/blob-store.ts');
+    const result = await seedDemo(store.prisma, { pii: new Pii(secrets.pii), clock: systemClock, blobs: new FolderBlobStore(config.evidenceDir) });
     process.stdout.write(
       result.seeded
         ? `Demo data: ${result.cases} cases, ${result.users} users, in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`

@@ -427,6 +427,8 @@ export type PlanVisitInput = {
   caseId: string;
   /** The case's version as last read. */
   expectedVersion?: number | null | undefined;
+  /** Optional: the same key plans the visit once, however often it is sent. */
+  idempotencyKey?: string | null | undefined;
   purpose: string;
 };
 
@@ -487,6 +489,8 @@ export type RecordPromiseToPayInput = {
   contactAttemptId?: string | null | undefined;
   currency: CurrencyCode;
   expectedVersion?: number | null | undefined;
+  /** Optional: the same key records the promise once, however often it is sent. */
+  idempotencyKey?: string | null | undefined;
   promisedFor: string;
   /** The visit in which it was promised. */
   visitId?: string | null | undefined;
@@ -532,6 +536,14 @@ export type ReportVisitInput = {
 export type RevealDebtorIdentityInput = {
   debtorId: string;
   /** Why the full number is needed: kept in the audit log. */
+  reason: string;
+};
+
+export type ReversePaymentInput = {
+  /** The case's version as last read. */
+  expectedVersion: number;
+  paymentId: string;
+  /** Why the payment was wrong (a bounced transfer, the wrong case). */
   reason: string;
 };
 
@@ -619,6 +631,8 @@ export type UploadEvidenceInput = {
   expectedVersion?: number | null | undefined;
   /** PDF, JPEG or PNG for letters, statements, agreements and notes; JPEG, PNG or WebP for photos; MP3, M4A or WAV for audio; MP4 for video. The type is read from the content. At most ARREARS_EVIDENCE_MAX_BYTES (25 MB by default). */
   file: Blob | Uint8Array | { readonly uri: string; readonly name: string; readonly type: string };
+  /** Optional: the same key stores the upload once; a retry of the same file replays it. */
+  idempotencyKey?: string | null | undefined;
   kind: EvidenceKind;
   /** A visit of this case (checked in or later) the evidence comes from. */
   visitId?: string | null | undefined;
@@ -1091,6 +1105,13 @@ export type RecordPaymentMutationVariables = Exact<{
 
 
 export type RecordPaymentMutation = { recordPayment: { replayed: boolean, payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ReversePaymentMutationVariables = Exact<{
+  input: ReversePaymentInput;
+}>;
+
+
+export type ReversePaymentMutation = { reversePayment: { payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, reversal: { id: string, reason: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -3198,6 +3219,72 @@ fragment PaymentFields on Payment {
     }
   }
 }`, {"hash":"sha256:28580a82e3abc8a0dc37d6d04cd5bd870f2ba79ed630afefa862a712ca3cd0a1"}) as unknown as TypedDocumentString<RecordPaymentMutation, RecordPaymentMutationVariables>;
+export const ReversePaymentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ReversePayment($input: ReversePaymentInput!) {
+  reversePayment(input: $input) {
+    payment {
+      ...PaymentFields
+    }
+    reversal {
+      id
+      reason
+      createdAt
+      amount {
+        ...Money
+      }
+      lines {
+        target
+        amount {
+          ...Money
+        }
+      }
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
+  id
+  version
+}
+fragment PaymentFields on Payment {
+  id
+  amount {
+    ...Money
+  }
+  credit {
+    ...Money
+  }
+  channel
+  receivedAt
+  externalReference
+  idempotencyKey
+  createdAt
+  allocations {
+    target
+    amount {
+      ...Money
+    }
+    instalment {
+      id
+      seq
+    }
+    promise {
+      id
+    }
+  }
+}`, {"hash":"sha256:55b5ae929950fd419a109bf47c732bb3252804e6942ed09be3dd4edb975bf4fa"}) as unknown as TypedDocumentString<ReversePaymentMutation, ReversePaymentMutationVariables>;
 export const ViewerDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Viewer {
   viewer {
