@@ -15,6 +15,7 @@ import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/con
 import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
+import { recordDenial } from './modules/audit/denials.ts';
 
 export interface Runtime {
   config: Config;
@@ -62,6 +63,9 @@ export async function startRuntime(
     jwksUrl: config.jwksUrl,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
+    maxTtlSeconds: config.jwtMaxTtlSeconds,
+    onApiKeyFailure: ({ reason, prefix, apiKeyId, userId, clientAddress, requestId }) =>
+      void recordDenial(deps, { kind: 'AUTH_FAILED_API_KEY', apiKeyId, userId, clientAddress, requestId: requestId ?? currentRequestId() ?? 'unknown', detail: { reason, prefix } }),
   });
   const app = createApp({
     deps,

@@ -10,6 +10,8 @@ import { schema } from './schema.ts';
 import { createContext, type AppDeps, type Context } from './context.ts';
 import type { Authenticator } from './auth/tokens.ts';
 import { unauthenticated } from './lib/errors.ts';
+import { useInputGuard } from './lib/hostile-input.ts';
+import { useDenialAudit } from './modules/audit/denials.ts';
 
 interface RequestScope {
   requestId: string;
@@ -178,6 +180,8 @@ export function createApp(options: AppOptions): App {
       }) as Plugin,
       introspectionPlugin,
       { onValidate: ({ addValidationRule }) => addValidationRule(depthLimitRule) } as Plugin,
+      useInputGuard(),
+      useDenialAudit(deps),
       ...(options.plugins ?? []),
       useReadinessCheck({
         endpoint: '/readyz',
