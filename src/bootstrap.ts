@@ -16,6 +16,7 @@ import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
 import { recordDenial } from './modules/audit/denials.ts';
+import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
   config: Config;
@@ -67,10 +68,24 @@ export async function startRuntime(
     onApiKeyFailure: ({ reason, prefix, apiKeyId, userId, clientAddress, requestId }) =>
       void recordDenial(deps, { kind: 'AUTH_FAILED_API_KEY', apiKeyId, userId, clientAddress, requestId: requestId ?? currentRequestId() ?? 'unknown', detail: { reason, prefix } }),
   });
+  // Rate limits are shared by every instance through Redis when it is configured.
+  const buckets: CostBuckets = config.redisUrl ? new RedisCostBuckets(config.redisUrl, logger) : new MemoryCostBuckets();
+  const addresses = new AddressLimiter(config.redisUrl, { ...ANONYMOUS_REQUESTS, points: config.anonymousRequestsPerMinute });
   const app = createApp({
     deps,
     authenticator,
     production: config.production,
+    buckets,
+    addresses,
+    executionTimeoutMs: config.executionTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+    trustProxy: config.trustProxy,
+    // Throttled principals go to the audit of denials; failed API keys are reported by the
+    // authenticator itself (onApiKeyFailure, with the key's id and user), other failed
+    // credentials only count against their address.
+    onDenial: (d) => {
+      if (d.kind === 'THROTTLED') void recordDenial(deps, { kind: 'THROTTLED', userId: d.userId, apiKeyId: d.apiKeyId, clientAddress: d.clientAddress || null, requestId: d.requestId ?? 'unknown', detail: d.detail });
+    },
     ping: () => store.ping(),
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
@@ -88,6 +103,7 @@ export async function startRuntime(
     app,
     logger,
     async close() {
+      await Promise.allSettled([buckets.close(), addresses.close()]);
       await events.close();
       await store.close();
     },

@@ -99,7 +99,8 @@ describe('failed API-key authentications', () => {
     await vi.waitFor(async () => expect(await denials('AUTH_FAILED_API_KEY')).toHaveLength(1));
     const [unknown] = await denials('AUTH_FAILED_API_KEY');
     expect(unknown).toMatchObject({ actorId: null, requestId: 'bad-key-request-1', entityType: 'Request', entityId: null });
-    expect(unknown!.data).toEqual({ detail: { reason: 'UNKNOWN', prefix: garbage.slice(0, 11) } });
+    // The address as the guard saw it ("local": a request handed to app.fetch, with no socket).
+    expect(unknown!.data).toEqual({ clientAddress: 'local', detail: { reason: 'UNKNOWN', prefix: garbage.slice(0, 11) } });
     expect(JSON.stringify(unknown)).not.toContain(garbage);
 
     const issued = await t.gql(admin, `mutation($input: IssueApiKeyInput!) { issueApiKey(input: $input) { secret apiKey { id } } }`, {
@@ -200,5 +201,23 @@ describe('recordDenial for the rate limiter and the authentication path', () => 
     const [e] = await t.prisma.auditEvent.findMany({ where: { action: 'THROTTLED', actorId: null }, orderBy: { id: 'desc' }, take: 1 });
     expect(e!.requestId).toHaveLength(100);
     expect(e!.data).toEqual({ clientAddress: 'ab', operationName: 'Op', detail: { note: 'xy' } });
+  });
+});
+
+describe('throttled principals, end to end', () => {
+  it("a key over its cost budget gets 429 and a THROTTLED event naming the key, its user and the request", async () => {
+    const issued = await t.gql(admin, `mutation($input: IssueApiKeyInput!) { issueApiKey(input: $input) { secret apiKey { id } userErrors { code } } }`, {
+      input: { userId: gid('User', s.users.collector2.id), name: 'tiny budget', persistedOnly: false, costMaximum: 1000, costRestoreRate: 1 },
+    });
+    expect(issued.data.issueApiKey.userErrors).toEqual([]);
+    const keyId = Buffer.from(issued.data.issueApiKey.apiKey.id, 'base64').toString().split(':')[1];
+    const heavy = `query Heavy { cases(first: 100) { nodes { id timeline(first: 50) { nodes { id } } } } }`;
+    let r = await t.gql(issued.data.issueApiKey.secret, heavy);
+    for (let i = 0; i < 20 && r.status !== 429; i += 1) r = await t.gql(issued.data.issueApiKey.secret, heavy);
+    expect(r.status).toBe(429);
+    await vi.waitFor(async () => expect(await denials('THROTTLED', s.users.collector2.id)).not.toHaveLength(0));
+    const [e] = await denials('THROTTLED', s.users.collector2.id);
+    expect(e).toMatchObject({ entityType: 'ApiKey', entityId: keyId, requestId: r.headers.get('x-request-id') });
+    expect(e!.data).toMatchObject({ apiKeyId: keyId, detail: expect.stringMatching(/^requested \d+, available \d+/) });
   });
 });

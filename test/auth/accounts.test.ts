@@ -36,7 +36,7 @@ describe('deactivateUser and reactivateUser', () => {
   it("switch off a user's tokens and API keys from the next request on, and back on; both audited", async () => {
     const agent = s.users.northAgent;
     const token = await t.token(agent);
-    const issued = await t.gql(admin, ISSUE, { input: { userId: gid(agent.id), name: 'north dialer' } });
+    const issued = await t.gql(admin, ISSUE, { input: { userId: gid(agent.id), name: 'north dialer', persistedOnly: false } });
     const key = issued.data.issueApiKey.secret as string;
     expect((await t.gql(token, VIEWER)).data.viewer.user).toEqual({ email: agent.email, active: true });
     expect((await t.gql(key, VIEWER)).data.viewer.role).toBe('AGENCY_COLLECTOR');

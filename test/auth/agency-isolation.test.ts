@@ -673,7 +673,7 @@ describe('collectors see only the cases assigned to them', () => {
 describe('an agency API key sees what its user sees', () => {
   it('a North manager’s ak_ key lists North only and finds no South record', async () => {
     const secret = 'ak_north-manager-isolation-test-key-000000000';
-    await t.prisma.apiKey.create({ data: { name: 'north system', prefix: secret.slice(0, 11), hash: hashApiKey(secret), userId: s.users.northManager.id } });
+    await t.prisma.apiKey.create({ data: { name: 'north system', prefix: secret.slice(0, 11), hash: hashApiKey(secret), userId: s.users.northManager.id, persistedOnly: false } });
     const who = await t.gql(secret, `{ viewer { role authMethod } }`);
     expect(who.data.viewer).toEqual({ role: 'AGENCY_MANAGER', authMethod: 'API_KEY' });
     const list = await caseIds(secret);

@@ -350,8 +350,14 @@ export type InstalmentStatus =
   | 'PARTIAL';
 
 export type IssueApiKeyInput = {
+  /** The size of the key's bucket of cost points (1,000 to 1,000,000); default the API-key budget. */
+  costMaximum?: number | null | undefined;
+  /** Cost points restored per second (1 to 100,000); given together with costMaximum. */
+  costRestoreRate?: number | null | undefined;
   expiresAt?: string | null | undefined;
   name: string;
+  /** Default true: the key runs only the documents of the SDK's persisted manifest (partners' systems). False: any document. */
+  persistedOnly?: boolean | null | undefined;
   userId: string;
 };
 
