@@ -7,7 +7,6 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import persistedDocuments from '../sdk/src/generated/persisted-documents.json' with { type: 'json' };
 import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
-import { blockFieldSuggestionsPlugin } from '@escape.tech/graphql-armor-block-field-suggestions';
 import { schema } from './schema.ts';
 import { createContext, type AppDeps, type Context } from './context.ts';
 import type { Authenticator } from './auth/tokens.ts';
@@ -109,13 +108,19 @@ export function createApp(options: AppOptions): App {
     },
   };
 
-  // "Did you mean …?" names fields of the schema: hidden from agency principals.
-  const suggestions = blockFieldSuggestionsPlugin({ mask: '' }) as Plugin;
+  // "Did you mean …?" names fields of the schema: hidden from agency principals. Done on the
+  // result, not in validation: Yoga caches validation results by document, so a rewrite there
+  // would reach the next viewer of the same document (GraphQL Armor's plugin rewrites in place).
+  const withoutSuggestion = (e: GraphQLError): GraphQLError => {
+    const at = e.message.indexOf(' Did you mean ');
+    return at < 0 ? e : new GraphQLError(e.message.slice(0, at), { nodes: e.nodes, extensions: e.extensions });
+  };
   const suggestionsPlugin: Plugin<Context> = {
-    onValidate(payload) {
-      const viewer = viewerOfRequest((payload.context as { request?: Request }).request);
-      if (!viewer || isAgencyRole(viewer.role)) return (suggestions.onValidate as (p: unknown) => unknown)(payload) as never;
-      return undefined;
+    onResultProcess({ request, result, setResult }) {
+      const viewer = viewerOfRequest(request);
+      if (viewer && !isAgencyRole(viewer.role)) return;
+      if (Array.isArray(result) || Symbol.asyncIterator in result || !result.errors?.length) return;
+      setResult({ ...result, errors: result.errors.map((e) => withoutSuggestion(e as GraphQLError)) });
     },
   };
   const csrf = useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }) as Plugin;
@@ -159,6 +164,8 @@ export function createApp(options: AppOptions): App {
           // Every error a client sees carries a code: those without one come from parsing the
           // request (a mistyped global ID, a variable of the wrong type): the client's input.
           extensions['code'] ??= 'BAD_USER_INPUT';
+          // Yoga puts the parser's message here, which quotes the request body back: never sent.
+          delete extensions['originalError'];
           if (requestId) extensions['requestId'] ??= requestId;
           return error;
         }
@@ -206,6 +213,7 @@ export function createApp(options: AppOptions): App {
             message: "This API key runs only the SDK's persisted documents: send a documentId of its manifest.",
             extensions: { code: 'PERSISTED_DOCUMENT_REQUIRED' },
           },
+          notFound: { message: 'No persisted document has this id: send one of the SDK manifest.', extensions: { code: 'BAD_USER_INPUT', argument: 'documentId' } },
         },
         extractPersistedOperationId: (params) => {
           const p = params as { documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };

@@ -1,8 +1,8 @@
-import { GraphQLError, type ValidationContext } from 'graphql';
+import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
-import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
-import { maxDirectivesPlugin } from '@escape.tech/graphql-armor-max-directives';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
 
 /**
@@ -19,8 +19,8 @@ export const LIMITS = {
   tokens: 3_000,
   /** Directives in an operation, fragments expanded. */
   directives: 30,
-  /** Cost points of one operation (src/server/cost.ts). */
-  cost: 25_000,
+  /** Cost points of one operation (src/server/cost.ts): GraphiQL's introspection costs about 15,000, the largest SDK operation at 100 a page about 1,100. */
+  cost: 20_000,
   /** Ids in one `nodes(ids:)`. */
   ids: 100,
 } as const;
@@ -39,26 +39,35 @@ export function tooComplex(limit: LimitName, message: string): GraphQLError {
  * test/server/limits.test.ts with 20, 30 and 40 levels). The token limit counts while parsing
  * and stops the parser at the limit.
  */
-export function armorPlugins(): Plugin[] {
-  const report =
-    (limit: LimitName, what: string) =>
-    (context: ValidationContext | null, error: GraphQLError): void => {
-      const found = /found (\d+)/.exec(error.message)?.[1];
-      const coded = tooComplex(limit, `The document has ${found ?? 'more'} ${what}; the limit is ${LIMITS[limit]}.`);
-      if (context) context.reportError(coded);
-      else throw coded;
-    };
+const report =
+  (limit: LimitName, what: string) =>
+  (context: ValidationContext | null, error: GraphQLError): void => {
+    const found = /found (\d+)/.exec(error.message)?.[1];
+    const coded = tooComplex(limit, `The document has ${found ?? 'more'} ${what}; the limit is ${LIMITS[limit]}.`);
+    if (context) context.reportError(coded);
+    else throw coded; // the token limit stops the parser here
+  };
+
+/** The validation rules of the limits (also run by bench/validation.ts). */
+export function limitRules(): ValidationRule[] {
   return [
-    maxTokensPlugin({ n: LIMITS.tokens, onReject: [report('tokens', 'tokens')], propagateOnRejection: false }),
-    maxDepthPlugin({
+    maxDepthRule({
       n: LIMITS.depth,
       flattenFragments: true,
-      // Introspection is bounded by the schema, and GraphiQL's own query is 14 deep.
+      // Introspection is bounded by the schema (and by the cost), and GraphiQL's own query is 14 deep.
       ignoreIntrospection: true,
       onReject: [report('depth', 'levels of nesting')],
       propagateOnRejection: false,
     }),
-    maxAliasesPlugin({ n: LIMITS.aliases, onReject: [report('aliases', 'aliases')], propagateOnRejection: false }),
-    maxDirectivesPlugin({ n: LIMITS.directives, onReject: [report('directives', 'directives')], propagateOnRejection: false }),
-  ] as Plugin[];
+    maxAliasesRule({ n: LIMITS.aliases, onReject: [report('aliases', 'aliases')], propagateOnRejection: false }),
+    maxDirectivesRule({ n: LIMITS.directives, onReject: [report('directives', 'directives')], propagateOnRejection: false }),
+  ] as unknown as ValidationRule[];
+}
+
+export function armorPlugins(): Plugin[] {
+  const rules = limitRules();
+  return [
+    maxTokensPlugin({ n: LIMITS.tokens, onReject: [report('tokens', 'tokens')], propagateOnRejection: false }) as Plugin,
+    { onValidate: ({ addValidationRule }) => rules.forEach((rule) => addValidationRule(rule)) } as Plugin,
+  ];
 }

@@ -114,7 +114,14 @@ export class RedisCostBuckets implements CostBuckets {
     this.redis.defineCommand('arrearsLeakyBucket', { numberOfKeys: 1, lua: LEAKY_BUCKET });
   }
 
+  /** Resolves when the connection is up (tests; requests never wait for it). */
+  ready(): Promise<void> {
+    return this.redis.status === 'ready' ? Promise.resolve() : new Promise((resolve) => this.redis.once('ready', () => resolve()));
+  }
+
   async take(key: string, cost: number, budget: Budget): Promise<Take> {
+    // Not connected (starting, or Redis is away): count here rather than make the request wait.
+    if (this.redis.status !== 'ready') return this.fallback.takeNow(key, cost, budget);
     try {
       const [allowed, left] = (await (this.redis as unknown as {
         arrearsLeakyBucket(key: string, max: number, rate: number, cost: number): Promise<[number, string]>;
@@ -160,6 +167,12 @@ export class AddressLimiter {
     } else {
       this.limiter = new RateLimiterMemory(base);
     }
+  }
+
+  /** Resolves when the Redis connection is up, at once without Redis (tests; requests never wait for it). */
+  ready(): Promise<void> {
+    const redis = this.redis;
+    return !redis || redis.status === 'ready' ? Promise.resolve() : new Promise((resolve) => redis.once('ready', () => resolve()));
   }
 
   /** Milliseconds until this address may try again, or 0 when it may now. Does not count. */
