@@ -16,6 +16,7 @@ import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
 import { Metrics, useMetricsEndpoint } from './server/metrics.ts';
+import { recordDenial } from './modules/audit/denials.ts';
 import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
@@ -65,6 +66,9 @@ export async function startRuntime(
     jwksUrl: config.jwksUrl,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
+    maxTtlSeconds: config.jwtMaxTtlSeconds,
+    onApiKeyFailure: ({ reason, prefix, apiKeyId, userId, clientAddress, requestId }) =>
+      void recordDenial(deps, { kind: 'AUTH_FAILED_API_KEY', apiKeyId, userId, clientAddress, requestId: requestId ?? currentRequestId() ?? 'unknown', detail: { reason, prefix } }),
   });
   const metrics = new Metrics();
   const stopCounting = store.onQuery(() => metrics.sqlStatements.inc());
@@ -80,12 +84,17 @@ export async function startRuntime(
     executionTimeoutMs: config.executionTimeoutMs,
     maxResponseBytes: config.maxResponseBytes,
     trustProxy: config.trustProxy,
+    // Throttled principals go to the audit of denials; failed API keys are reported by the
+    // authenticator itself (onApiKeyFailure, with the key's id and user), other failed
+    // credentials only count against their address.
+    onDenial: (d) => {
+      if (d.kind !== 'THROTTLED') return;
+      metrics.throttled.inc({ reason: d.userId ? 'budget' : 'address' });
+      void recordDenial(deps, { kind: 'THROTTLED', userId: d.userId, apiKeyId: d.apiKeyId, clientAddress: d.clientAddress || null, requestId: d.requestId ?? 'unknown', detail: d.detail });
+    },
     ping: () => store.ping(),
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
-    onDenial: (denial) => {
-      if (denial.kind === 'THROTTLED') metrics.throttled.inc({ reason: denial.userId ? 'budget' : 'address' });
-    },
     plugins: [
       useMetricsEndpoint(metrics, config.metricsToken),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),

@@ -11,6 +11,8 @@ export interface Config {
   jwtIssuer: string | undefined;
   jwtAudience: string | undefined;
   jwksUrl: string | undefined;
+  /** The longest lifetime a JWT may have, in seconds (ARREARS_JWT_MAX_TTL, default 12 h); longer or without `exp`: refused. */
+  jwtMaxTtlSeconds: number;
   /** Base64 of 32 bytes: the AES-256-GCM key of sensitive personal data. Unset with the embedded store: generated into the data folder. */
   piiKey: string | undefined;
   /** Base64 of 32 bytes: the HMAC key of the blind indexes. */
@@ -129,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtIssuer: str(env, 'ARREARS_JWT_ISSUER'),
     jwtAudience: str(env, 'ARREARS_JWT_AUDIENCE'),
     jwksUrl: str(env, 'ARREARS_JWKS_URL'),
+    jwtMaxTtlSeconds: int(env, 'ARREARS_JWT_MAX_TTL', 43_200, 60, 30 * 86_400),
     piiKey: str(env, 'ARREARS_PII_KEY'),
     blindIndexKey: str(env, 'ARREARS_BLIND_INDEX_KEY'),
     production,

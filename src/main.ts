@@ -104,20 +104,22 @@ async function token(email: string | undefined): Promise<void> {
   } catch (err) {
     if (!(err instanceof StoreLockedError)) throw err;
   }
+  // As long as the server accepts (ARREARS_JWT_MAX_TTL), 12 hours at most.
+  const ttl = Math.min(12 * 3600, config.jwtMaxTtlSeconds);
   const jwt = user.id
-    ? await signToken(secrets.jwtSecret, user)
-    : await signEmailToken(secrets.jwtSecret, user.email);
+    ? await signToken(secrets.jwtSecret, user, { expiresInSeconds: ttl })
+    : await signEmailToken(secrets.jwtSecret, user.email, ttl);
   process.stdout.write(`${jwt}\n`);
 }
 
-async function signEmailToken(secret: string, email: string): Promise<string> {
+async function signEmailToken(secret: string, email: string, ttlSeconds: number): Promise<string> {
   const { SignJWT } = await import('jose');
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ email })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer('arrears')
     .setIssuedAt(now)
-    .setExpirationTime(now + 12 * 3600)
+    .setExpirationTime(now + ttlSeconds)
     .sign(new TextEncoder().encode(secret));
 }
 

@@ -119,7 +119,7 @@ export function useGuard(options: GuardOptions): Plugin {
       }
       let viewer: Viewer | null;
       try {
-        viewer = await authenticator.authenticate(header);
+        viewer = await authenticator.authenticate(header, { clientAddress: address, requestId: options.requestId() ?? undefined });
       } catch (error) {
         if (codeOf(error) === 'UNAUTHENTICATED') return refuse(error as GraphQLError);
         throw error;

@@ -264,6 +264,12 @@ export type CustodyAction =
   | 'TAMPER_DETECTED'
   | 'UPLOADED';
 
+export type DeactivateUserInput = {
+  /** Why the user is switched off: kept in the audit log. */
+  reason: string;
+  userId: string;
+};
+
 export type DebtorInput = {
   addresses?: Array<AddressInput> | null | undefined;
   contactPoints?: Array<ContactPointInput> | null | undefined;
@@ -451,6 +457,12 @@ export type ProposeRepaymentPlanInput = {
   note?: string | null | undefined;
   /** Default: the whole overdue amount. A settlement: the reduced lump sum. */
   totalAmount?: number | null | undefined;
+};
+
+export type ReactivateUserInput = {
+  /** Why the user is switched back on: kept in the audit log. */
+  reason: string;
+  userId: string;
 };
 
 export type RecallCaseInput = {
@@ -706,6 +718,20 @@ export type RevokeApiKeyMutationVariables = Exact<{
 
 
 export type RevokeApiKeyMutation = { revokeApiKey: { apiKey: { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, persistedOnly: boolean, costMaximum: number | null, costRestoreRate: number | null, user: { id: string, email: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type DeactivateUserMutationVariables = Exact<{
+  input: DeactivateUserInput;
+}>;
+
+
+export type DeactivateUserMutation = { deactivateUser: { user: { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ReactivateUserMutationVariables = Exact<{
+  input: ReactivateUserInput;
+}>;
+
+
+export type ReactivateUserMutation = { reactivateUser: { user: { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type AgencyFieldsFragment = { id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string };
 
@@ -1692,6 +1718,58 @@ export const RevokeApiKeyDocument = /* #__PURE__ */ new TypedDocumentString(`
     email
   }
 }`, {"hash":"sha256:fbb894cdd848e62d9e4795a1e757cc5bc4a1827db1ad397fa4d5f95f2930f05a"}) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const DeactivateUserDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation DeactivateUser($input: DeactivateUserInput!) {
+  deactivateUser(input: $input) {
+    user {
+      ...UserFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  fullName
+  role
+  active
+  credentialNumber
+  credentialExpiresOn
+  agency {
+    id
+    name
+  }
+}`, {"hash":"sha256:56b044af919c4118bd70440e4bf86851108d54980abdb418b184f6ea525528cc"}) as unknown as TypedDocumentString<DeactivateUserMutation, DeactivateUserMutationVariables>;
+export const ReactivateUserDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ReactivateUser($input: ReactivateUserInput!) {
+  reactivateUser(input: $input) {
+    user {
+      ...UserFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  fullName
+  role
+  active
+  credentialNumber
+  credentialExpiresOn
+  agency {
+    id
+    name
+  }
+}`, {"hash":"sha256:d82e595adbcc0053731158d48cbbefe1db7dea6d00e4cd2481526ff3718f38a3"}) as unknown as TypedDocumentString<ReactivateUserMutation, ReactivateUserMutationVariables>;
 export const AgenciesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Agencies($first: Int, $after: String) {
   agencies(first: $first, after: $after) {
