@@ -15,6 +15,8 @@ import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/con
 import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventBus } from './events/bus.ts';
+import { Metrics, useMetricsEndpoint } from './server/metrics.ts';
+import { recordDenial } from './modules/audit/denials.ts';
 import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
@@ -25,6 +27,7 @@ export interface Runtime {
   authenticator: Authenticator;
   app: App;
   logger: Logger;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -63,7 +66,12 @@ export async function startRuntime(
     jwksUrl: config.jwksUrl,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
+    maxTtlSeconds: config.jwtMaxTtlSeconds,
+    onApiKeyFailure: ({ reason, prefix, apiKeyId, userId, clientAddress, requestId }) =>
+      void recordDenial(deps, { kind: 'AUTH_FAILED_API_KEY', apiKeyId, userId, clientAddress, requestId: requestId ?? currentRequestId() ?? 'unknown', detail: { reason, prefix } }),
   });
+  const metrics = new Metrics();
+  const stopCounting = store.onQuery(() => metrics.sqlStatements.inc());
   // Rate limits are shared by every instance through Redis when it is configured.
   const buckets: CostBuckets = config.redisUrl ? new RedisCostBuckets(config.redisUrl, logger) : new MemoryCostBuckets();
   const addresses = new AddressLimiter(config.redisUrl, { ...ANONYMOUS_REQUESTS, points: config.anonymousRequestsPerMinute });
@@ -76,10 +84,19 @@ export async function startRuntime(
     executionTimeoutMs: config.executionTimeoutMs,
     maxResponseBytes: config.maxResponseBytes,
     trustProxy: config.trustProxy,
+    // Throttled principals go to the audit of denials; failed API keys are reported by the
+    // authenticator itself (onApiKeyFailure, with the key's id and user), other failed
+    // credentials only count against their address.
+    onDenial: (d) => {
+      if (d.kind !== 'THROTTLED') return;
+      metrics.throttled.inc({ reason: d.userId ? 'budget' : 'address' });
+      void recordDenial(deps, { kind: 'THROTTLED', userId: d.userId, apiKeyId: d.apiKeyId, clientAddress: d.clientAddress || null, requestId: d.requestId ?? 'unknown', detail: d.detail });
+    },
     ping: () => store.ping(),
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
     plugins: [
+      useMetricsEndpoint(metrics, config.metricsToken),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
       ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
     ],
@@ -92,7 +109,9 @@ export async function startRuntime(
     authenticator,
     app,
     logger,
+    metrics,
     async close() {
+      stopCounting();
       await Promise.allSettled([buckets.close(), addresses.close()]);
       await events.close();
       await store.close();

@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLSchema, assertValidSchema, isObjectType, getNamedType, lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
 import { guardCursors } from './modules/common/cursors.ts';
+import { enforceTextLimits } from './modules/common/text-limits.ts';
 import './modules/common/schema.ts';
 import './modules/common/enums.ts';
 import './modules/agencies/schema.ts';
@@ -49,7 +50,7 @@ function enforcePageSize(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
-export const schema = enforcePageSize(guardCursors(builder.toSchema({ sortSchema: false })));
+export const schema = enforceTextLimits(enforcePageSize(guardCursors(builder.toSchema({ sortSchema: false }))));
 // Fail at start-up, not on the first request.
 assertValidSchema(schema);
 

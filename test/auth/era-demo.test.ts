@@ -3,7 +3,11 @@
  * payment's era, instalments of their plan's, custody entries and visit participants of the
  * agency holding the case then (a second writer of the domain must not drift).
  */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { FolderBlobStore } from '../../src/modules/evidence/blob-store.ts';
 import type { Store } from '../../src/db/store.ts';
 import { Pii } from '../../src/lib/pii.ts';
 import { FixedClock } from '../../src/lib/time.ts';
@@ -11,13 +15,17 @@ import { seedDemo } from '../../src/seed/demo.ts';
 import { createTestStore } from '../support/store.ts';
 
 let store: Store;
+const blobDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arrears-era-demo-'));
 
 beforeAll(async () => {
   store = await createTestStore();
-  await seedDemo(store.prisma, { clock: new FixedClock('2026-11-28T02:00:00Z'), pii: new Pii(Pii.randomKeys()) });
+  await seedDemo(store.prisma, { clock: new FixedClock('2026-11-28T02:00:00Z'), pii: new Pii(Pii.randomKeys()), blobs: new FolderBlobStore(blobDir) });
 }, 120_000);
 
-afterAll(async () => store?.close());
+afterAll(async () => {
+  await store?.close();
+  fs.rmSync(blobDir, { recursive: true, force: true });
+});
 
 it('derived records of the demo carry their era', async () => {
   const p = store.prisma;

@@ -59,6 +59,10 @@ beforeAll(async () => {
     INSERT INTO "Payment" (id, "caseId", "agencyId", amount, currency, "receivedAt", channel, "idempotencyKey", "requestHash")
       VALUES ('${id(51)}', '${id(30)}', '${S}', 10, 'CNY', '2026-10-25T00:00:00Z', 'CASH', 'k-00000001', 'h');
     INSERT INTO "PaymentAllocation" (id, "paymentId", target, "promiseId", amount) VALUES ('${id(52)}', '${id(51)}', 'PROMISE', '${id(50)}', 10);
+    -- The bank reversed it later, the case back with it: the negative line is the bank's.
+    INSERT INTO "PaymentReversal" (id, "paymentId", "caseId", "agencyId", amount, currency, reason, "createdAt")
+      VALUES ('${id(55)}', '${id(51)}', '${id(30)}', NULL, 10, 'CNY', 'wrong case', '2026-10-28T00:00:00Z');
+    INSERT INTO "PaymentAllocation" (id, "paymentId", "reversalId", target, "promiseId", amount) VALUES ('${id(56)}', '${id(51)}', '${id(55)}', 'PROMISE', '${id(50)}', -10);
     INSERT INTO "RepaymentPlan" (id, "caseId", "agencyId", kind, currency, "totalAmount", "instalmentCount", "firstDueDate", "proposedAt")
       VALUES ('${id(53)}', '${id(30)}', '${N}', 'DEFERRAL', 'CNY', 100, 1, '2026-11-01', '2026-10-12T00:00:00Z');
     INSERT INTO "Instalment" (id, "planId", seq, "dueDate", amount) VALUES ('${id(54)}', '${id(53)}', 1, '2026-11-01', 100);
@@ -81,6 +85,7 @@ const eraOf = async (table: string, rowId: string) =>
 describe(`migration ${MIGRATION}`, () => {
   it('allocation lines take their payment’s era, instalments their plan’s', async () => {
     expect(await eraOf('PaymentAllocation', id(52))).toBe(S);
+    expect(await eraOf('PaymentAllocation', id(56))).toBeNull(); // a reversal's line: the reversal's era
     expect(await eraOf('Instalment', id(54))).toBe(N);
   });
 
@@ -102,7 +107,8 @@ describe(`migration ${MIGRATION}`, () => {
     expect(await eraOf('VisitConsent', id(65))).toBeNull();
   });
 
-  it('custody stays append-only after the backfill, and the helper function is gone', async () => {
+  it('custody and allocation lines stay guarded after the backfill, and the helper function is gone', async () => {
+    await expect(db.exec(`UPDATE "PaymentAllocation" SET amount = 1 WHERE id = '${id(52)}'`)).rejects.toThrow(/refused/);
     await expect(db.exec(`UPDATE "EvidenceCustody" SET detail = 'x' WHERE id = '${id(42)}'`)).rejects.toThrow(/append-only/);
     const fn = await db.query(`SELECT 1 FROM pg_proc WHERE proname = 'arrears_tmp_era_at'`);
     expect(fn.rows).toEqual([]);

@@ -22,7 +22,7 @@ import { FolderBlobStore } from '../../src/modules/evidence/blob-store.ts';
 import { uploadEvidence, supersedeEvidence } from '../../src/modules/evidence/service.ts';
 import { logContactAttempt, scheduleReminder } from '../../src/modules/contact/service.ts';
 import { planVisit, recordVisitConsent, scheduleVisit } from '../../src/modules/visits/service.ts';
-import { approveRepaymentPlan, proposeRepaymentPlan, recordPayment, recordPromiseToPay } from '../../src/modules/repayment/service.ts';
+import { approveRepaymentPlan, proposeRepaymentPlan, recordPayment, recordPromiseToPay, reversePayment } from '../../src/modules/repayment/service.ts';
 import { assignCase, holdCase, recallCase, releaseCaseHold } from '../../src/modules/cases/lifecycle.ts';
 import { files } from '../evidence/files.ts';
 
@@ -240,6 +240,13 @@ export async function buildEraWorld(t: TestApp): Promise<EraWorld> {
         idempotencyKey: tag('payment'),
       });
       rec('Payment', pay.payment.id, 'payment');
+      // The first agency era sees the bank's payment of the era before reversed: a reversal of its own era.
+      if (era !== 'bank' && i === 1 && spec.path[0] === 'bank') {
+        const bankPayment = named[`${spec.key}0bank.payment`]!.id;
+        const { version } = await t.prisma.case.findUniqueOrThrow({ where: { id: wc.id }, select: { version: true } });
+        const rev = await reversePayment(deps, actor('supervisor'), { paymentId: bankPayment, reason: tag('reversal'), expectedVersion: version });
+        rec('PaymentReversal', rev.reversal.id, 'reversal');
+      }
 
       const hold = await holdCase(deps, actor(worker), { caseId: wc.id, reason: 'HARDSHIP', note: tag('hold') });
       rec('Hold', hold.hold.id, 'hold');

@@ -21,8 +21,14 @@ CREATE FUNCTION arrears_tmp_era_at(case_id UUID, at TIMESTAMPTZ) RETURNS UUID AS
    ORDER BY p."startsAt" DESC LIMIT 1
 $$ LANGUAGE sql STABLE;
 
--- Allocation lines are the payment's; instalments the plan's.
-UPDATE "PaymentAllocation" a SET "agencyId" = p."agencyId" FROM "Payment" p WHERE p.id = a."paymentId";
+-- Allocation lines are the payment's (a reversal's lines the reversal's); instalments the plan's.
+-- Lines are immutable: their guard is lifted for this backfill only.
+ALTER TABLE "PaymentAllocation" DISABLE TRIGGER "PaymentAllocation_immutable";
+UPDATE "PaymentAllocation" a SET "agencyId" = CASE
+    WHEN a."reversalId" IS NOT NULL THEN (SELECT r."agencyId" FROM "PaymentReversal" r WHERE r.id = a."reversalId")
+    ELSE (SELECT p."agencyId" FROM "Payment" p WHERE p.id = a."paymentId")
+  END;
+ALTER TABLE "PaymentAllocation" ENABLE TRIGGER "PaymentAllocation_immutable";
 UPDATE "Instalment" i SET "agencyId" = p."agencyId" FROM "RepaymentPlan" p WHERE p.id = i."planId";
 
 -- A collector named for a visit: their own agency's era; bank staff, the era of the visit.

@@ -5,6 +5,19 @@ import type { Viewer } from '../../auth/viewer.ts';
 import { bucketRange, dueDateForDaysPastDue } from '../../lib/time.ts';
 import { parseCaseNumber } from '../../lib/ids.ts';
 import { Pii } from '../../lib/pii.ts';
+import { badUserInput } from '../../lib/errors.ts';
+
+/** Days past due a filter may name: 0 to 100 years. Beyond, the due date it stands for is not a date. */
+export const MAX_DAYS_PAST_DUE = 36_500;
+
+/** A days-past-due bound of a filter, checked before it becomes a date (`argument` names it in the error). */
+function daysBound(value: number | null | undefined, argument: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_DAYS_PAST_DUE) {
+    throw badUserInput(`Argument "${argument}" must be a whole number from 0 to ${MAX_DAYS_PAST_DUE}, got ${value}.`, { argument });
+  }
+  return value;
+}
 
 export interface CaseFilterInput {
   stage?: CaseStage[] | null;
@@ -64,9 +77,9 @@ export async function caseListWhere(
     }
     if (filter.agencyId) and.push({ assignedAgencyId: filter.agencyId });
     if (filter.collectorId) and.push({ assignedCollectorId: filter.collectorId });
-    if (filter.minDaysPastDue != null || filter.maxDaysPastDue != null) {
-      and.push({ dueDate: daysPastDueRange(filter.minDaysPastDue ?? null, filter.maxDaysPastDue ?? null, now) });
-    }
+    const min = daysBound(filter.minDaysPastDue, 'filter.minDaysPastDue');
+    const max = daysBound(filter.maxDaysPastDue, 'filter.maxDaysPastDue');
+    if (min !== null || max !== null) and.push({ dueDate: daysPastDueRange(min, max, now) });
     const text = filter.search?.trim();
     if (text) and.push(await searchWhere(text, search));
   }

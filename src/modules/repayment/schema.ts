@@ -86,8 +86,30 @@ export const PaymentRef = builder.prismaNode('Payment', {
     channel: t.expose('channel', { type: PaymentChannel }),
     externalReference: t.exposeString('externalReference', { nullable: true }),
     idempotencyKey: t.exposeString('idempotencyKey'),
-    allocations: t.relation('allocations', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: { id: 'asc' } }) }),
+    allocations: t.relation('allocations', {
+      description: "The payment's own lines (a reversal's negative lines are under `reversal`).",
+      query: (_a, ctx) => ({ where: { AND: [{ reversalId: null }, agencyEra(ctx.viewer)] }, orderBy: { id: 'asc' } }),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    // A reversal made while another agency held the case is of that agency's era: not there for this one.
+    reversal: t.field({
+      type: PaymentReversalRef,
+      nullable: true,
+      description: 'Set when the payment was reversed: it then counts for nothing.',
+      select: (_a, _c, nested) => ({ reversal: nested(true) }),
+      resolve: (p, _a, ctx) => inAgencyEra(ctx.viewer, p.reversal),
+    }),
+  }),
+});
+
+export const PaymentReversalRef = builder.prismaObject('PaymentReversal', {
+  description: 'Undoes a wrong payment exactly, with a negative line for each of its lines. Append-only.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    amount: t.field({ type: MoneyRef, resolve: (r) => money(r.amount, r.currency) }),
+    reason: t.exposeString('reason'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lines: t.relation('lines', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: { id: 'asc' } }) }),
   }),
 });
 
