@@ -1,4 +1,4 @@
-import { GraphQLError, getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
+import { getNamedType, isObjectType, type GraphQLSchema } from 'graphql';
 import { visibleRecords } from '../../auth/scopes.ts';
 import type { Context } from '../../context.ts';
 
@@ -10,9 +10,10 @@ type Model = keyof typeof visibleRecords;
 /**
  * A page cursor names a record, and Prisma places the page by that record whatever the filter:
  * a cursor naming a record the viewer may not see (another agency's era, a case not theirs)
- * would return the rows around it, where a never-existing one returns none. Every connection
- * therefore takes only a cursor of a record the viewer may see (the rule of `node(id)`); any
- * other is the same BAD_USER_INPUT, whether the record is hidden or was never there.
+ * would return the rows around it, where a cursor of a record that does not exist returns an
+ * empty page. Every connection therefore treats a cursor of a record the viewer may not see (the
+ * rule of `node(id)`) as one of no record at all: the same empty page, the same page info, the
+ * same count.
  */
 export function guardCursors(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
@@ -27,20 +28,33 @@ export function guardCursors(schema: GraphQLSchema): GraphQLSchema {
       const resolve = field.resolve;
       if (!resolve) continue;
       field.resolve = async (source, args, ctx: Context, info) => {
+        const page = await resolve(source, args, ctx, info);
         for (const name of ['after', 'before'] as const) {
           const cursor = args[name] as string | null | undefined;
-          if (cursor == null) continue;
+          if (cursor == null || page == null) continue;
           const id = CURSOR.exec(Buffer.from(cursor, 'base64').toString('utf8'))?.[1];
-          if (!id) continue; // not one of ours: Pothos refuses it
-          if (!(await visible(ctx, model as Model, id))) {
-            throw new GraphQLError(`Invalid cursor in "${name}": it names no record of this list.`, { extensions: { code: 'BAD_USER_INPUT', argument: name } });
-          }
+          if (!id) continue; // not one of ours: Pothos refused it already
+          if (!(await visible(ctx, model as Model, id))) return noRecordPage(page as ConnectionPage, args);
         }
-        return resolve(source, args, ctx, info);
+        return page;
       };
     }
   }
   return schema;
+}
+
+interface ConnectionPage {
+  edges: unknown[];
+  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+}
+
+/** What Pothos answers for a cursor of no record: no rows; a page before an `after`, after a `before`. */
+function noRecordPage(page: ConnectionPage, args: { after?: unknown; before?: unknown }): ConnectionPage {
+  return {
+    ...page,
+    edges: [],
+    pageInfo: { ...page.pageInfo, startCursor: null, endCursor: null, hasNextPage: args.before != null, hasPreviousPage: args.after != null },
+  };
 }
 
 async function visible(ctx: Context, model: Model, id: string): Promise<boolean> {
