@@ -23,7 +23,7 @@ import {
   PlacementKind,
   RecallReason,
 } from '../common/enums.ts';
-import { activeHoldWhere, caseListWhere, caseOrderBy } from './queries.ts';
+import { activeHoldWhere, caseListWhere, caseOrderBy, COUNT_CAP } from './queries.ts';
 import { AgencyRef, UserRef } from '../agencies/schema.ts';
 
 export const CaseRef = builder.prismaNode('Case', {
@@ -202,7 +202,11 @@ builder.prismaNode('Hold', {
   }),
 });
 
-export const CaseConnection = countedConnection(CaseRef, 'CaseConnection');
+export const CaseConnection = countedConnection(
+  CaseRef,
+  'CaseConnection',
+  `How many cases match, counted only when asked for: exactly up to ${COUNT_CAP.toLocaleString('en')}; ${COUNT_CAP.toLocaleString('en')} means that many or more (narrow the filter to count further).`,
+);
 
 const CaseFilter = builder.inputType('CaseFilter', {
   fields: (t) => ({
@@ -244,7 +248,7 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CaseOrder, required: false }),
       },
       totalCount: async (_parent, args, ctx) =>
-        ctx.prisma.case.count({ where: await caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), searchDeps(ctx)) }),
+        ctx.prisma.case.count({ where: await caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), searchDeps(ctx)), take: COUNT_CAP }),
       resolve: async (query, _root, args, ctx) =>
         ctx.prisma.case.findMany({
           ...query,
