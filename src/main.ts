@@ -112,6 +112,27 @@ async function token(email: string | undefined): Promise<void> {
   process.stdout.write(`${jwt}\n`);
 }
 
+/** `npm run admin:create -- <email> "<full name>" [--force]`: the first bank admin of an install. */
+async function adminCreate(args: string[]): Promise<void> {
+  const force = args.includes('--force');
+  const [email, fullName] = args.filter((a) => a !== '--force' && a !== '--');
+  if (!email || !fullName) throw new ConfigError('usage: npm run admin:create -- <email> "<full name>" [--force]');
+  const config = loadConfig();
+  const { createFirstAdmin } = await import('./modules/agencies/service.ts');
+  const { DomainError } = await import('./lib/errors.ts');
+  const store = await openStore(config, 'admin:create');
+  try {
+    await applyMigrations(store.sql);
+    const user = await createFirstAdmin({ prisma: store.prisma, clock: systemClock }, { email, fullName, force });
+    process.stdout.write(`Bank admin ${user.email} created. A token for GraphiQL: npm run token -- ${user.email}\n`);
+  } catch (err) {
+    if (err instanceof DomainError) throw new ConfigError(err.message);
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
 async function signEmailToken(secret: string, email: string, ttlSeconds: number): Promise<string> {
   const { SignJWT } = await import('jose');
   const now = Math.floor(Date.now() / 1000);
@@ -134,6 +155,8 @@ async function main(): Promise<void> {
       return seed();
     case 'token':
       return token(rest[0]);
+    case 'admin:create':
+      return adminCreate(rest);
     case 'import': {
       const { runImportCommand } = await import('./cli/import.ts');
       return runImportCommand(rest);
@@ -143,7 +166,7 @@ async function main(): Promise<void> {
       return runJobCommand(rest);
     }
     default:
-      throw new ConfigError(`unknown command "${command}": serve, migrate, seed, token, import or job`);
+      throw new ConfigError(`unknown command "${command}": serve, migrate, seed, token, admin:create, import or job`);
   }
 }
 
