@@ -14,7 +14,10 @@ import { ensureContactPolicies } from './modules/policy/service.ts';
 import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/contact/templates.ts';
 import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
-import { createEventBus, type EventBus } from './events/bus.ts';
+import { createEventBus, type EventTransport } from './events/bus.ts';
+import { LiveEvents, type LiveEventsOptions } from './events/live.ts';
+import { useLiveEventStreams } from './events/sse.ts';
+import { useReadiness } from './readiness.ts';
 
 export interface Runtime {
   config: Config;
@@ -24,6 +27,9 @@ export interface Runtime {
   authenticator: Authenticator;
   app: App;
   logger: Logger;
+  events: LiveEvents;
+  /** Shutdown, first step: open event streams end cleanly (clients reconnect and resume elsewhere). */
+  beginShutdown(): void;
   close(): Promise<void>;
 }
 
@@ -33,7 +39,7 @@ export interface Runtime {
  */
 export async function startRuntime(
   config: Config,
-  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean; events?: EventBus; blobs?: BlobStore } = {},
+  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean; events?: EventTransport; liveEvents?: LiveEventsOptions; blobs?: BlobStore } = {},
 ): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const secrets = options.secrets ?? loadSecrets(config);
@@ -51,7 +57,8 @@ export async function startRuntime(
     throw err;
   }
   const clock = options.clock ?? systemClock;
-  const events = options.events ?? createEventBus(config.redisUrl, (err) => logger.warn({ err }, 'redis (live events)'));
+  const transport = options.events ?? createEventBus(config.redisUrl, redisWarning(logger));
+  const events = new LiveEvents({ prisma: store.prisma, clock, logger }, transport, options.liveEvents).start();
   const blobs = options.blobs ?? new FolderBlobStore(config.evidenceDir);
   if (blobs instanceof FolderBlobStore) await blobs.sweepStaging(clock.now());
   const evidenceKey = evidenceSigningKey(secrets.jwtSecret);
@@ -71,6 +78,8 @@ export async function startRuntime(
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
     plugins: [
+      useReadiness({ store, blobs, events: transport, evidenceDir: config.evidenceDir, logger }),
+      useLiveEventStreams(() => events),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
       ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
     ],
@@ -83,9 +92,40 @@ export async function startRuntime(
     authenticator,
     app,
     logger,
+    events,
+    beginShutdown() {
+      events.endStreams();
+    },
     async close() {
       await events.close();
       await store.close();
     },
   };
+}
+
+/** Redis warnings, at most one every 10 s (a Redis outage would otherwise log every retry). */
+function redisWarning(logger: Logger): (err: Error) => void {
+  let last = 0;
+  let dropped = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < 10_000) {
+      dropped++;
+      return;
+    }
+    logger.warn({ err, repeated: dropped }, 'redis (live events) unavailable: events are kept in the outbox and relayed when it returns');
+    last = now;
+    dropped = 0;
+  };
+}
+
+/**
+ * Stops a serving process within `graceMs`: event streams end first (their responses end
+ * normally), the server stops accepting and lets requests in flight finish, jobs stop between
+ * batches, then the store closes.
+ */
+export async function shutdown(runtime: Runtime, server: { close(graceMs?: number): Promise<void> }, scheduler?: { stop(): Promise<void> } | null, graceMs = 10_000): Promise<void> {
+  runtime.beginShutdown();
+  await Promise.all([server.close(graceMs), scheduler?.stop()]);
+  await runtime.close();
 }

@@ -16,7 +16,7 @@ import { Pii } from './lib/pii.ts';
 import { systemClock } from './lib/time.ts';
 import { createLogger } from './lib/logger.ts';
 import { signToken } from './auth/tokens.ts';
-import { startRuntime } from './bootstrap.ts';
+import { shutdown, startRuntime } from './bootstrap.ts';
 import { listen } from './server.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
 import { JobScheduler, defaultJobs } from './jobs/index.ts';
@@ -37,8 +37,7 @@ async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     runtime.logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
-    await Promise.all([server.close(10_000), scheduler?.stop()]);
-    await runtime.close();
+    await shutdown(runtime, server, scheduler, 10_000);
     runtime.logger.info('stopped');
     process.exit(0);
   };
