@@ -1,3 +1,6 @@
+-- Live events through a transactional outbox (EventOutbox, filled by a trigger on CaseEvent) and
+-- the recording provider's record of what it sent, one row per idempotency key (RecordedMessage).
+
 -- CreateTable
 CREATE TABLE "EventOutbox" (
     "id" BIGSERIAL NOT NULL,
@@ -10,6 +13,17 @@ CREATE TABLE "EventOutbox" (
     CONSTRAINT "EventOutbox_pkey" PRIMARY KEY ("id")
 );
 
+-- CreateTable
+CREATE TABLE "RecordedMessage" (
+    "idempotencyKey" TEXT NOT NULL,
+    "reminderId" UUID NOT NULL,
+    "channel" TEXT NOT NULL,
+    "recordedAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    "handovers" INTEGER NOT NULL DEFAULT 1,
+
+    CONSTRAINT "RecordedMessage_pkey" PRIMARY KEY ("idempotencyKey")
+);
+
 -- CreateIndex
 CREATE UNIQUE INDEX "EventOutbox_eventId_key" ON "EventOutbox"("eventId");
 
@@ -18,7 +32,6 @@ CREATE UNIQUE INDEX "EventOutbox_position_key" ON "EventOutbox"("position");
 
 -- CreateIndex
 CREATE INDEX "EventOutbox_createdAt_idx" ON "EventOutbox"("createdAt");
-
 -- The relay's two queues: rows waiting for a position (in id order), and positioned rows not yet
 -- published (in position order).
 CREATE INDEX "EventOutbox_unpositioned_idx" ON "EventOutbox"("id") WHERE "position" IS NULL;
