@@ -119,7 +119,9 @@ export function redisTransport(redisUrl: string, onError: (err: Error) => void =
       closed = true;
       listeners.clear();
       reconnectListeners.clear();
-      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+      // QUIT when connected (a clean goodbye); a client still trying to connect would queue it forever.
+      const quit = [publishClient, subscribeClient].map((c) => (c.status === 'ready' ? c.quit().catch(() => {}) : Promise.resolve()));
+      await Promise.race([Promise.all(quit), new Promise((r) => setTimeout(r, 1000).unref())]);
       publishClient.disconnect();
       subscribeClient.disconnect();
     },
