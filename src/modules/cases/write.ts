@@ -7,6 +7,9 @@ import type { Tx } from '../../db/store.ts';
 import { recordAudit } from '../audit/service.ts';
 import type { EventBus } from '../../events/bus.ts';
 
+/** How long a case write waits for another write to the same case before it is told RETRY. */
+export const CASE_LOCK_WAIT_MS = 4000;
+
 /** The stages in which a case is still worked; RESOLVED and CLOSED take no further writes. */
 export const OPEN_STAGES = ['EARLY_REMINDER', 'FIELD_VISIT', 'LEGAL'] as const;
 
@@ -72,7 +75,10 @@ export async function writeCase<T>(
   const field = options.field ?? 'caseId';
   const out = await deps.prisma.$transaction(async (tx) => {
     const now = deps.clock.now();
-    // Lock the row: concurrent writers to one case queue here instead of losing an update.
+    // Lock the row: concurrent writers to one case queue here instead of losing an update. A wait
+    // longer than CASE_LOCK_WAIT ends with lock_not_available (the client is told RETRY), before
+    // the transaction's own 5 s timeout, which would leave the request hanging on the lock.
+    await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${CASE_LOCK_WAIT_MS}ms'`);
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Case" WHERE id = ${caseId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw new DomainError('NOT_FOUND', 'No such case', field);
     const visible = actor && !options.system ? caseVisibility(actor.viewer) : {};
