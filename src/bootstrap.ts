@@ -124,8 +124,19 @@ function redisWarning(logger: Logger): (err: Error) => void {
  * normally), the server stops accepting and lets requests in flight finish, jobs stop between
  * batches, then the store closes.
  */
-export async function shutdown(runtime: Runtime, server: { close(graceMs?: number): Promise<void> }, scheduler?: { stop(): Promise<void> } | null, graceMs = 10_000): Promise<void> {
+export async function shutdown(
+  runtime: Runtime,
+  server: { close(graceMs?: number): Promise<void>; server?: { closeIdleConnections(): void } },
+  scheduler?: { stop(): Promise<void> } | null,
+  graceMs = 10_000,
+): Promise<void> {
   runtime.beginShutdown();
-  await Promise.all([server.close(graceMs), scheduler?.stop()]);
+  // A keep-alive connection whose stream just ended is idle: closed now, not after keepAliveTimeout.
+  const sweep = server.server ? setInterval(() => server.server!.closeIdleConnections(), 50) : undefined;
+  try {
+    await Promise.all([server.close(graceMs), scheduler?.stop()]);
+  } finally {
+    if (sweep) clearInterval(sweep);
+  }
   await runtime.close();
 }
