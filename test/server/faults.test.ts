@@ -121,7 +121,8 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)('a case write waiting on the cas
   it('answers RETRY when the case lock is not granted within 4 s (before the transaction’s timeout), and changes nothing', async () => {
     const c = await createCase(t.prisma, t.pii, { now: t.clock.now(), agencyId: s.north.id });
     // Hold the case row's lock from another connection of the same database.
-    const [{ current_database: db }] = await t.prisma.$queryRaw<{ current_database: string }[]>`SELECT current_database()`;
+    const [row] = await t.prisma.$queryRaw<{ current_database: string }[]>`SELECT current_database()`;
+    const db = row!.current_database;
     const u = new URL(process.env.TEST_DATABASE_URL!);
     u.pathname = `/${db}`;
     const holder = new pg.Client({ connectionString: u.toString() });
