@@ -249,7 +249,7 @@ export async function post(url: string, token: string, query: string, variables:
 
 /** The outcome of a response, as the fault suite counts them. */
 export function outcomeOf(r: Awaited<ReturnType<typeof post>>): string {
-  if (r.status === 0) return 'NETWORK';
+  if (!('body' in r)) return 'NETWORK';
   const codes = (r.body?.errors ?? []).map((e: any) => e?.extensions?.code);
   if (codes.length) return codes[0] ?? 'NO_CODE';
   return r.status === 200 ? 'OK' : `HTTP_${r.status}`;
