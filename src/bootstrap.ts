@@ -18,6 +18,7 @@ import { createEventBus, type EventTransport } from './events/bus.ts';
 import { LiveEvents, type LiveEventsOptions } from './events/live.ts';
 import { useLiveEventStreams } from './events/sse.ts';
 import { useReadiness } from './readiness.ts';
+import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
   config: Config;
@@ -70,10 +71,18 @@ export async function startRuntime(
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   });
+  // Rate limits are shared by every instance through Redis when it is configured.
+  const buckets: CostBuckets = config.redisUrl ? new RedisCostBuckets(config.redisUrl, logger) : new MemoryCostBuckets();
+  const addresses = new AddressLimiter(config.redisUrl, { ...ANONYMOUS_REQUESTS, points: config.anonymousRequestsPerMinute });
   const app = createApp({
     deps,
     authenticator,
     production: config.production,
+    buckets,
+    addresses,
+    executionTimeoutMs: config.executionTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+    trustProxy: config.trustProxy,
     ping: () => store.ping(),
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
@@ -97,6 +106,7 @@ export async function startRuntime(
       events.endStreams();
     },
     async close() {
+      await Promise.allSettled([buckets.close(), addresses.close()]);
       await events.close();
       await store.close();
     },

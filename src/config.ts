@@ -27,8 +27,24 @@ export interface Config {
   publicUrl: string;
   /** Periodic jobs run in this process unless `ARREARS_JOBS=off`. */
   jobsEnabled: boolean;
-  /** Browser origins allowed by CORS (ARREARS_CORS_ORIGINS, comma-separated); empty: any. */
+  /**
+   * Browser origins allowed by CORS (ARREARS_CORS_ORIGINS, comma-separated). Unset: none in
+   * production; outside production, pages served from this machine (localhost, 127.0.0.1, [::1]).
+   */
   corsOrigins: string[];
+  /** A running operation is stopped after this long (ARREARS_EXECUTION_TIMEOUT_MS). */
+  executionTimeoutMs: number;
+  /** The largest JSON response (ARREARS_MAX_RESPONSE_BYTES). */
+  maxResponseBytes: number;
+  /** Requests without valid credentials one client address may send per minute (then blocked for a minute). */
+  anonymousRequestsPerMinute: number;
+  /** Behind a reverse proxy: the client's address is the last hop of X-Forwarded-For (ARREARS_TRUST_PROXY=true). */
+  trustProxy: boolean;
+  /** Open connections one client address may hold (ARREARS_MAX_CONNECTIONS_PER_ADDRESS). */
+  maxConnectionsPerAddress: number;
+  /** Time to receive a request's headers, and the whole request, in ms. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   /** The SMS/e-mail gateway webhook; with smsWebhookSecret reminders go there, else they are recorded and logged. */
   smsWebhookUrl: string | undefined;
   /** HMAC secret shared with the gateway: signs what we send, verifies its delivery receipts. */
@@ -50,6 +66,28 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
 function str(env: NodeJS.ProcessEnv, name: string): string | undefined {
   const v = env[name];
   return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const v = str(env, name);
+  if (v === undefined) return fallback;
+  if (/^(1|true|yes|on)$/i.test(v)) return true;
+  if (/^(0|false|no|off)$/i.test(v)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+function corsOrigins(raw: string | undefined): string[] {
+  const origins = (raw ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  for (const o of origins) {
+    let url: URL;
+    try {
+      url = new URL(o);
+    } catch {
+      throw new ConfigError(`ARREARS_CORS_ORIGINS: "${o}" is not an origin (scheme://host[:port])`);
+    }
+    if (o === '*' || url.origin !== o.replace(/\/$/, '')) throw new ConfigError(`ARREARS_CORS_ORIGINS: "${o}" is not an origin (scheme://host[:port])`);
+  }
+  return origins.map((o) => o.replace(/\/$/, ''));
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -94,6 +132,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceMaxBytes: int(env, 'ARREARS_EVIDENCE_MAX_BYTES', 25 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     publicUrl: (str(env, 'ARREARS_PUBLIC_URL') ?? `http://localhost:${int(env, 'PORT', 4000, 0, 65535)}`).replace(/\/$/, ''),
     jobsEnabled: (str(env, 'ARREARS_JOBS') ?? 'on') !== 'off',
-    corsOrigins: (str(env, 'ARREARS_CORS_ORIGINS') ?? '').split(',').map((o) => o.trim()).filter(Boolean),
+    corsOrigins: corsOrigins(str(env, 'ARREARS_CORS_ORIGINS')),
+    executionTimeoutMs: int(env, 'ARREARS_EXECUTION_TIMEOUT_MS', 10_000, 100, 600_000),
+    maxResponseBytes: int(env, 'ARREARS_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    anonymousRequestsPerMinute: int(env, 'ARREARS_ANONYMOUS_REQUESTS_PER_MINUTE', 30, 1, 1_000_000),
+    trustProxy: bool(env, 'ARREARS_TRUST_PROXY', false),
+    maxConnectionsPerAddress: int(env, 'ARREARS_MAX_CONNECTIONS_PER_ADDRESS', 64, 1, 100_000),
+    headersTimeoutMs: int(env, 'ARREARS_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
+    requestTimeoutMs: int(env, 'ARREARS_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
   };
 }

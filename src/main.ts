@@ -24,7 +24,11 @@ import { JobScheduler, defaultJobs } from './jobs/index.ts';
 async function serve(): Promise<void> {
   const config = loadConfig();
   const runtime = await startRuntime(config, { purpose: 'server' });
-  const server = await listen(runtime.app, config.host, config.port);
+  const server = await listen(runtime.app, config.host, config.port, {
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
+    maxConnectionsPerAddress: config.maxConnectionsPerAddress,
+  });
   // Periodic work (bucket history, placement expiry, promise checks, reminders), leased in the database.
   const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000 }) : null;
   scheduler?.start();

@@ -5,12 +5,17 @@ import { createYoga, useReadinessCheck, type Plugin, type YogaServerInstance } f
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import persistedDocuments from '../sdk/src/generated/persisted-documents.json' with { type: 'json' };
-import { GraphQLError, NoSchemaIntrospectionCustomRule, type ValidationRule, Kind, type ASTNode } from 'graphql';
+import { GraphQLError, NoSchemaIntrospectionCustomRule } from 'graphql';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { schema } from './schema.ts';
 import { createContext, type AppDeps, type Context } from './context.ts';
 import type { Authenticator } from './auth/tokens.ts';
 import { unauthenticated } from './lib/errors.ts';
 import { classifyFault, faultError } from './lib/faults.ts';
+import { isAgencyRole } from './auth/viewer.ts';
+import { armorPlugins } from './server/limits.ts';
+import { useGuard, viewerOfRequest, type Denial } from './server/guard.ts';
+import { AddressLimiter, MemoryCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 interface RequestScope {
   requestId: string;
@@ -31,45 +36,6 @@ function requestIdOf(request: Request): string {
   return given && REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export const MAX_QUERY_DEPTH = 12;
-
-/** Refuses documents nested deeper than MAX_QUERY_DEPTH (fragments followed). */
-export const depthLimitRule: ValidationRule = (context) => {
-  const fragments = new Map(
-    context.getDocument().definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])),
-  );
-  const depthOf = (node: ASTNode, depth: number, seen: Set<string>): number => {
-    if (node.kind === Kind.FIELD) {
-      // Introspection (GraphiQL's schema query is 14 deep) is bounded by the schema itself.
-      if (!node.selectionSet || node.name.value.startsWith('__')) return depth;
-      return Math.max(depth, ...node.selectionSet.selections.map((s) => depthOf(s, depth + 1, seen)));
-    }
-    if (node.kind === Kind.INLINE_FRAGMENT || node.kind === Kind.OPERATION_DEFINITION || node.kind === Kind.FRAGMENT_DEFINITION) {
-      return Math.max(depth, ...node.selectionSet.selections.map((s) => depthOf(s, depth, seen)));
-    }
-    if (node.kind === Kind.FRAGMENT_SPREAD) {
-      const name = node.name.value;
-      const frag = fragments.get(name);
-      if (!frag || seen.has(name)) return depth;
-      return depthOf(frag, depth, new Set([...seen, name]));
-    }
-    return depth;
-  };
-  return {
-    OperationDefinition(node) {
-      const depth = depthOf(node, 0, new Set());
-      if (depth > MAX_QUERY_DEPTH) {
-        context.reportError(
-          new GraphQLError(`Query is nested ${depth} levels deep; the limit is ${MAX_QUERY_DEPTH}.`, {
-            nodes: [node],
-            extensions: { code: 'QUERY_TOO_DEEP' },
-          }),
-        );
-      }
-    },
-  };
-};
-
 export interface AppOptions {
   deps: AppDeps;
   authenticator: Authenticator;
@@ -80,8 +46,33 @@ export interface AppOptions {
   plugins?: Plugin[];
   /** The largest request body: room for the largest evidence file and its multipart envelope. */
   maxRequestBodyBytes?: number;
-  /** Browser origins allowed to call the API; default any (tokens are bearer tokens, never cookies). */
+  /** Browser origins allowed to call the API; none given: loopback pages outside production, none in production. */
   corsOrigins?: string[];
+  /** Leaky buckets of cost points per principal (Redis-shared or in memory). */
+  buckets?: CostBuckets;
+  /** Requests without valid credentials, per client address. */
+  addresses?: AddressLimiter;
+  /** A running operation is stopped after this long (default 10 s). */
+  executionTimeoutMs?: number;
+  /** The largest JSON response (default 10 MiB). */
+  maxResponseBytes?: number;
+  /** Behind a reverse proxy: the client is the last hop of X-Forwarded-For. */
+  trustProxy?: boolean;
+  /** Refusals worth an audit event (throttled principals, failed authentications). */
+  onDenial?: (denial: Denial) => void;
+}
+
+/** Pages served from this machine: GraphiQL and local front ends during development. */
+const LOOPBACK_ORIGIN = /^https?:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d{1,5})?$/;
+
+/** Who sent a request: the socket's peer, or the proxy's record of it when the proxy is trusted. */
+export function clientAddressOf(request: Request, serverContext: Record<string, unknown>, trustProxy: boolean): string {
+  if (trustProxy) {
+    const hops = (request.headers.get('x-forwarded-for') ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+    if (hops.length) return hops[hops.length - 1]!;
+  }
+  const req = serverContext['req'] as http.IncomingMessage | undefined;
+  return req?.socket?.remoteAddress ?? 'local';
 }
 
 export interface App {
@@ -106,14 +97,32 @@ export function createApp(options: AppOptions): App {
     },
   };
 
-  // Production: introspection only for bank admins (API.md, "Running").
+  // Production: introspection only for bank admins (API.md, "Running"). Validation runs before
+  // the context is built: the viewer comes from the guard, which authenticated the request.
   const introspectionPlugin: Plugin<Context> = {
     onValidate({ context, addValidationRule }) {
-      if (production && (context as Partial<Context>).viewer?.role !== 'BANK_ADMIN') {
+      if (production && viewerOfRequest((context as { request?: Request }).request)?.role !== 'BANK_ADMIN') {
         addValidationRule(NoSchemaIntrospectionCustomRule);
       }
     },
   };
+
+  // "Did you mean …?" names fields of the schema: hidden from agency principals. Done on the
+  // result, not in validation: Yoga caches validation results by document, so a rewrite there
+  // would reach the next viewer of the same document (GraphQL Armor's plugin rewrites in place).
+  const withoutSuggestion = (e: GraphQLError): GraphQLError => {
+    const at = e.message.indexOf(' Did you mean ');
+    return at < 0 ? e : new GraphQLError(e.message.slice(0, at), { nodes: e.nodes, extensions: e.extensions });
+  };
+  const suggestionsPlugin: Plugin<Context> = {
+    onResultProcess({ request, result, setResult }) {
+      const viewer = viewerOfRequest(request);
+      if (viewer && !isAgencyRole(viewer.role)) return;
+      if (Array.isArray(result) || Symbol.asyncIterator in result || !result.errors?.length) return;
+      setResult({ ...result, errors: result.errors.map((e) => withoutSuggestion(e as GraphQLError)) });
+    },
+  };
+  const csrf = useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }) as Plugin;
 
   const yoga = createYoga<Record<string, never>, Context>({
     schema,
@@ -121,11 +130,18 @@ export function createApp(options: AppOptions): App {
     healthCheckEndpoint: '/healthz',
     landingPage: false,
     maxRequestBodySize: options.maxRequestBodyBytes ?? 26 * 1024 * 1024,
-    cors: {
-      origin: options.corsOrigins?.length ? options.corsOrigins : '*',
-      credentials: false,
-      // Browsers may read these on cross-origin calls: the request id for support, Retry-After for backoff.
-      exposedHeaders: ['x-request-id', 'retry-after'],
+    // An allow-list: cross-origin pages are answered only when named (ARREARS_CORS_ORIGINS), or,
+    // outside production and with none named, when served from this machine.
+    cors: (request) => {
+      const origin = request.headers.get('origin');
+      const allowed = origin !== null && (options.corsOrigins?.length ? options.corsOrigins.includes(origin) : !production && LOOPBACK_ORIGIN.test(origin));
+      return {
+        origin: allowed ? origin : 'null',
+        credentials: false,
+        methods: ['GET', 'POST', 'OPTIONS'],
+        // Browsers may read these on cross-origin calls: the request id for support, Retry-After for backoff.
+        exposedHeaders: ['x-request-id', 'retry-after'],
+      };
     },
     // GraphiQL's code is served from this package, not from a CDN: it works on a closed network.
     renderGraphiQL,
@@ -147,6 +163,8 @@ export function createApp(options: AppOptions): App {
           // Every error a client sees carries a code: those without one come from parsing the
           // request (a mistyped global ID, a variable of the wrong type): the client's input.
           extensions['code'] ??= 'BAD_USER_INPUT';
+          // Yoga puts the parser's message here, which quotes the request body back: never sent.
+          delete extensions['originalError'];
           if (requestId) extensions['requestId'] ??= requestId;
           return error;
         }
@@ -165,16 +183,43 @@ export function createApp(options: AppOptions): App {
     },
     context: async ({ request }) => {
       const requestId = currentRequestId() ?? randomUUID();
-      const viewer = await authenticator.authenticate(request.headers.get('authorization'));
+      // The guard authenticated the request before its document was read.
+      const viewer = viewerOfRequest(request) ?? (await authenticator.authenticate(request.headers.get('authorization')));
       if (!viewer) throw unauthenticated();
       return createContext(deps, viewer, requestId);
     },
     plugins: [
       requestPlugin,
+      // First: credentials before the body is read; cost and budget before execution.
+      useGuard({
+        schema,
+        graphqlEndpoint: '/graphql',
+        authenticator,
+        buckets: options.buckets ?? new MemoryCostBuckets(),
+        addresses: options.addresses ?? new AddressLimiter(undefined),
+        logger: deps.logger,
+        graphiql: !production,
+        executionTimeoutMs: options.executionTimeoutMs ?? 10_000,
+        maxResponseBytes: options.maxResponseBytes ?? 10 * 1024 * 1024,
+        clientAddress: (request, serverContext) => clientAddressOf(request, serverContext, options.trustProxy ?? false),
+        requestId: currentRequestId,
+        ...(options.onDenial ? { onDenial: options.onDenial } : {}),
+      }),
+      // Multipart posts (uploads) are "simple" requests that browsers send without a preflight:
+      // they must carry a header that only a script can set.
+      { onRequestParse: (payload) => (payload.request.method === 'POST' ? csrf.onRequestParse?.(payload as never) : undefined) } as Plugin,
       // The SDK may send the hash of a generated document instead of its text (its build's manifest);
       // any other document is still accepted as text.
       usePersistedOperations({
-        allowArbitraryOperations: true,
+        // A persisted-only API key (a partner's system) runs only the SDK's documents.
+        allowArbitraryOperations: (request) => !viewerOfRequest(request)?.apiKey?.persistedOnly,
+        customErrors: {
+          persistedQueryOnly: {
+            message: "This API key runs only the SDK's persisted documents: send a documentId of its manifest.",
+            extensions: { code: 'PERSISTED_DOCUMENT_REQUIRED' },
+          },
+          notFound: { message: 'No persisted document has this id: send one of the SDK manifest.', extensions: { code: 'BAD_USER_INPUT', argument: 'documentId' } },
+        },
         extractPersistedOperationId: (params) => {
           const p = params as { documentId?: unknown; extensions?: { persistedQuery?: { sha256Hash?: unknown } } };
           if (typeof p.documentId === 'string') return p.documentId;
@@ -184,7 +229,8 @@ export function createApp(options: AppOptions): App {
         getPersistedOperation: (id) => (persistedDocuments as Record<string, string>)[id] ?? null,
       }) as Plugin,
       introspectionPlugin,
-      { onValidate: ({ addValidationRule }) => addValidationRule(depthLimitRule) } as Plugin,
+      suggestionsPlugin,
+      ...armorPlugins(),
       ...(options.plugins ?? []),
       useReadinessCheck({
         endpoint: '/readyz',
@@ -212,8 +258,17 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
+export interface TransportLimits {
+  /** Time to receive a request's headers (slow-header attacks), ms. */
+  headersTimeoutMs?: number;
+  /** Time to receive a whole request, body included (uploads), ms. */
+  requestTimeoutMs?: number;
+  /** Open connections one client address may hold; past it a new connection is closed at once. */
+  maxConnectionsPerAddress?: number;
+}
+
 /** The HTTP server around the app: Node's http with Yoga's request adapter. */
-export async function listen(app: App, host: string, port: number): Promise<RunningServer> {
+export async function listen(app: App, host: string, port: number, limits: TransportLimits = {}): Promise<RunningServer> {
   const server = http.createServer((req, res) => {
     const given = req.headers['x-request-id'];
     const scope: RequestScope = {
@@ -223,6 +278,24 @@ export async function listen(app: App, host: string, port: number): Promise<Runn
     requestScope.run(scope, () => app.yoga.requestListener(req, res));
   });
   server.keepAliveTimeout = 5_000;
+  server.headersTimeout = limits.headersTimeoutMs ?? 10_000;
+  server.requestTimeout = limits.requestTimeoutMs ?? 120_000;
+  const perAddress = new Map<string, number>();
+  const cap = limits.maxConnectionsPerAddress ?? 64;
+  server.on('connection', (socket) => {
+    const address = socket.remoteAddress ?? 'unknown';
+    const open = (perAddress.get(address) ?? 0) + 1;
+    if (open > cap) {
+      socket.destroy();
+      return;
+    }
+    perAddress.set(address, open);
+    socket.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left <= 0) perAddress.delete(address);
+      else perAddress.set(address, left);
+    });
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());

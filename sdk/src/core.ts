@@ -108,6 +108,8 @@ export interface ClientOptions {
    * must know the manifest (persisted-documents.json). `off` (default): send the text.
    */
   persistedDocuments?: 'hash-only' | 'off';
+  /** Called with the cost of every answered operation and the budget left (pace a batch job with it). */
+  onCost?: (cost: QueryCost, operationName: string | null) => void;
 }
 
 export interface RequestOptions {
@@ -217,6 +219,18 @@ export interface AnyConnection {
 interface GraphQLResponse {
   data?: unknown;
   errors?: GraphQLErrorEntry[];
+  extensions?: { cost?: QueryCost };
+}
+
+/**
+ * What an operation cost and what is left of the caller's budget (`extensions.cost`, in Shopify's
+ * shape): `requested` points of the server's `limit` per operation; the budget is a leaky bucket
+ * of `maximumAvailable` points restored at `restoreRate` a second.
+ */
+export interface QueryCost {
+  requested: number;
+  limit: number;
+  throttle: { maximumAvailable: number; currentlyAvailable: number; restoreRate: number };
 }
 
 // ------------------------------------------------------------------ constants
@@ -297,7 +311,12 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
   async function headersFor(extra: Record<string, string> | undefined, accept: string, json: boolean): Promise<Record<string, string>> {
     const headers: Record<string, string> = { ...baseHeaders, ...lowerCaseKeys(extra), accept };
     if (json) headers['content-type'] = 'application/json';
-    else delete headers['content-type']; // multipart: fetch sets it, with the boundary
+    else {
+      delete headers['content-type']; // multipart: fetch sets it, with the boundary
+      // A multipart post is a "simple" request a browser sends without a preflight: the server
+      // wants this header, which only a script can set (CSRF prevention).
+      headers['x-graphql-yoga-csrf'] = '1';
+    }
     const bearer = getToken ? await getToken() : token;
     if (bearer) headers['authorization'] = `Bearer ${bearer}`;
     return headers;
@@ -367,7 +386,10 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
       deadline.clear();
     }
     try {
-      const data = interpret(response.status, response.headers, parseResponse(text), operationName);
+      const parsed = parseResponse(text);
+      const cost = parsed?.extensions?.cost;
+      if (cost && options.onCost) options.onCost(cost, operationName);
+      const data = interpret(response.status, response.headers, parsed, operationName);
       return { ok: true, data, status: response.status, requestId: response.headers.get('x-request-id') || null };
     } catch (error) {
       if (!(error instanceof ArrearsError)) throw error;
@@ -583,7 +605,7 @@ function interpret(status: number, headers: FetchResponse['headers'], body: Grap
   const details: ArrearsErrorDetails = { status, errors, operationName, requestId: requestIdOf(errors, headers) };
   const reason = errors.length > 0 ? errors.map((e) => e.message).join('; ') : undefined;
 
-  if (status === 429 || codes.has('RATE_LIMITED')) {
+  if (status === 429 || codes.has('RATE_LIMITED') || codes.has('THROTTLED')) {
     const retryAfterMs = parseRetryAfter(headers.get('retry-after'));
     const wait = retryAfterMs === null ? '' : `; retry after ${Math.ceil(retryAfterMs / 1000)} s`;
     throw new RateLimitedError(`Rate limited${describe(operationName)}${wait}`, { ...details, retryAfterMs });
@@ -616,7 +638,7 @@ function parseResponse(text: string): GraphQLResponse | null {
     return null;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
-  const { data, errors } = value as { data?: unknown; errors?: unknown };
+  const { data, errors, extensions } = value as { data?: unknown; errors?: unknown; extensions?: GraphQLResponse['extensions'] };
   if (data === undefined && errors === undefined) return null;
   if (errors !== undefined && !Array.isArray(errors)) return null;
   const entries = (errors ?? []).map((e: unknown): GraphQLErrorEntry =>
@@ -624,7 +646,8 @@ function parseResponse(text: string): GraphQLResponse | null {
       ? (e as GraphQLErrorEntry)
       : { message: 'Malformed GraphQL error', extensions: { original: e } },
   );
-  return { data, errors: entries };
+  const cost = typeof extensions === 'object' && extensions !== null && typeof extensions.cost === 'object' ? extensions.cost : undefined;
+  return { data, errors: entries, ...(cost ? { extensions: { cost } } : {}) };
 }
 
 function requestIdOf(errors: readonly GraphQLErrorEntry[], headers: FetchResponse['headers']): string | null {

@@ -27,6 +27,7 @@ export {
   type PaginateOptions,
   type Paginator,
   type ReconnectOptions,
+  type QueryCost,
   type RequestOptions,
   type RetryOptions,
   type SubscribeOptions,

@@ -120,6 +120,9 @@ export class Authenticator {
     if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
       await this.prisma.apiKey.update({ where: { id: row.id }, data: { lastUsedAt: now } });
     }
-    return viewerOf(row.user, 'API_KEY', row.id);
+    return viewerOf(row.user, 'API_KEY', row.id, {
+      persistedOnly: row.persistedOnly,
+      budget: row.costMaximum !== null && row.costRestoreRate !== null ? { maximumAvailable: row.costMaximum, restoreRate: row.costRestoreRate } : null,
+    });
   }
 }

@@ -529,27 +529,27 @@ const DEEP = /* GraphQL */ `
         id number
         debtor { id fullName contactPoints { id value } addresses { id line1 } }
         account { id cardLast4 }
-        assignedAgency { id name users(first: 100) { totalCount nodes { id email agency { id } } } }
+        assignedAgency { id name users(first: 20) { totalCount nodes { id email agency { id } } } }
         assignedCollector { id email agency { id name } }
-        placements(first: 100) { totalCount nodes { id recallNote agency { id name } collector { id email } } }
-        timeline(first: 100) { totalCount nodes { id summary actorLabel } }
-        holds(first: 100) { totalCount nodes { id note } }
-        reminders(first: 100) { totalCount nodes { id renderedMessage contactPoint { id value } } }
-        contactAttempts(first: 100) { totalCount nodes { id notes contactPoint { id } } }
-        visits(first: 100) {
+        placements(first: 20) { totalCount nodes { id recallNote agency { id name } collector { id email } } }
+        timeline(first: 20) { totalCount nodes { id summary actorLabel } }
+        holds(first: 20) { totalCount nodes { id note } }
+        reminders(first: 20) { totalCount nodes { id renderedMessage contactPoint { id value } } }
+        contactAttempts(first: 20) { totalCount nodes { id notes contactPoint { id } } }
+        visits(first: 20) {
           totalCount
           nodes {
             id purpose dossier
             address { id }
             consent { id contactAttempt { id } }
-            participants { credentialNumber user { id email fullName agency { id name code users(first: 100) { nodes { id email } } } } }
-            evidence(first: 100) { nodes { id fileName } }
+            participants { credentialNumber user { id email fullName agency { id name code users(first: 5) { nodes { id email } } } } }
+            evidence(first: 20) { nodes { id fileName } }
           }
         }
-        evidence(first: 100) { totalCount nodes { id fileName visit { id } } }
-        promises(first: 100) { totalCount nodes { id contactAttempt { id } visit { id } } }
-        repaymentPlans(first: 100) { totalCount nodes { id instalments { id } } }
-        payments(first: 100) { totalCount nodes { id externalReference allocations { instalment { id } promise { id } } } }
+        evidence(first: 20) { totalCount nodes { id fileName visit { id } } }
+        promises(first: 20) { totalCount nodes { id contactAttempt { id } visit { id } } }
+        repaymentPlans(first: 20) { totalCount nodes { id instalments { id } } }
+        payments(first: 20) { totalCount nodes { id externalReference allocations { instalment { id } promise { id } } } }
       }
     }
   }
@@ -673,7 +673,7 @@ describe('collectors see only the cases assigned to them', () => {
 describe('an agency API key sees what its user sees', () => {
   it('a North manager’s ak_ key lists North only and finds no South record', async () => {
     const secret = 'ak_north-manager-isolation-test-key-000000000';
-    await t.prisma.apiKey.create({ data: { name: 'north system', prefix: secret.slice(0, 11), hash: hashApiKey(secret), userId: s.users.northManager.id } });
+    await t.prisma.apiKey.create({ data: { name: 'north system', prefix: secret.slice(0, 11), hash: hashApiKey(secret), userId: s.users.northManager.id, persistedOnly: false } });
     const who = await t.gql(secret, `{ viewer { role authMethod } }`);
     expect(who.data.viewer).toEqual({ role: 'AGENCY_MANAGER', authMethod: 'API_KEY' });
     const list = await caseIds(secret);

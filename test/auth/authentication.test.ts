@@ -78,7 +78,7 @@ const REVOKE = /* GraphQL */ `
 `;
 
 async function issueKey(userId: string, extra: Record<string, unknown> = {}) {
-  const r = await t.gql(admin, ISSUE, { input: { userId: encodeGlobalID('User', userId), name: 'partner system', ...extra } });
+  const r = await t.gql(admin, ISSUE, { input: { userId: encodeGlobalID('User', userId), name: 'partner system', persistedOnly: false, ...extra } });
   expect(r.errors).toBeUndefined();
   expect(r.data.issueApiKey.userErrors).toEqual([]);
   return r.data.issueApiKey as { secret: string; apiKey: { id: string; prefix: string; lastUsedAt: string | null } };

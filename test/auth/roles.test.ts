@@ -97,7 +97,7 @@ describe('administration is the bank admin’s alone', () => {
 
   it('an agency principal’s API key cannot issue itself more keys', async () => {
     const secret = 'ak_north-manager-roles-test-key-00000000000000';
-    await t.prisma.apiKey.create({ data: { name: 'north', prefix: secret.slice(0, 11), hash: hashApiKey(secret), userId: s.users.northManager.id } });
+    await t.prisma.apiKey.create({ data: { name: 'north', prefix: secret.slice(0, 11), hash: hashApiKey(secret), userId: s.users.northManager.id, persistedOnly: false } });
     const before = await counts();
     expectForbidden(await t.gql(secret, ISSUE_KEY, { input: { userId: gid('User', s.users.northManager.id), name: 'more' } }), 'issueApiKey');
     expect(await counts()).toEqual(before);

@@ -212,7 +212,7 @@ describe('@arrears/sdk against the server', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.token(s.users.northManager)}` },
       body: JSON.stringify({ documentId: 'sha256:0000' }),
     });
-    expect((await res.json()).errors[0].message).toMatch(/PersistedQueryNotFound/);
+    expect((await res.json()).errors[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', argument: 'documentId' });
   });
 
   it('turns a bad token into an AuthenticationError with the request id, for requests and subscriptions', async () => {

@@ -344,8 +344,14 @@ export type InstalmentStatus =
   | 'PARTIAL';
 
 export type IssueApiKeyInput = {
+  /** The size of the key's bucket of cost points (1,000 to 1,000,000); default the API-key budget. */
+  costMaximum?: number | null | undefined;
+  /** Cost points restored per second (1 to 100,000); given together with costMaximum. */
+  costRestoreRate?: number | null | undefined;
   expiresAt?: string | null | undefined;
   name: string;
+  /** Default true: the key runs only the documents of the SDK's persisted manifest (partners' systems). False: any document. */
+  persistedOnly?: boolean | null | undefined;
   userId: string;
 };
 
@@ -664,7 +670,7 @@ export type VisitStatus =
 
 export type UserFieldsFragment = { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null };
 
-export type ApiKeyFieldsFragment = { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, user: { id: string, email: string } };
+export type ApiKeyFieldsFragment = { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, persistedOnly: boolean, costMaximum: number | null, costRestoreRate: number | null, user: { id: string, email: string } };
 
 export type CreateUserMutationVariables = Exact<{
   input: CreateUserInput;
@@ -678,14 +684,14 @@ export type IssueApiKeyMutationVariables = Exact<{
 }>;
 
 
-export type IssueApiKeyMutation = { issueApiKey: { secret: string | null, apiKey: { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, user: { id: string, email: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type IssueApiKeyMutation = { issueApiKey: { secret: string | null, apiKey: { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, persistedOnly: boolean, costMaximum: number | null, costRestoreRate: number | null, user: { id: string, email: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type RevokeApiKeyMutationVariables = Exact<{
   input: RevokeApiKeyInput;
 }>;
 
 
-export type RevokeApiKeyMutation = { revokeApiKey: { apiKey: { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, user: { id: string, email: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type RevokeApiKeyMutation = { revokeApiKey: { apiKey: { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, persistedOnly: boolean, costMaximum: number | null, costRestoreRate: number | null, user: { id: string, email: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type AgencyFieldsFragment = { id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string };
 
@@ -1199,6 +1205,9 @@ export const ApiKeyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   expiresAt
   lastUsedAt
   revokedAt
+  persistedOnly
+  costMaximum
+  costRestoreRate
   user {
     id
     email
@@ -1625,11 +1634,14 @@ export const IssueApiKeyDocument = /* #__PURE__ */ new TypedDocumentString(`
   expiresAt
   lastUsedAt
   revokedAt
+  persistedOnly
+  costMaximum
+  costRestoreRate
   user {
     id
     email
   }
-}`, {"hash":"sha256:d920d7740475707e30a28775b25a219640f638f1f0b2b87d1891f1331a64d8d4"}) as unknown as TypedDocumentString<IssueApiKeyMutation, IssueApiKeyMutationVariables>;
+}`, {"hash":"sha256:f804042bc2e41b7f0c00126c9aef9cddd36809bb61916317ee9c13be06a20d87"}) as unknown as TypedDocumentString<IssueApiKeyMutation, IssueApiKeyMutationVariables>;
 export const RevokeApiKeyDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation RevokeApiKey($input: RevokeApiKeyInput!) {
   revokeApiKey(input: $input) {
@@ -1651,11 +1663,14 @@ export const RevokeApiKeyDocument = /* #__PURE__ */ new TypedDocumentString(`
   expiresAt
   lastUsedAt
   revokedAt
+  persistedOnly
+  costMaximum
+  costRestoreRate
   user {
     id
     email
   }
-}`, {"hash":"sha256:37c0ccda563e427568b5ec63556e5fd6ee0bdaeaf51dfd1389c6e17fa763e586"}) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+}`, {"hash":"sha256:fbb894cdd848e62d9e4795a1e757cc5bc4a1827db1ad397fa4d5f95f2930f05a"}) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
 export const AgenciesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Agencies($first: Int, $after: String) {
   agencies(first: $first, after: $after) {

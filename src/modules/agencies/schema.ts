@@ -91,6 +91,11 @@ export const ApiKeyRef = builder.prismaNode('ApiKey', {
     expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
     revokedAt: t.expose('revokedAt', { type: 'DateTime', nullable: true }),
     lastUsedAt: t.expose('lastUsedAt', { type: 'DateTime', nullable: true }),
+    persistedOnly: t.exposeBoolean('persistedOnly', {
+      description: "True: the key runs only the documents of the SDK's persisted manifest; anything else is refused with PERSISTED_DOCUMENT_REQUIRED.",
+    }),
+    costMaximum: t.exposeInt('costMaximum', { nullable: true, description: "The size of the key's bucket of cost points; null: the default for API keys." }),
+    costRestoreRate: t.exposeInt('costRestoreRate', { nullable: true, description: "Cost points restored per second; null: the default for API keys." }),
   }),
 });
 
@@ -120,6 +125,13 @@ const IssueApiKeyInput = builder.inputType('IssueApiKeyInput', {
     userId: t.globalID({ for: [UserRef] }),
     name: t.string(),
     expiresAt: t.field({ type: 'DateTime', required: false }),
+    persistedOnly: t.boolean({
+      required: false,
+      defaultValue: true,
+      description: "Default true: the key runs only the documents of the SDK's persisted manifest (partners' systems). False: any document.",
+    }),
+    costMaximum: t.int({ required: false, description: "The size of the key's bucket of cost points (1,000 to 1,000,000); default the API-key budget." }),
+    costRestoreRate: t.int({ required: false, description: 'Cost points restored per second (1 to 100,000); given together with costMaximum.' }),
   }),
 });
 
@@ -161,7 +173,7 @@ builder.mutationFields((t) => ({
     authScopes: ADMIN,
     args: { input: t.arg({ type: IssueApiKeyInput }) },
     resolve: (_r, { input }, ctx) =>
-      withUserErrors(() => service.issueApiKey(ctx, actorOf(ctx), { ...input, userId: input.userId.id })),
+      withUserErrors(() => service.issueApiKey(ctx, actorOf(ctx), { ...input, persistedOnly: input.persistedOnly ?? true, userId: input.userId.id })),
   }),
   revokeApiKey: t.field({
     type: RevokeApiKeyPayload,

@@ -103,26 +103,56 @@ export interface IssueApiKeyInput {
   userId: string;
   name: string;
   expiresAt?: Date | null;
+  persistedOnly: boolean;
+  costMaximum?: number | null;
+  costRestoreRate?: number | null;
 }
+
+/** The bounds of a key's budget: below them a partner could not run the SDK's largest operation. */
+export const API_KEY_BUDGET_BOUNDS = { maximum: [1_000, 1_000_000], restoreRate: [1, 100_000] } as const;
 
 /** A key for a partner system: it acts as the user it is issued to. The secret is returned once and never stored. */
 export async function issueApiKey(deps: Deps, actor: Actor, input: IssueApiKeyInput) {
   const name = text(input.name, 'name', 100);
   const now = deps.clock.now();
   if (input.expiresAt && input.expiresAt <= now) throw new DomainError('VALIDATION', 'expiresAt is in the past', 'expiresAt');
+  const costMaximum = input.costMaximum ?? null;
+  const costRestoreRate = input.costRestoreRate ?? null;
+  if ((costMaximum === null) !== (costRestoreRate === null)) {
+    throw new DomainError('VALIDATION', 'costMaximum and costRestoreRate go together', costMaximum === null ? 'costMaximum' : 'costRestoreRate');
+  }
+  const [minMax, maxMax] = API_KEY_BUDGET_BOUNDS.maximum;
+  const [minRate, maxRate] = API_KEY_BUDGET_BOUNDS.restoreRate;
+  if (costMaximum !== null && (costMaximum < minMax || costMaximum > maxMax)) {
+    throw new DomainError('VALIDATION', `costMaximum must be from ${minMax} to ${maxMax}`, 'costMaximum');
+  }
+  if (costRestoreRate !== null && (costRestoreRate < minRate || costRestoreRate > maxRate)) {
+    throw new DomainError('VALIDATION', `costRestoreRate must be from ${minRate} to ${maxRate}`, 'costRestoreRate');
+  }
   const key = newApiKey();
   return deps.prisma.$transaction(async (tx) => {
     const user = await tx.user.findUnique({ where: { id: input.userId } });
     if (!user) throw new DomainError('NOT_FOUND', 'No such user', 'userId');
     if (!user.active) throw new DomainError('VALIDATION', 'The user is inactive', 'userId');
     const apiKey = await tx.apiKey.create({
-      data: { name, prefix: key.prefix, hash: key.hash, userId: user.id, issuedById: actor.viewer.userId, expiresAt: input.expiresAt ?? null, createdAt: now },
+      data: {
+        name,
+        prefix: key.prefix,
+        hash: key.hash,
+        userId: user.id,
+        issuedById: actor.viewer.userId,
+        expiresAt: input.expiresAt ?? null,
+        createdAt: now,
+        persistedOnly: input.persistedOnly,
+        costMaximum,
+        costRestoreRate,
+      },
     });
     await recordAudit(tx, auditActor(actor), now, {
       action: 'apiKey.issue',
       entityType: 'ApiKey',
       entityId: apiKey.id,
-      data: { userId: user.id, name, prefix: key.prefix },
+      data: { userId: user.id, name, prefix: key.prefix, persistedOnly: input.persistedOnly, costMaximum, costRestoreRate },
     });
     return { apiKey, secret: key.secret };
   });
