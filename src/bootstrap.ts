@@ -59,7 +59,7 @@ export async function startRuntime(
   }
   const clock = options.clock ?? systemClock;
   const transport = options.events ?? createEventBus(config.redisUrl, redisWarning(logger));
-  const events = new LiveEvents({ prisma: store.prisma, clock, logger }, transport, options.liveEvents).start();
+  const events = new LiveEvents({ sql: store.sql, clock, logger }, transport, options.liveEvents).start();
   const blobs = options.blobs ?? new FolderBlobStore(config.evidenceDir);
   if (blobs instanceof FolderBlobStore) await blobs.sweepStaging(clock.now());
   const evidenceKey = evidenceSigningKey(secrets.jwtSecret);

@@ -19,7 +19,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import type { PrismaClient } from '../generated/prisma/client.ts';
+import type { SqlRunner } from '../db/sql.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { EventTransport, OutboxMessage } from './bus.ts';
@@ -46,6 +46,11 @@ interface Row {
   eventId: string;
   caseId: string;
 }
+
+const ROW_COLUMNS = `id::text AS id, "position"::text AS "position", "eventId"::text AS "eventId", "caseId"::text AS "caseId"`;
+/** Rows as the drivers give them (int8 as text), typed. */
+const rowsOf = (raw: { id: string; position: string; eventId: string; caseId: string }[]): Row[] =>
+  raw.map((r) => ({ id: BigInt(r.id), position: BigInt(r.position), eventId: r.eventId, caseId: r.caseId }));
 
 const toMessage = (r: Row): OutboxMessage => ({ position: String(r.position), id: String(r.id), eventId: r.eventId, caseId: r.caseId });
 
@@ -88,7 +93,11 @@ export class LiveEvents {
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(
-    private readonly deps: { prisma: PrismaClient; clock: Clock; logger: Logger },
+    /**
+     * Plain SQL on the store's maintenance connections (`store.sql`): background traffic stays off
+     * the application's pool and out of its statement counts.
+     */
+    private readonly deps: { sql: SqlRunner; clock: Clock; logger: Logger },
     readonly transport: EventTransport,
     options: LiveEventsOptions = {},
   ) {
@@ -135,8 +144,8 @@ export class LiveEvents {
     await this.relayRunning;
     await this.feedReading?.catch(() => {});
     if (this.leaseHeldUntil > 0) {
-      await this.deps.prisma.jobLease
-        .updateMany({ where: { name: RELAY_LEASE, owner: this.owner }, data: { leaseUntil: new Date(this.deps.clock.now().getTime() - 1) } })
+      await this.deps.sql
+        .query(`UPDATE "JobLease" SET "leaseUntil" = $3::timestamptz WHERE "name" = $1 AND "owner" = $2`, [RELAY_LEASE, this.owner, new Date(this.deps.clock.now().getTime() - 1).toISOString()])
         .catch(() => {});
     }
     await this.transport.close();
@@ -174,12 +183,13 @@ export class LiveEvents {
     this.lastLeaseCheck = nowMs;
     const now = this.deps.clock.now();
     const until = new Date(now.getTime() + this.leaseMs);
-    const rows = await this.deps.prisma.$queryRaw<{ owner: string }[]>`
-      INSERT INTO "JobLease" ("name", "owner", "leaseUntil")
-      VALUES (${RELAY_LEASE}, ${this.owner}, ${until.toISOString()}::timestamptz)
-      ON CONFLICT ("name") DO UPDATE SET "owner" = EXCLUDED."owner", "leaseUntil" = EXCLUDED."leaseUntil"
-      WHERE "JobLease"."leaseUntil" < ${now.toISOString()}::timestamptz OR "JobLease"."owner" = EXCLUDED."owner"
-      RETURNING "owner"`;
+    const rows = await this.deps.sql.query<{ owner: string }>(
+      `INSERT INTO "JobLease" ("name", "owner", "leaseUntil") VALUES ($1, $2, $3::timestamptz)
+       ON CONFLICT ("name") DO UPDATE SET "owner" = EXCLUDED."owner", "leaseUntil" = EXCLUDED."leaseUntil"
+       WHERE "JobLease"."leaseUntil" < $4::timestamptz OR "JobLease"."owner" = EXCLUDED."owner"
+       RETURNING "owner"`,
+      [RELAY_LEASE, this.owner, until.toISOString(), now.toISOString()],
+    );
     const held = rows.length === 1 && rows[0]!.owner === this.owner;
     if (held && this.leaseHeldUntil === 0) this.deps.logger.info({ owner: this.owner }, 'event relay: lease taken, relaying');
     if (!held && this.leaseHeldUntil > 0) this.deps.logger.warn({ owner: this.owner }, 'event relay: lease lost');
@@ -189,27 +199,32 @@ export class LiveEvents {
 
   private async relayPass(): Promise<void> {
     if (!(await this.holdLease())) return;
-    const { prisma } = this.deps;
+    const { sql } = this.deps;
     // Positions: contiguous after the highest given, in id order, only while this owner holds the
     // lease (checked in the statement itself); the unique index refuses a second relay's numbers.
     for (;;) {
-      const n = await prisma.$executeRaw`
-        WITH top AS (SELECT COALESCE(MAX("position"), 0) AS p FROM "EventOutbox"),
-             batch AS (SELECT id, row_number() OVER (ORDER BY id) AS n
-                         FROM (SELECT id FROM "EventOutbox" WHERE "position" IS NULL ORDER BY id LIMIT ${this.batchSize}) s)
-        UPDATE "EventOutbox" o SET "position" = top.p + batch.n
-          FROM batch, top
-         WHERE o.id = batch.id AND o."position" IS NULL
-           AND EXISTS (SELECT 1 FROM "JobLease" l WHERE l."name" = ${RELAY_LEASE} AND l."owner" = ${this.owner})`;
+      const [done] = await sql.query<{ n: number }>(
+        `WITH top AS (SELECT COALESCE(MAX("position"), 0) AS p FROM "EventOutbox"),
+              batch AS (SELECT id, row_number() OVER (ORDER BY id) AS n
+                          FROM (SELECT id FROM "EventOutbox" WHERE "position" IS NULL ORDER BY id LIMIT $1::int) s),
+              given AS (UPDATE "EventOutbox" o SET "position" = top.p + batch.n
+                          FROM batch, top
+                         WHERE o.id = batch.id AND o."position" IS NULL
+                           AND EXISTS (SELECT 1 FROM "JobLease" l WHERE l."name" = $2 AND l."owner" = $3)
+                        RETURNING 1)
+         SELECT count(*)::int AS n FROM given`,
+        [this.batchSize, RELAY_LEASE, this.owner],
+      );
+      const n = Number(done?.n ?? 0);
       if (n > 0) this.readFeed();
       if (n < this.batchSize) break;
     }
     // Publication: in position order; a failure leaves the rows for the next try (backoff).
     if (Date.now() >= this.publishRetryAt) {
       for (;;) {
-        const rows = await prisma.$queryRaw<Row[]>`
-          SELECT id, "position", "eventId"::text AS "eventId", "caseId"::text AS "caseId" FROM "EventOutbox"
-           WHERE "position" IS NOT NULL AND "publishedAt" IS NULL ORDER BY "position" LIMIT ${this.batchSize}`;
+        const rows = rowsOf(
+          await sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" IS NOT NULL AND "publishedAt" IS NULL ORDER BY "position" LIMIT $1::int`, [this.batchSize]),
+        );
         if (!rows.length) break;
         try {
           await this.transport.publish(rows.map(toMessage));
@@ -225,9 +240,11 @@ export class LiveEvents {
         if (this.publishFailures) this.deps.logger.info({ failures: this.publishFailures }, 'event relay: publishing again');
         this.publishFailures = 0;
         const last = rows[rows.length - 1]!.position;
-        await prisma.$executeRaw`
-          UPDATE "EventOutbox" SET "publishedAt" = ${this.deps.clock.now().toISOString()}::timestamptz
-           WHERE "position" >= ${rows[0]!.position} AND "position" <= ${last} AND "publishedAt" IS NULL`;
+        await sql.query(`UPDATE "EventOutbox" SET "publishedAt" = $1::timestamptz WHERE "position" >= $2::bigint AND "position" <= $3::bigint AND "publishedAt" IS NULL`, [
+          this.deps.clock.now().toISOString(),
+          String(rows[0]!.position),
+          String(last),
+        ]);
         if (rows.length < this.batchSize) break;
       }
     }
@@ -240,8 +257,11 @@ export class LiveEvents {
   /** Deletes published rows older than the retention; returns how many. */
   async prune(): Promise<number> {
     const cutoff = new Date(this.deps.clock.now().getTime() - this.retentionMs);
-    const n = await this.deps.prisma.$executeRaw`
-      DELETE FROM "EventOutbox" WHERE "publishedAt" IS NOT NULL AND "createdAt" < ${cutoff.toISOString()}::timestamptz`;
+    const [done] = await this.deps.sql.query<{ n: number }>(
+      `WITH gone AS (DELETE FROM "EventOutbox" WHERE "publishedAt" IS NOT NULL AND "createdAt" < $1::timestamptz RETURNING 1) SELECT count(*)::int AS n FROM gone`,
+      [cutoff.toISOString()],
+    );
+    const n = Number(done?.n ?? 0);
     if (n) this.deps.logger.info({ pruned: n }, 'event outbox pruned');
     return n;
   }
@@ -250,8 +270,8 @@ export class LiveEvents {
 
   private async ensureFeed(): Promise<void> {
     this.feedInit ??= (async () => {
-      const [top] = await this.deps.prisma.$queryRaw<{ p: bigint | null }[]>`SELECT MAX("position") AS p FROM "EventOutbox"`;
-      this.feedLast = top?.p ?? 0n;
+      const [top] = await this.deps.sql.query<{ p: string | null }>(`SELECT MAX("position")::text AS p FROM "EventOutbox"`);
+      this.feedLast = BigInt(top?.p ?? '0');
       this.lastFeedActivity = Date.now();
       this.feedTimer = setInterval(() => {
         if (this.readers.size && Date.now() - this.lastFeedActivity >= this.pollMs) this.readFeed();
@@ -295,9 +315,9 @@ export class LiveEvents {
         do {
           this.feedAgain = false;
           for (;;) {
-            const rows = await this.deps.prisma.$queryRaw<Row[]>`
-              SELECT id, "position", "eventId"::text AS "eventId", "caseId"::text AS "caseId" FROM "EventOutbox"
-               WHERE "position" > ${this.feedLast} ORDER BY "position" LIMIT ${this.batchSize}`;
+            const rows = rowsOf(
+              await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" > $1::bigint ORDER BY "position" LIMIT $2::int`, [String(this.feedLast), this.batchSize]),
+            );
             this.lastFeedActivity = Date.now();
             const contiguous: OutboxMessage[] = [];
             for (const r of rows) {
@@ -360,29 +380,27 @@ export class LiveEvents {
         const upTo = last;
         let from = options.after;
         while (from < upTo && !ending.aborted && !signal?.aborted) {
-          const rows = caseId
-            ? await this.deps.prisma.$queryRaw<Row[]>`
-                SELECT id, "position", "eventId"::text AS "eventId", "caseId"::text AS "caseId" FROM "EventOutbox"
-                 WHERE "position" > ${from} AND "position" <= ${upTo} AND "caseId" = ${caseId}::uuid ORDER BY "position" LIMIT 500`
-            : await this.deps.prisma.$queryRaw<Row[]>`
-                SELECT id, "position", "eventId"::text AS "eventId", "caseId"::text AS "caseId" FROM "EventOutbox"
-                 WHERE "position" > ${from} AND "position" <= ${upTo} ORDER BY "position" LIMIT 500`;
+          const rows = rowsOf(
+            caseId
+              ? await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" > $1::bigint AND "position" <= $2::bigint AND "caseId" = $3::uuid ORDER BY "position" LIMIT 500`, [String(from), String(upTo), caseId])
+              : await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" > $1::bigint AND "position" <= $2::bigint ORDER BY "position" LIMIT 500`, [String(from), String(upTo)]),
+          );
           for (const r of rows) yield toMessage(r);
           if (rows.length < 500) break;
           from = rows[rows.length - 1]!.position;
         }
         last = upTo;
       } else {
-        const [top] = await this.deps.prisma.$queryRaw<{ i: bigint | null }[]>`SELECT MAX(id) AS i FROM "EventOutbox"`;
-        startId = top?.i ?? 0n;
+        const [top] = await this.deps.sql.query<{ i: string | null }>(`SELECT MAX(id)::text AS i FROM "EventOutbox"`);
+        startId = BigInt(top?.i ?? '0');
       }
       for (;;) {
         if (ending.aborted || signal?.aborted) return;
         if (overflow) {
           overflow = false;
-          const rows = await this.deps.prisma.$queryRaw<Row[]>`
-            SELECT id, "position", "eventId"::text AS "eventId", "caseId"::text AS "caseId" FROM "EventOutbox"
-             WHERE "position" > ${last} AND "position" <= ${this.feedLast ?? last} ORDER BY "position"`;
+          const rows = rowsOf(
+            await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" > $1::bigint AND "position" <= $2::bigint ORDER BY "position"`, [String(last), String(this.feedLast ?? last)]),
+          );
           for (const r of rows) if (!caseId || r.caseId === caseId) queue.unshift(toMessage(r));
           queue.sort((a, b) => (BigInt(a.position) < BigInt(b.position) ? -1 : 1));
         }

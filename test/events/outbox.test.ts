@@ -75,7 +75,7 @@ describe('the outbox', () => {
     const heard: string[] = [];
     const transport = memoryTransport();
     transport.subscribe((ms) => heard.push(...ms.map((m) => m.position)));
-    const other = new LiveEvents({ prisma: t.prisma, clock: t.clock, logger: createLogger('silent') }, transport, { pollMs: 60_000 });
+    const other = new LiveEvents({ sql: t.runtime.store.sql, clock: t.clock, logger: createLogger('silent') }, transport, { pollMs: 60_000 });
     await Promise.all([t.runtime.events.runRelay(), other.runRelay(), t.runtime.events.runRelay(), other.runRelay()]);
     const rows = await t.prisma.eventOutbox.findMany({ orderBy: { id: 'asc' } });
     expect(rows.every((r) => r.position !== null && r.publishedAt !== null)).toBe(true);
