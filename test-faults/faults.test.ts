@@ -216,7 +216,11 @@ describe('faults', () => {
         await sleep(250);
       }
       const expected = Array.from({ length: WRITES }, (_, i) => (i % 2 === 0 ? 'HOLD_PLACED' : 'HOLD_RELEASED'));
-      for (const st of streams) await until('every event reached the stream', async () => st.got.length >= WRITES, 20_000);
+      for (const st of streams) {
+        await until('every event reached the stream', async () => st.got.length >= WRITES, 20_000).catch((err: unknown) => {
+          throw new Error(`${String(err)}; the streams got ${JSON.stringify(streams.map((x) => x.got))}`);
+        });
+      }
       for (const st of streams) expect(st.got).toEqual(expected); // each once, in order
       const published = await until('the relay published everything again', async () => {
         const [row] = await store.prisma.$queryRaw<{ n: bigint }[]>`SELECT count(*) AS n FROM "EventOutbox" WHERE "publishedAt" IS NULL`;
@@ -254,7 +258,7 @@ describe('faults', () => {
         }));
         form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
         form.set('0', new Blob([pdf], { type: 'application/pdf' }), `doc-${i}.pdf`);
-        const r = await fetch(`${a.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${supervisor}`, 'graphql-require-preflight': '1' }, body: form });
+        const r = await fetch(`${a.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${supervisor}`, 'x-graphql-yoga-csrf': '1' }, body: form });
         const body = (await r.json()) as any;
         const code = body.errors?.[0]?.extensions?.code ?? body.data?.uploadEvidence?.userErrors?.[0]?.code ?? 'OK';
         outcomes.push(code);

@@ -191,7 +191,7 @@ export class ArrearsProcess {
       PATH: process.env.PATH,
       HOME: process.env.HOME,
       NODE_ENV: 'development',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: process.env.FAULTS_LOG_LEVEL ?? 'warn',
       PORT: String(this.options.port),
       HOST: '127.0.0.1',
       DATABASE_URL: this.options.databaseUrl,

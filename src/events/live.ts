@@ -47,10 +47,12 @@ interface Row {
   caseId: string;
 }
 
-const ROW_COLUMNS = `id::text AS id, "position"::text AS "position", "eventId"::text AS "eventId", "caseId"::text AS "caseId"`;
+// Read as text (int8 exceeds JS numbers in some drivers) under other names: an ORDER BY "position"
+// must sort the column, not a text alias of it.
+const ROW_COLUMNS = `o.id::text AS id_text, o."position"::text AS position_text, o."eventId"::text AS "eventId", o."caseId"::text AS "caseId"`;
 /** Rows as the drivers give them (int8 as text), typed. */
-const rowsOf = (raw: { id: string; position: string; eventId: string; caseId: string }[]): Row[] =>
-  raw.map((r) => ({ id: BigInt(r.id), position: BigInt(r.position), eventId: r.eventId, caseId: r.caseId }));
+const rowsOf = (raw: { id_text: string; position_text: string; eventId: string; caseId: string }[]): Row[] =>
+  raw.map((r) => ({ id: BigInt(r.id_text), position: BigInt(r.position_text), eventId: r.eventId, caseId: r.caseId }));
 
 const toMessage = (r: Row): OutboxMessage => ({ position: String(r.position), id: String(r.id), eventId: r.eventId, caseId: r.caseId });
 
@@ -223,7 +225,7 @@ export class LiveEvents {
     if (Date.now() >= this.publishRetryAt) {
       for (;;) {
         const rows = rowsOf(
-          await sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" IS NOT NULL AND "publishedAt" IS NULL ORDER BY "position" LIMIT $1::int`, [this.batchSize]),
+          await sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" o WHERE o."position" IS NOT NULL AND o."publishedAt" IS NULL ORDER BY o."position" LIMIT $1::int`, [this.batchSize]),
         );
         if (!rows.length) break;
         try {
@@ -316,7 +318,7 @@ export class LiveEvents {
           this.feedAgain = false;
           for (;;) {
             const rows = rowsOf(
-              await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" > $1::bigint ORDER BY "position" LIMIT $2::int`, [String(this.feedLast), this.batchSize]),
+              await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" o WHERE o."position" > $1::bigint ORDER BY o."position" LIMIT $2::int`, [String(this.feedLast), this.batchSize]),
             );
             this.lastFeedActivity = Date.now();
             const contiguous: OutboxMessage[] = [];
@@ -382,8 +384,8 @@ export class LiveEvents {
         while (from < upTo && !ending.aborted && !signal?.aborted) {
           const rows = rowsOf(
             caseId
-              ? await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" > $1::bigint AND "position" <= $2::bigint AND "caseId" = $3::uuid ORDER BY "position" LIMIT 500`, [String(from), String(upTo), caseId])
-              : await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" > $1::bigint AND "position" <= $2::bigint ORDER BY "position" LIMIT 500`, [String(from), String(upTo)]),
+              ? await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" o WHERE o."position" > $1::bigint AND o."position" <= $2::bigint AND o."caseId" = $3::uuid ORDER BY o."position" LIMIT 500`, [String(from), String(upTo), caseId])
+              : await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" o WHERE o."position" > $1::bigint AND o."position" <= $2::bigint ORDER BY o."position" LIMIT 500`, [String(from), String(upTo)]),
           );
           for (const r of rows) yield toMessage(r);
           if (rows.length < 500) break;
@@ -399,7 +401,7 @@ export class LiveEvents {
         if (overflow) {
           overflow = false;
           const rows = rowsOf(
-            await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" WHERE "position" > $1::bigint AND "position" <= $2::bigint ORDER BY "position"`, [String(last), String(this.feedLast ?? last)]),
+            await this.deps.sql.query(`SELECT ${ROW_COLUMNS} FROM "EventOutbox" o WHERE o."position" > $1::bigint AND o."position" <= $2::bigint ORDER BY o."position"`, [String(last), String(this.feedLast ?? last)]),
           );
           for (const r of rows) if (!caseId || r.caseId === caseId) queue.unshift(toMessage(r));
           queue.sort((a, b) => (BigInt(a.position) < BigInt(b.position) ? -1 : 1));

@@ -68,10 +68,19 @@ describe('the outbox', () => {
 
   it('gives contiguous positions in order, one relay at a time, and publishes each row once', async () => {
     const c = await createCase(t.prisma, t.pii, { now: t.clock.now(), agencyId: s.north.id });
+    const published: string[] = [];
+    const off = t.runtime.events.transport.subscribe((ms) => published.push(...ms.map((m) => m.position)));
+    await t.runtime.events.runRelay();
+    published.length = 0;
     for (let i = 0; i < 3; i++) {
       await t.gql(tok.supervisor!, HOLD, { input: { caseId: gid('Case', c.id), reason: 'DISPUTE' } });
       await t.gql(tok.supervisor!, RELEASE, { input: { caseId: gid('Case', c.id) } });
     }
+    // A bulk insert (as an import writes): one relay batch across 9 → 10 → 11…, which must not
+    // be ordered as text.
+    await t.prisma.caseEvent.createMany({
+      data: Array.from({ length: 14 }, (_, i) => ({ caseId: c.id, type: 'NOTE', actorLabel: 'system', occurredAt: t.clock.now(), summary: `bulk ${i}` })),
+    });
     const heard: string[] = [];
     const transport = memoryTransport();
     transport.subscribe((ms) => heard.push(...ms.map((m) => m.position)));
@@ -81,6 +90,11 @@ describe('the outbox', () => {
     expect(rows.every((r) => r.position !== null && r.publishedAt !== null)).toBe(true);
     const positions = rows.map((r) => Number(r.position)).sort((a, b) => a - b);
     expect(positions).toEqual(positions.map((_, i) => i + 1)); // 1..n, no gap, no repeat
+    // Published once each, in numeric order.
+    off();
+    expect(published.length).toBeGreaterThanOrEqual(16);
+    expect(published.map(Number)).toEqual([...published.map(Number)].sort((a, b) => a - b));
+    expect(new Set(published).size).toBe(published.length);
     // The test app's relay holds the lease: the other instance relayed nothing.
     expect(heard).toEqual([]);
     const lease = await t.prisma.jobLease.findUniqueOrThrow({ where: { name: RELAY_LEASE } });
