@@ -18,6 +18,8 @@ import { createEventBus, type EventTransport } from './events/bus.ts';
 import { LiveEvents, type LiveEventsOptions } from './events/live.ts';
 import { useLiveEventStreams } from './events/sse.ts';
 import { useReadiness } from './readiness.ts';
+import { Metrics, useMetricsEndpoint } from './server/metrics.ts';
+import { recordDenial } from './modules/audit/denials.ts';
 import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
@@ -31,6 +33,7 @@ export interface Runtime {
   events: LiveEvents;
   /** Shutdown, first step: open event streams end cleanly (clients reconnect and resume elsewhere). */
   beginShutdown(): void;
+  metrics: Metrics;
   close(): Promise<void>;
 }
 
@@ -70,7 +73,12 @@ export async function startRuntime(
     jwksUrl: config.jwksUrl,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
+    maxTtlSeconds: config.jwtMaxTtlSeconds,
+    onApiKeyFailure: ({ reason, prefix, apiKeyId, userId, clientAddress, requestId }) =>
+      void recordDenial(deps, { kind: 'AUTH_FAILED_API_KEY', apiKeyId, userId, clientAddress, requestId: requestId ?? currentRequestId() ?? 'unknown', detail: { reason, prefix } }),
   });
+  const metrics = new Metrics();
+  const stopCounting = store.onQuery(() => metrics.sqlStatements.inc());
   // Rate limits are shared by every instance through Redis when it is configured.
   const buckets: CostBuckets = config.redisUrl ? new RedisCostBuckets(config.redisUrl, logger) : new MemoryCostBuckets();
   const addresses = new AddressLimiter(config.redisUrl, { ...ANONYMOUS_REQUESTS, points: config.anonymousRequestsPerMinute });
@@ -83,12 +91,21 @@ export async function startRuntime(
     executionTimeoutMs: config.executionTimeoutMs,
     maxResponseBytes: config.maxResponseBytes,
     trustProxy: config.trustProxy,
+    // Throttled principals go to the audit of denials; failed API keys are reported by the
+    // authenticator itself (onApiKeyFailure, with the key's id and user), other failed
+    // credentials only count against their address.
+    onDenial: (d) => {
+      if (d.kind !== 'THROTTLED') return;
+      metrics.throttled.inc({ reason: d.userId ? 'budget' : 'address' });
+      void recordDenial(deps, { kind: 'THROTTLED', userId: d.userId, apiKeyId: d.apiKeyId, clientAddress: d.clientAddress || null, requestId: d.requestId ?? 'unknown', detail: d.detail });
+    },
     ping: () => store.ping(),
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
     plugins: [
       useReadiness({ store, blobs, events: transport, evidenceDir: config.evidenceDir, logger }),
       useLiveEventStreams(() => events),
+      useMetricsEndpoint(metrics, config.metricsToken),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
       ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
     ],
@@ -105,7 +122,9 @@ export async function startRuntime(
     beginShutdown() {
       events.endStreams();
     },
+    metrics,
     async close() {
+      stopCounting();
       await Promise.allSettled([buckets.close(), addresses.close()]);
       await events.close();
       await store.close();

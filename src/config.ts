@@ -11,6 +11,8 @@ export interface Config {
   jwtIssuer: string | undefined;
   jwtAudience: string | undefined;
   jwksUrl: string | undefined;
+  /** The longest lifetime a JWT may have, in seconds (ARREARS_JWT_MAX_TTL, default 12 h); longer or without `exp`: refused. */
+  jwtMaxTtlSeconds: number;
   /** Base64 of 32 bytes: the AES-256-GCM key of sensitive personal data. Unset with the embedded store: generated into the data folder. */
   piiKey: string | undefined;
   /** Base64 of 32 bytes: the HMAC key of the blind indexes. */
@@ -42,6 +44,8 @@ export interface Config {
   trustProxy: boolean;
   /** Open connections one client address may hold (ARREARS_MAX_CONNECTIONS_PER_ADDRESS). */
   maxConnectionsPerAddress: number;
+  /** The bearer token a Prometheus scraper sends to /metrics; unset: no /metrics. */
+  metricsToken: string | undefined;
   /** Time to receive a request's headers, and the whole request, in ms. */
   headersTimeoutMs: number;
   requestTimeoutMs: number;
@@ -74,6 +78,11 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
   throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+function metricsToken(v: string | undefined): string | undefined {
+  if (v !== undefined && v.length < 16) throw new ConfigError('ARREARS_METRICS_TOKEN must be at least 16 characters');
+  return v;
 }
 
 function corsOrigins(raw: string | undefined): string[] {
@@ -122,6 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtIssuer: str(env, 'ARREARS_JWT_ISSUER'),
     jwtAudience: str(env, 'ARREARS_JWT_AUDIENCE'),
     jwksUrl: str(env, 'ARREARS_JWKS_URL'),
+    jwtMaxTtlSeconds: int(env, 'ARREARS_JWT_MAX_TTL', 43_200, 60, 30 * 86_400),
     piiKey: str(env, 'ARREARS_PII_KEY'),
     blindIndexKey: str(env, 'ARREARS_BLIND_INDEX_KEY'),
     production,
@@ -138,6 +148,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     anonymousRequestsPerMinute: int(env, 'ARREARS_ANONYMOUS_REQUESTS_PER_MINUTE', 30, 1, 1_000_000),
     trustProxy: bool(env, 'ARREARS_TRUST_PROXY', false),
     maxConnectionsPerAddress: int(env, 'ARREARS_MAX_CONNECTIONS_PER_ADDRESS', 64, 1, 100_000),
+    metricsToken: metricsToken(str(env, 'ARREARS_METRICS_TOKEN')),
     headersTimeoutMs: int(env, 'ARREARS_HEADERS_TIMEOUT_MS', 10_000, 1_000, 600_000),
     requestTimeoutMs: int(env, 'ARREARS_REQUEST_TIMEOUT_MS', 120_000, 1_000, 3_600_000),
   };

@@ -69,7 +69,8 @@ async function seed(): Promise<void> {
     await ensureContactPolicies(store.prisma);
     const secrets = loadSecrets(config);
     const started = Date.now();
-    const result = await seedDemo(store.prisma, { pii: new Pii(secrets.pii), clock: systemClock });
+    const { FolderBlobStore } = await import('./modules/evidence/blob-store.ts');
+    const result = await seedDemo(store.prisma, { pii: new Pii(secrets.pii), clock: systemClock, blobs: new FolderBlobStore(config.evidenceDir) });
     process.stdout.write(
       result.seeded
         ? `Demo data: ${result.cases} cases, ${result.users} users, in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`
@@ -102,20 +103,22 @@ async function token(email: string | undefined): Promise<void> {
   } catch (err) {
     if (!(err instanceof StoreLockedError)) throw err;
   }
+  // As long as the server accepts (ARREARS_JWT_MAX_TTL), 12 hours at most.
+  const ttl = Math.min(12 * 3600, config.jwtMaxTtlSeconds);
   const jwt = user.id
-    ? await signToken(secrets.jwtSecret, user)
-    : await signEmailToken(secrets.jwtSecret, user.email);
+    ? await signToken(secrets.jwtSecret, user, { expiresInSeconds: ttl })
+    : await signEmailToken(secrets.jwtSecret, user.email, ttl);
   process.stdout.write(`${jwt}\n`);
 }
 
-async function signEmailToken(secret: string, email: string): Promise<string> {
+async function signEmailToken(secret: string, email: string, ttlSeconds: number): Promise<string> {
   const { SignJWT } = await import('jose');
   const now = Math.floor(Date.now() / 1000);
   return new SignJWT({ email })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer('arrears')
     .setIssuedAt(now)
-    .setExpirationTime(now + 12 * 3600)
+    .setExpirationTime(now + ttlSeconds)
     .sign(new TextEncoder().encode(secret));
 }
 

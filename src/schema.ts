@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLSchema, assertValidSchema, isObjectType, getNamedType, lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
+import { enforceTextLimits } from './modules/common/text-limits.ts';
 import './modules/common/schema.ts';
 import './modules/common/enums.ts';
 import './modules/agencies/schema.ts';
@@ -48,7 +49,7 @@ function enforcePageSize(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
-export const schema = enforcePageSize(builder.toSchema({ sortSchema: false }));
+export const schema = enforceTextLimits(enforcePageSize(builder.toSchema({ sortSchema: false })));
 // Fail at start-up, not on the first request.
 assertValidSchema(schema);
 

@@ -12,6 +12,8 @@ import { createContext, type AppDeps, type Context } from './context.ts';
 import type { Authenticator } from './auth/tokens.ts';
 import { unauthenticated } from './lib/errors.ts';
 import { classifyFault, faultError } from './lib/faults.ts';
+import { useInputGuard } from './lib/hostile-input.ts';
+import { useDenialAudit } from './modules/audit/denials.ts';
 import { isAgencyRole } from './auth/viewer.ts';
 import { armorPlugins } from './server/limits.ts';
 import { useGuard, viewerOfRequest, type Denial } from './server/guard.ts';
@@ -229,6 +231,8 @@ export function createApp(options: AppOptions): App {
         getPersistedOperation: (id) => (persistedDocuments as Record<string, string>)[id] ?? null,
       }) as Plugin,
       introspectionPlugin,
+      useInputGuard(),
+      useDenialAudit(deps),
       suggestionsPlugin,
       ...armorPlugins(),
       ...(options.plugins ?? []),

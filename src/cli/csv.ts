@@ -4,7 +4,8 @@
  * one record (and, for a record that runs away in an unclosed quote, at most MAX_RECORD_CHARS of
  * it) in memory, whatever the size of the file.
  */
-import { StringDecoder } from 'node:string_decoder';
+import { isUtf8 } from 'node:buffer';
+import iconv from 'iconv-lite';
 
 /** A physical line, without its line break. */
 export interface Line {
@@ -13,6 +14,8 @@ export interface Line {
   text: string;
   /** Set when the line was too long to keep: `text` is empty and the line is to be rejected. */
   tooLong?: boolean;
+  /** Set when the line's bytes are not text in the file's encoding: `text` is empty and the line is to be rejected. */
+  badEncoding?: boolean;
   /** Bytes of the input up to the end of this line (estimated within its chunk): for progress. */
   end: number;
 }
@@ -24,12 +27,95 @@ export const MAX_RECORD_LINES = 100;
 export const MAX_RECORD_CHARS = 1 << 20;
 
 /**
- * The lines of a stream of bytes (UTF-8; a leading byte order mark is dropped). LF and CRLF
- * both end a line; a last line without a break is a line. `onBytes` is told of every chunk read,
- * for a progress bar. Pull-based: the stream is read only as fast as the lines are consumed.
+ * The encodings a file may be in. UTF-8 is the default and is decoded strictly: a byte sequence
+ * that is not UTF-8 (a GBK export read as UTF-8) makes its line an error, never U+FFFD in a name.
+ * GB18030 (a superset of GBK and GB2312, what Chinese banks' systems export) is decoded by
+ * iconv-lite when asked for.
  */
-export async function* readLines(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, onBytes?: (n: number) => void): AsyncGenerator<Line> {
-  const decoder = new StringDecoder('utf8');
+export const TEXT_ENCODINGS = ['utf-8', 'gb18030'] as const;
+export type TextEncoding = (typeof TEXT_ENCODINGS)[number];
+
+/** `utf8`, `UTF-8`, `gbk`, `GB2312`, `gb18030` → the encoding that reads it; null if unknown. */
+export function textEncodingOf(name: string): TextEncoding | null {
+  const n = name.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (n === 'utf8') return 'utf-8';
+  if (n === 'gb18030' || n === 'gbk' || n === 'gb2312' || n === 'cp936') return 'gb18030';
+  return null;
+}
+
+/** Decodes complete lines; null when the bytes are not valid in the encoding. */
+function strictDecoder(encoding: TextEncoding): (bytes: Buffer) => string | null {
+  if (encoding === 'utf-8') return (b) => (isUtf8(b) ? b.toString('utf8') : null);
+  // iconv-lite puts U+FFFD where bytes are not GB18030; a file never holds one on purpose.
+  return (b) => {
+    const text = iconv.decode(b, 'gb18030', { stripBOM: false });
+    return text.includes('\uFFFD') ? null : text;
+  };
+}
+
+/** Stands for a line whose bytes were not in the encoding, in the decoded text (a noncharacter: never in data). */
+const BAD_LINE = '\uFFFF\uE000bad-encoding\uE000\uFFFF';
+
+/**
+ * The text of a stream of bytes, strictly decoded, in pieces that end at a line break (bar the
+ * last): a multi-byte character is never cut, and a line that is not in the encoding is replaced
+ * by BAD_LINE so that the reader can reject it with its number. LF never occurs inside a UTF-8 or
+ * GB18030 character, so lines are found in the bytes.
+ */
+async function* decodeText(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, encoding: TextEncoding, onBytes?: (n: number) => void): AsyncGenerator<{ text: string; bytes: number }> {
+  const decode = strictDecoder(encoding);
+  const lenient = (b: Buffer) => (encoding === 'utf-8' ? b.toString('utf8') : iconv.decode(b, 'gb18030'));
+  const complete = (part: Buffer): string => {
+    const text = decode(part);
+    if (text !== null) return text;
+    // Some line is not in the encoding: find which, line by line.
+    const out: string[] = [];
+    let start = 0;
+    while (start < part.length) {
+      const nl = part.indexOf(0x0a, start);
+      const end = nl === -1 ? part.length : nl;
+      const line = decode(part.subarray(start, end));
+      out.push(line === null ? BAD_LINE : line);
+      if (nl === -1) break;
+      out.push('\n');
+      start = nl + 1;
+    }
+    return out.join('');
+  };
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of input) {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+    onBytes?.(bytes.length);
+    const buf = carry.length ? Buffer.concat([carry, bytes]) : bytes;
+    const lastNl = buf.lastIndexOf(0x0a);
+    if (lastNl === -1) {
+      if (buf.length > 4 * MAX_LINE_CHARS) {
+        // A runaway line: it will be rejected as too long, its text does not matter.
+        yield { text: lenient(buf), bytes: bytes.length };
+        carry = Buffer.alloc(0);
+      } else {
+        carry = buf;
+        yield { text: '', bytes: bytes.length };
+      }
+      continue;
+    }
+    yield { text: complete(buf.subarray(0, lastNl + 1)), bytes: bytes.length };
+    carry = Buffer.from(buf.subarray(lastNl + 1));
+  }
+  if (carry.length) yield { text: complete(carry), bytes: 0 };
+}
+
+/**
+ * The lines of a stream of bytes (UTF-8 unless told; a leading byte order mark is dropped). LF
+ * and CRLF both end a line; a last line without a break is a line. `onBytes` is told of every
+ * chunk read, for a progress bar. Pull-based: the stream is read only as fast as the lines are
+ * consumed. A line not in the encoding comes with `badEncoding`.
+ */
+export async function* readLines(
+  input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
+  onBytes?: (n: number) => void,
+  encoding: TextEncoding = 'utf-8',
+): AsyncGenerator<Line> {
   let carry = '';
   let no = 0;
   let first = true;
@@ -41,12 +127,12 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
       skipping = false;
       return { no, text: '', tooLong: true, end };
     }
+    if (text === BAD_LINE || text === `${BAD_LINE}\r`) return { no, text: '', badEncoding: true, end };
     return { no, text: text.endsWith('\r') ? text.slice(0, -1) : text, end };
   };
-  for await (const chunk of input) {
-    const bytes = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    onBytes?.(bytes);
-    let text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+  for await (const piece of decodeText(input, encoding, onBytes)) {
+    const bytes = piece.bytes;
+    let text = piece.text;
     if (first && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       first = false;
@@ -69,8 +155,13 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
     }
     consumed += bytes;
   }
-  carry += decoder.end();
   if (carry.length > 0 || skipping) yield emit(carry, consumed);
+}
+
+/** The number of the first line of a file that is not in the encoding, or null: read before an import writes anything. */
+export async function firstBadLine(input: AsyncIterable<Buffer | string>, encoding: TextEncoding): Promise<number | null> {
+  for await (const line of readLines(input, undefined, encoding)) if (line.badEncoding) return line.no;
+  return null;
 }
 
 export type CsvRecord = { line: number; fields: string[] } | { line: number; error: string };
@@ -216,13 +307,13 @@ export async function* readCsvRecords(lines: AsyncIterable<Line>, expect: { colu
       }
       return;
     }
-    if (line.tooLong) {
+    if (line.tooLong || line.badEncoding) {
       if (pending.length) {
         yield rejectFirst('unbalanced quote: a quoted field is never closed');
         replay.unshift(line);
         continue;
       }
-      yield { line: line.no, error: `line longer than ${MAX_LINE_CHARS} characters` };
+      yield { line: line.no, error: line.tooLong ? `line longer than ${MAX_LINE_CHARS} characters` : 'not valid text in the encoding of the file (UTF-8 unless --encoding says otherwise)' };
       continue;
     }
     if (pending.length === 0) {

@@ -35,7 +35,7 @@ import { systemClock } from '../lib/time.ts';
 import type { UserError } from '../lib/errors.ts';
 import { AddressKind, CasePriority, ContactParty, ContactPointKind, Jurisdiction, Language } from '../generated/prisma/enums.ts';
 import { intakeBatch, MAX_IMPORT_ROWS, type IntakeDeps, type IntakeOutcome, type IntakeRow } from '../modules/cases/intake.ts';
-import { readCsvRecords, readLines, type Line } from './csv.ts';
+import { firstBadLine, readCsvRecords, readLines, textEncodingOf, type Line, type TextEncoding } from './csv.ts';
 
 export type ImportFormat = 'csv' | 'jsonl';
 
@@ -126,6 +126,8 @@ export interface ImportOptions {
   concurrency?: number;
   /** Validate and check against the database, write nothing. */
   dryRun?: boolean;
+  /** The file's text encoding: UTF-8 (default, strict) or GB18030 (GBK, GB2312). */
+  encoding?: TextEncoding;
   /** A JSONL file to write, one line per rejected row: { line, errors }. */
   reportFile?: string;
   /** Recorded with each case opened or refreshed; default `import:<file name>`. */
@@ -389,6 +391,10 @@ async function* jsonlItems(lines: AsyncIterable<Line>): AsyncGenerator<Item> {
       yield { line: l.no, errors: [err(null, 'line too long')] };
       continue;
     }
+    if (l.badEncoding) {
+      yield { line: l.no, errors: [err(null, 'not valid text in the encoding of the file (UTF-8 unless --encoding says otherwise)')] };
+      continue;
+    }
     if (l.text.trim() === '') continue;
     let value: unknown;
     try {
@@ -403,6 +409,12 @@ async function* jsonlItems(lines: AsyncIterable<Line>): AsyncGenerator<Item> {
 }
 
 // ---------------------------------------------------------------- the import
+
+function encodingRefusal(file: string, line: number, encoding: TextEncoding): string {
+  return encoding === 'utf-8'
+    ? `${file}: line ${line} is not valid UTF-8; nothing was imported. A file exported as GB18030, GBK or GB2312 (Chinese banks' systems) is read with --encoding gb18030.`
+    : `${file}: line ${line} is not valid GB18030; nothing was imported. Check the encoding the file was exported in (UTF-8 is the default).`;
+}
 
 function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
@@ -439,6 +451,7 @@ export async function importFile(deps: IntakeDeps, options: ImportOptions): Prom
   const format = formatOf(options.file, options.format);
   const source = options.source ?? `import:${options.file === '-' ? 'stdin' : path.basename(options.file)}`;
   const dryRun = options.dryRun ?? false;
+  const encoding = options.encoding ?? 'utf-8';
   const concurrency = options.concurrency ?? 1;
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 4) throw new ConfigError(`concurrency is 1 to 4, not ${concurrency}`);
   let input = options.input;
@@ -453,6 +466,10 @@ export async function importFile(deps: IntakeDeps, options: ImportOptions): Prom
     }
     if (!stat.isFile()) throw new ConfigError(`Not a file: ${options.file}`);
     totalBytes = stat.size;
+    // A file in another encoding is refused whole, before anything is written, naming its first
+    // line that is not text in the encoding (stdin cannot be read twice: there, such lines are rejected one by one).
+    const bad = await firstBadLine(fs.createReadStream(options.file, { highWaterMark: 256 * 1024 }), encoding);
+    if (bad !== null) throw new ConfigError(encodingRefusal(options.file, bad, encoding));
     input = fs.createReadStream(options.file, { highWaterMark: 256 * 1024 });
   }
 
@@ -584,7 +601,7 @@ export async function importFile(deps: IntakeDeps, options: ImportOptions): Prom
       lastEnd = l.end;
       yield l;
     }
-  })(readLines(input, (n) => (p.bytesRead += n)));
+  })(readLines(input, (n) => (p.bytesRead += n), encoding));
   const items = format === 'csv' ? csvItems(lines) : jsonlItems(lines);
   let interrupted = false;
   try {
@@ -667,6 +684,8 @@ Options:
   --concurrency N    batches in the database at once, 1 to 4 (default 2 on PostgreSQL,
                      1 on the embedded store, which has one connection)
   --format csv|jsonl the format (default: from the extension .csv, .jsonl, .ndjson; needed for -)
+  --encoding E       the file's encoding: utf-8 (default, strict: a file in another encoding
+                     is refused with the line at fault) or gb18030 (also reads GBK, GB2312)
   -h, --help         this text
 
 JSONL: one object a line, the shape of the GraphQL OpenCaseInput (account, debtor, dueDate,
@@ -687,10 +706,11 @@ interface Args {
   dryRun: boolean;
   report: string | undefined;
   format: string | undefined;
+  encoding: TextEncoding;
 }
 
 export function parseImportArgs(args: string[]): Args | 'help' {
-  const out: Partial<Args> = { batchSize: DEFAULT_BATCH_SIZE, dryRun: false };
+  const out: Partial<Args> = { batchSize: DEFAULT_BATCH_SIZE, dryRun: false, encoding: 'utf-8' };
   const value = (i: number, name: string): string => {
     const v = args[i + 1];
     if (v === undefined) throw new ConfigError(`${name} needs a value`);
@@ -726,6 +746,13 @@ export function parseImportArgs(args: string[]): Args | 'help' {
       case '--format':
         out.format = take();
         break;
+      case '--encoding': {
+        const raw = take();
+        const encoding = textEncodingOf(raw);
+        if (!encoding) throw new ConfigError(`--encoding is utf-8 or gb18030 (gbk and gb2312 are read as gb18030), not "${raw}"`);
+        out.encoding = encoding;
+        break;
+      }
       default:
         if (name.startsWith('-') && name !== '-') throw new ConfigError(`unknown option ${name} (see --help)`);
         if (out.file !== undefined) throw new ConfigError(`one file at a time (got ${out.file} and ${name})`);
@@ -823,6 +850,7 @@ export async function runImportCommand(args: string[]): Promise<void> {
         batchSize: parsed.batchSize,
         concurrency: store.kind === 'postgres' ? (parsed.concurrency ?? 2) : 1,
         dryRun: parsed.dryRun,
+        encoding: parsed.encoding,
         ...(parsed.report ? { reportFile: parsed.report } : {}),
         signal: abort.signal,
         onProgress: (p) => {

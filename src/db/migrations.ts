@@ -7,6 +7,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SqlRunner } from './sql.ts';
+import { projectPath } from '../lib/paths.ts';
 
 /** Prisma Migrate's bookkeeping table. */
 export const MIGRATIONS_TABLE = '_prisma_migrations';
@@ -17,7 +18,7 @@ export const MIGRATIONS_TABLE = '_prisma_migrations';
  */
 export const MIGRATION_ADVISORY_LOCK_KEY = 72707369;
 
-const DEFAULT_DIR = new URL('../../prisma/migrations', import.meta.url);
+const DEFAULT_DIR = projectPath('prisma', 'migrations');
 
 export type MigrationErrorCode =
   /** An applied migration's file no longer has the checksum recorded when it was applied. */

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client.ts';
 import type { SqlRunner } from './sql.ts';
 import { acquireFolderLock, type FolderLock } from './folder-lock.ts';
+import { createPGlite } from './pglite.ts';
 
 /** One open database: the Prisma client for the application and plain SQL for maintenance. */
 export interface Store {
@@ -100,12 +101,12 @@ export async function openEmbeddedStore(
   let lock: FolderLock | undefined;
   let pglite: PGlite;
   if (dataDir === 'memory://') {
-    pglite = await PGlite.create(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+    pglite = await createPGlite(undefined, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
   } else {
     fs.mkdirSync(dataDir, { recursive: true });
     lock = acquireFolderLock(dataDir, options.purpose ?? 'arrears');
     try {
-      pglite = await PGlite.create(path.join(dataDir, 'pgdata'));
+      pglite = await createPGlite(path.join(dataDir, 'pgdata'));
     } catch (err) {
       lock.release();
       throw err;

@@ -60,3 +60,13 @@ export function forbidden(message = 'Not allowed for this viewer.'): GraphQLErro
 export function badUserInput(message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', ...extensions } });
 }
+
+/**
+ * A dependency is down or full (the evidence store, the database): nothing was written, and the
+ * same request may succeed later. HTTP 503 with Retry-After; the SDK retries it.
+ */
+export function unavailable(message: string, retryAfterSeconds = 5): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'UNAVAILABLE', retryAfterSeconds, http: { status: 503, headers: { 'Retry-After': String(retryAfterSeconds) } } },
+  });
+}

@@ -44,10 +44,15 @@ import { formatCaseNumber } from '../lib/ids.ts';
 import { BANK_TIME_ZONE, DAY_MS, type Clock, dateOnly, daysBetween, dueDateForDaysPastDue, localDate, localMinutes, parseDateOnly } from '../lib/time.ts';
 import { zonedWallTimeToInstant } from '../modules/policy/engine.ts';
 import { POLICY_PRESETS } from '../modules/policy/presets.ts';
+import type { BlobStore } from '../modules/evidence/blob-store.ts';
+import { accepts, sniff } from '../modules/evidence/sniff.ts';
+import { pdfDocument, pngImage, wavRecording } from './files.ts';
 
 export interface SeedDemoDeps {
   pii: Pii;
   clock: Clock;
+  /** Where the demo evidence's files go (the server's evidence store): every demo download works. */
+  blobs: BlobStore;
   log?: (msg: string) => void;
 }
 
@@ -84,6 +89,9 @@ export async function seedDemo(prisma: PrismaClient, deps: SeedDemoDeps): Promis
         select: { id: true, email: true },
       });
       const data = new DemoBuilder(now, deps.pii, new Map(existing.map((u) => [u.email, u.id]))).build();
+      // The files first: a record is never without its bytes (a failure after leaves unreferenced,
+      // content-addressed blobs that a second seed reuses).
+      await storeEvidenceFiles(deps.blobs, data.files);
       await writeDemo(tx, data, now);
       return { seeded: true, cases: data.cases.length, users: STAFF.length };
     },
@@ -98,6 +106,23 @@ export async function seedDemo(prisma: PrismaClient, deps: SeedDemoDeps): Promis
 }
 
 // ------------------------------------------------------------------ writing
+
+/** Through the evidence module's store, as an upload's bytes are: staged, hashed, moved under their key. */
+async function storeEvidenceFiles(blobs: BlobStore, files: ReadonlyMap<string, Buffer>): Promise<void> {
+  for (const [sha256, bytes] of files) {
+    const staged = await blobs.put(
+      (async function* () {
+        yield new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      })(),
+      { maxBytes: bytes.length },
+    );
+    if (staged.sha256 !== sha256) {
+      await staged.discard();
+      throw new Error(`demo evidence: the store hashed ${staged.sha256}, expected ${sha256}`);
+    }
+    await staged.commit();
+  }
+}
 
 type Tx = Prisma.TransactionClient;
 
@@ -129,6 +154,8 @@ interface DemoRows {
   audit: Prisma.AuditEventCreateManyInput[];
   /** Visit dossiers to stamp with the case number once the database has given it. */
   dossiers: { caseId: string; dossier: JsonObject }[];
+  /** The bytes of every evidence record, by SHA-256: written to the blob store with the rows. */
+  files: Map<string, Buffer>;
 }
 
 const CHUNK = 1000;
@@ -838,7 +865,7 @@ class DemoBuilder {
     agencies: [], inspections: [], users: [], debtors: [], contactPoints: [], addresses: [], accounts: [], cases: [],
     placements: [], events: [], buckets: [], holds: [], reminders: [], attempts: [], consents: [], visits: [],
     participants: [], evidence: [], custody: [], promises: [], plans: [], instalments: [], payments: [], allocations: [],
-    audit: [], dossiers: [],
+    audit: [], dossiers: [], files: new Map(),
   };
   private readonly staff = new Map<StaffKey, Staff>();
   private readonly agencyIds = new Map<'NORTH' | 'SOUTH', string>();
@@ -2442,18 +2469,22 @@ class DemoBuilder {
     capturedAt?: Date,
     supersedes?: string,
   ): string {
-    const r = this.rng;
     const n = ++c.evidenceSeq;
-    const [contentType, ext, lo, hi] = EVIDENCE_FILE[kind];
-    const fileName = `${c.ref}-${kind.toLowerCase().replace(/_/g, '-')}-${n}.${ext}`;
+    const bytes = demoEvidenceFile(kind, `${c.ref} ${kind.toLowerCase().replace(/_/g, ' ')} ${n}`, description, uploadedAt, this.rows.files.size + 1);
+    const type = sniff(bytes);
+    if (!type || !accepts(kind, type.contentType)) throw new Error(`demo evidence: a ${kind} file of an unaccepted type`);
+    const contentType = type.contentType;
+    const fileName = `${c.ref}-${kind.toLowerCase().replace(/_/g, '-')}-${n}.${type.extension}`;
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    this.rows.files.set(digest, bytes);
     const id = this.ids.next(uploadedAt);
     this.rows.evidence.push({
       id,
       caseId: c.id,
       visitId,
       kind,
-      sha256: sha256(`arrears demo evidence\n${c.ref}\n${n}\n${fileName}`),
-      sizeBytes: r.int(lo, hi),
+      sha256: digest,
+      sizeBytes: bytes.length,
       contentType,
       fileName,
       description,
@@ -3040,15 +3071,22 @@ function visitReport(outcome: VisitOutcome, reason: DelinquencyReason): string {
   }
 }
 
-const EVIDENCE_FILE: Record<EvidenceKind, [string, string, number, number]> = {
-  PROMISE_LETTER: ['application/pdf', 'pdf', 80_000, 400_000],
-  OVERDUE_STATEMENT: ['application/pdf', 'pdf', 60_000, 250_000],
-  REPAYMENT_AGREEMENT: ['application/pdf', 'pdf', 120_000, 600_000],
-  PHOTO: ['image/jpeg', 'jpg', 900_000, 4_500_000],
-  AUDIO: ['audio/mp4', 'm4a', 2_000_000, 24_000_000],
-  VIDEO: ['video/mp4', 'mp4', 20_000_000, 90_000_000],
-  NOTE: ['text/plain', 'txt', 600, 6_000],
-};
+/**
+ * A small real file for a demo evidence record, of a type its kind accepts (see evidence/sniff.ts):
+ * papers and notes are one-page PDFs, photos PNG images, recordings WAV audio.
+ */
+function demoEvidenceFile(kind: EvidenceKind, title: string, description: string, at: Date, seq: number): Buffer {
+  switch (kind) {
+    case 'PHOTO':
+      return pngImage(96, 64, seq);
+    case 'AUDIO':
+      return wavRecording(250, seq);
+    case 'VIDEO':
+      throw new Error('the demo has no video evidence');
+    default:
+      return pdfDocument(title, [description, `Recorded ${at.toISOString()}`, 'Arrears demo data: not a real document.']);
+  }
+}
 
 const EVIDENCE_TEXT: Record<EvidenceKind, string> = {
   PROMISE_LETTER: 'Repayment promise letter signed by the debtor.',

@@ -109,6 +109,7 @@ export function useGuard(options: GuardOptions): Plugin {
         const waitMs = await addresses.fail(address);
         deny({ kind: 'AUTH_FAILED', clientAddress: address, requestId: options.requestId(), detail: error?.message ?? 'no credentials' });
         if (waitMs > 0) {
+          deny({ kind: 'THROTTLED', clientAddress: address, requestId: options.requestId(), detail: 'requests without valid credentials' });
           const t = throttled(waitMs, 'Too many requests without valid credentials from this address.');
           return endResponse(errorResponse(fetchAPI, 429, { message: t.message, extensions: { code: 'THROTTLED', retryAfterSeconds: t.extensions['retryAfterSeconds'] } }, { 'Retry-After': String(t.extensions['retryAfterSeconds']) }));
         }
@@ -121,12 +122,13 @@ export function useGuard(options: GuardOptions): Plugin {
       const header = request.headers.get('authorization') ?? '';
       const blockedMs = /^Bearer\s+ey/i.test(header) ? 0 : await addresses.blockedFor(address);
       if (blockedMs > 0) {
+        deny({ kind: 'THROTTLED', clientAddress: address, requestId: options.requestId(), detail: 'address blocked after requests without valid credentials' });
         const t = throttled(blockedMs, 'Too many requests without valid credentials from this address.');
         return endResponse(errorResponse(fetchAPI, 429, { message: t.message, extensions: { code: 'THROTTLED', retryAfterSeconds: t.extensions['retryAfterSeconds'] } }, { 'Retry-After': String(t.extensions['retryAfterSeconds']) }));
       }
       let viewer: Viewer | null;
       try {
-        viewer = await authenticator.authenticate(header);
+        viewer = await authenticator.authenticate(header, { clientAddress: address, requestId: options.requestId() ?? undefined });
       } catch (error) {
         if (codeOf(error) === 'UNAUTHENTICATED') return refuse(error as GraphQLError);
         // The database unreachable while checking the credentials: UNAVAILABLE (src/lib/faults.ts).

@@ -79,7 +79,7 @@ describe('cases', () => {
 
   it('searches by exact national ID through the blind index, by phone and by case number', async () => {
     const byId = await t.gql(admin, CASES, { first: 10, filter: { search: '110101199003071234' } });
-    expect(byId.data.cases.nodes.map((c: any) => c.debtor.fullName)).toEqual(['王伟']);
+    expect(byId.data.cases.nodes.map((c: any) => c.debtor.fullName), JSON.stringify(byId)).toEqual(['王伟']);
     const partialId = await t.gql(admin, CASES, { first: 10, filter: { search: '11010119900307123' } });
     expect(partialId.data.cases.nodes).toEqual([]);
     const byPhone = await t.gql(admin, CASES, { first: 10, filter: { search: '13800001111' } });

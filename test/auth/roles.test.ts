@@ -11,6 +11,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { createCase, createPeople, type Scenario } from '../support/scenario.ts';
 import { hashApiKey } from '../../src/auth/tokens.ts';
+import { DENIAL_KINDS } from '../../src/modules/audit/denials.ts';
 
 let t: TestApp;
 let s: Scenario;
@@ -41,7 +42,10 @@ const REVEAL = /* GraphQL */ `
   }
 `;
 
-/** Row counts of everything an admin mutation or a reveal could write. */
+/**
+ * Row counts of everything an admin mutation or a reveal could write. A refusal writes only its
+ * denial (test/audit/denials.test.ts), counted apart.
+ */
 async function counts() {
   const p = t.prisma;
   const [agencies, users, apiKeys, revokedKeys, auditEvents] = await Promise.all([
@@ -49,7 +53,7 @@ async function counts() {
     p.user.count(),
     p.apiKey.count(),
     p.apiKey.count({ where: { revokedAt: { not: null } } }),
-    p.auditEvent.count(),
+    p.auditEvent.count({ where: { action: { notIn: [...DENIAL_KINDS] } } }),
   ]);
   return { agencies, users, apiKeys, revokedKeys, auditEvents };
 }

@@ -10,6 +10,7 @@ import { ConfigError } from '../../src/config.ts';
 import type { IntakeDeps } from '../../src/modules/cases/intake.ts';
 import { CSV_COLUMNS, importFile, parseImportArgs, runImportCommand, type Rejection } from '../../src/cli/import.ts';
 import { csvField, readCsvRecords, readLines } from '../../src/cli/csv.ts';
+import iconv from 'iconv-lite';
 
 let store: Store;
 let deps: IntakeDeps;
@@ -58,9 +59,9 @@ function write(name: string, lines: string[], eol = '\n'): string {
   return file;
 }
 
-async function run(file: string, options: { batchSize?: number; dryRun?: boolean; reportFile?: string } = {}) {
+async function run(file: string, options: { batchSize?: number; dryRun?: boolean; reportFile?: string; encoding?: 'utf-8' | 'gb18030' } = {}) {
   const rejected: Rejection[] = [];
-  const summary = await importFile(deps, { file, batchSize: options.batchSize ?? 3, dryRun: options.dryRun ?? false, ...(options.reportFile ? { reportFile: options.reportFile } : {}), onRejected: (r) => rejected.push(r) });
+  const summary = await importFile(deps, { file, batchSize: options.batchSize ?? 3, dryRun: options.dryRun ?? false, ...(options.encoding ? { encoding: options.encoding } : {}), ...(options.reportFile ? { reportFile: options.reportFile } : {}), onRejected: (r) => rejected.push(r) });
   return { summary, rejected, byLine: new Map(rejected.map((r) => [r.line, r.errors])) };
 }
 
@@ -268,7 +269,9 @@ describe('two batches at once (PostgreSQL)', () => {
 
 describe('the command line', () => {
   it('parses its options', () => {
-    expect(parseImportArgs(['a.csv', '--batch-size', '500', '--dry-run', '--report=r.jsonl'])).toEqual({ file: 'a.csv', batchSize: 500, dryRun: true, report: 'r.jsonl' });
+    expect(parseImportArgs(['a.csv', '--batch-size', '500', '--dry-run', '--report=r.jsonl'])).toEqual({ file: 'a.csv', batchSize: 500, dryRun: true, report: 'r.jsonl', encoding: 'utf-8' });
+    expect(parseImportArgs(['a.csv', '--encoding', 'GBK'])).toMatchObject({ encoding: 'gb18030' });
+    expect(() => parseImportArgs(['a.csv', '--encoding', 'latin1'])).toThrow(/--encoding is utf-8 or gb18030/);
     expect(parseImportArgs(['--help'])).toBe('help');
     expect(() => parseImportArgs(['a.csv', '--batch-size', '10001'])).toThrow(ConfigError);
     expect(() => parseImportArgs(['a.csv', '--bogus'])).toThrow(/unknown option/);
@@ -281,3 +284,50 @@ describe('the command line', () => {
     await expect(runImportCommand(['-'])).rejects.toThrow(/--format/);
   });
 });
+
+describe('text encodings (issue 11: a GBK file was taken as UTF-8, names stored as U+FFFD)', () => {
+  const gbkFile = (name: string, lines: string[]) => {
+    const file = path.join(dir, name);
+    fs.writeFileSync(file, iconv.encode(lines.join('\n') + '\n', 'gbk'));
+    return file;
+  };
+
+  it('refuses a GBK file read as UTF-8, naming its first bad line, and writes nothing', async () => {
+    const file = gbkFile('gbk.csv', [HEADER.join(','), csvLine(501), csvLine(502)]);
+    const before = await counts();
+    await expect(importFile(deps, { file, batchSize: 3 })).rejects.toThrow(/line 2 is not valid UTF-8; nothing was imported.*--encoding gb18030/);
+    expect(await counts()).toEqual(before);
+    expect(await store.prisma.debtor.count({ where: { fullName: { contains: '\uFFFD' } } })).toBe(0);
+  });
+
+  it('reads the same file with --encoding gb18030: names as written', async () => {
+    const file = gbkFile('gbk2.csv', [HEADER.join(','), csvLine(511, { full_name: '张三丰' }), csvLine(512, { home_city: '上海' })]);
+    const { summary, rejected } = await run(file, { encoding: 'gb18030' });
+    expect(rejected).toEqual([]);
+    expect(summary.created).toBe(2);
+    expect((await store.prisma.debtor.findFirstOrThrow({ where: { externalRef: 'CSV-CUS-511' } })).fullName).toBe('张三丰');
+    const a = await store.prisma.address.findFirstOrThrow({ where: { debtor: { externalRef: 'CSV-CUS-512' } } });
+    expect(a.city).toBe('上海');
+  });
+
+  it('streamed (stdin): a line that is not UTF-8 is rejected with its number, the others are read; characters split across chunks survive', async () => {
+    const good1 = Buffer.from('a,李四\n', 'utf8');
+    const bad = Buffer.concat([Buffer.from('b,'), iconv.encode('王五', 'gbk'), Buffer.from('\n')]);
+    const good2 = Buffer.from('c,长安街\n', 'utf8');
+    const all = Buffer.concat([good1, bad, good2]);
+    // One byte at a time: every multi-byte character is cut.
+    const chunks = [...all].map((b) => Buffer.from([b]));
+    const out = [];
+    for await (const r of readCsvRecords(readLines(chunks))) out.push(r);
+    expect(out).toEqual([
+      { line: 1, fields: ['a', '李四'] },
+      { line: 2, error: expect.stringMatching(/not valid text in the encoding/) },
+      { line: 3, fields: ['c', '长安街'] },
+    ]);
+    const gb = [...iconv.encode('x,张三\ny,李四\n', 'gb18030')].map((b) => Buffer.from([b]));
+    const lines = [];
+    for await (const l of readLines(gb, undefined, 'gb18030')) lines.push(l.text);
+    expect(lines).toEqual(['x,张三', 'y,李四']);
+  });
+});
+

@@ -16,6 +16,7 @@ import {
   pendingMigrations,
 } from '../../src/db/migrations.ts';
 import { DEFAULT_MIGRATIONS_DIR, diagnoseMigrationHistory, diffDatabaseToSchema } from '../../src/db/schema-engine.ts';
+import { createPGlite } from '../../src/db/pglite.ts';
 import type { SqlRunner } from '../../src/db/sql.ts';
 
 // ------------------------------------------------------------------ runners
@@ -120,7 +121,7 @@ describe('on PGlite', () => {
 
   beforeAll(async () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'arrears-migrations-'));
-    db = await PGlite.create();
+    db = await createPGlite();
     firstApply = await applyMigrations(pgliteRunner(db));
     snapshot = await db.dumpDataDir('none');
   });
@@ -211,7 +212,7 @@ describe('on PGlite', () => {
     const PROBE = ['99990101000001_probe', 'CREATE TABLE "Probe" (id int PRIMARY KEY);\n'] as const;
     let clone: PGlite;
     beforeAll(async () => {
-      clone = await PGlite.create({ loadDataDir: snapshot });
+      clone = await createPGlite(undefined, { loadDataDir: snapshot });
     });
     afterAll(async () => {
       await clone?.close();

@@ -72,7 +72,7 @@ export async function createEvidenceTestApp(options: { maxBytes?: number } = {})
       form.set('operations', JSON.stringify({ query, variables: { input: { ...input, file: null } } }));
       form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
       form.set('0', file, fileName);
-      return send(new Request('http://arrears.test/graphql', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form }));
+      return send(new Request('http://arrears.test/graphql', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'x-graphql-yoga-csrf': '1' }, body: form }));
     },
     download: (url) => app.fetch(new Request(url.replace(PUBLIC_URL, 'http://arrears.test'))),
     files() {

@@ -15,6 +15,7 @@ import type { Viewer } from '../../src/auth/viewer.ts';
 import type { BlobStore } from '../../src/modules/evidence/blob-store.ts';
 import { blob, files } from './files.ts';
 import { listen } from '../../src/server.ts';
+import { DENIAL_KINDS } from '../../src/modules/audit/denials.ts';
 
 const MAX = 64 * 1024;
 let e: EvidenceTestApp;
@@ -54,7 +55,8 @@ async function snapshot() {
     evidence: await p.evidence.count(),
     custody: await p.evidenceCustody.count(),
     events: await p.caseEvent.count(),
-    audits: await p.auditEvent.count(),
+    // A refusal writes only its denial (test/audit/denials.test.ts), counted apart.
+    audits: await p.auditEvent.count({ where: { action: { notIn: [...DENIAL_KINDS] } } }),
     files: e.files(),
   };
 }
@@ -141,7 +143,7 @@ describe('uploadEvidence', () => {
       form.set('operations', JSON.stringify({ query: UPLOAD, variables: { input: { caseId: gid('Case', northCase.id), visitId: gid('Visit', northVisit), kind: 'AUDIO', file: null } } }));
       form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
       form.set('0', blob(bytes, 'audio/x-wav'), 'visit-recording.wav');
-      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tok.northAgent}` }, body: form });
+      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tok.northAgent}`, 'x-graphql-yoga-csrf': '1' }, body: form });
       const body = (await res.json()) as { data: { uploadEvidence: { evidence: { contentType: string; sha256: string }; userErrors: unknown[] } } };
       expect(body.data.uploadEvidence.userErrors).toEqual([]);
       expect(body.data.uploadEvidence.evidence).toMatchObject({ contentType: 'audio/wav', sha256: sha(bytes) });
@@ -149,7 +151,7 @@ describe('uploadEvidence', () => {
       tooBig.set('operations', JSON.stringify({ query: UPLOAD, variables: { input: { caseId: gid('Case', northCase.id), kind: 'PHOTO', file: null } } }));
       tooBig.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
       tooBig.set('0', blob(Buffer.concat([files.png(), Buffer.alloc(MAX)])), 'big.png');
-      const refused = (await (await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tok.northAgent}` }, body: tooBig })).json()) as {
+      const refused = (await (await fetch(`${server.url}/graphql`, { method: 'POST', headers: { authorization: `Bearer ${tok.northAgent}`, 'x-graphql-yoga-csrf': '1' }, body: tooBig })).json()) as {
         data: { uploadEvidence: { userErrors: { code: string }[] } };
       };
       expect(refused.data.uploadEvidence.userErrors[0]!.code).toBe('FILE_REJECTED');
@@ -295,7 +297,7 @@ describe('uploadEvidence', () => {
     const response = await e.app.fetch(
       new Request('http://arrears.test/graphql', {
         method: 'POST',
-        headers: { authorization: `Bearer ${tok.northAgent}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+        headers: { authorization: `Bearer ${tok.northAgent}`, 'x-graphql-yoga-csrf': '1', 'content-type': `multipart/form-data; boundary=${boundary}` },
         body,
         duplex: 'half',
       } as RequestInit),

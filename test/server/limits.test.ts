@@ -31,11 +31,11 @@ function fanOut(levels: number, leaf = 'user { id }'): string {
   return `query { viewer { ...F${levels} } }\n${parts.join('\n')}`;
 }
 
-/** The fastest of three answers (the machine is shared; the bound is on the work, not on noise). */
+/** The fastest of five answers (the machine is shared: the bound is on the work, not on the neighbours). */
 async function fastest(token: string | null, query: string) {
   let best = Number.POSITIVE_INFINITY;
   let last: Awaited<ReturnType<TestApp['gql']>> | undefined;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const started = performance.now();
     last = await t.gql(token, query);
     best = Math.min(best, performance.now() - started);
@@ -185,6 +185,10 @@ describe('the cost of what is asked', () => {
   it('a connection without first counts the default page of 20; a mutation counts 10', () => {
     expect(operationCost(schema, parse('{ cases { nodes { debtor { id } } } }'), {}, null)).toBe(2 + 20 * 2);
     expect(operationCost(schema, parse('{ cases(last: 7) { edges { node { debtor { id } } } } }'), {}, null)).toBe(2 + 7 * 2);
+    // The partner's reference read (README): 50 cases with debtor, account, agency, 5 reminders, 3 visits.
+    const reference = `{ cases(first: 50) { nodes { number debtor { fullName } account { product } assignedAgency { name }
+      reminders(first: 5) { nodes { status } } visits(first: 3) { nodes { status } } } } }`;
+    expect(operationCost(schema, parse(reference), {}, null)).toBe(802);
     // A page asks for rows whatever it selects in them.
     expect(operationCost(schema, parse('query($n: Int) { cases(first: $n) { nodes { id } } }'), { n: 100 }, null)).toBe(2 + 100);
     expect(operationCost(schema, parse('mutation { revokeApiKey(input: { apiKeyId: "x" }) { userErrors { code } } }'), {}, null)).toBe(10 + 1 + 10 * 0);

@@ -264,6 +264,12 @@ export type CustodyAction =
   | 'TAMPER_DETECTED'
   | 'UPLOADED';
 
+export type DeactivateUserInput = {
+  /** Why the user is switched off: kept in the audit log. */
+  reason: string;
+  userId: string;
+};
+
 export type DebtorInput = {
   addresses?: Array<AddressInput> | null | undefined;
   contactPoints?: Array<ContactPointInput> | null | undefined;
@@ -427,6 +433,8 @@ export type PlanVisitInput = {
   caseId: string;
   /** The case's version as last read. */
   expectedVersion?: number | null | undefined;
+  /** Optional: the same key plans the visit once, however often it is sent. */
+  idempotencyKey?: string | null | undefined;
   purpose: string;
 };
 
@@ -449,6 +457,12 @@ export type ProposeRepaymentPlanInput = {
   note?: string | null | undefined;
   /** Default: the whole overdue amount. A settlement: the reduced lump sum. */
   totalAmount?: number | null | undefined;
+};
+
+export type ReactivateUserInput = {
+  /** Why the user is switched back on: kept in the audit log. */
+  reason: string;
+  userId: string;
 };
 
 export type RecallCaseInput = {
@@ -487,6 +501,8 @@ export type RecordPromiseToPayInput = {
   contactAttemptId?: string | null | undefined;
   currency: CurrencyCode;
   expectedVersion?: number | null | undefined;
+  /** Optional: the same key records the promise once, however often it is sent. */
+  idempotencyKey?: string | null | undefined;
   promisedFor: string;
   /** The visit in which it was promised. */
   visitId?: string | null | undefined;
@@ -532,6 +548,14 @@ export type ReportVisitInput = {
 export type RevealDebtorIdentityInput = {
   debtorId: string;
   /** Why the full number is needed: kept in the audit log. */
+  reason: string;
+};
+
+export type ReversePaymentInput = {
+  /** The case's version as last read. */
+  expectedVersion: number;
+  paymentId: string;
+  /** Why the payment was wrong (a bounced transfer, the wrong case). */
   reason: string;
 };
 
@@ -619,6 +643,8 @@ export type UploadEvidenceInput = {
   expectedVersion?: number | null | undefined;
   /** PDF, JPEG or PNG for letters, statements, agreements and notes; JPEG, PNG or WebP for photos; MP3, M4A or WAV for audio; MP4 for video. The type is read from the content. At most ARREARS_EVIDENCE_MAX_BYTES (25 MB by default). */
   file: Blob | Uint8Array | { readonly uri: string; readonly name: string; readonly type: string };
+  /** Optional: the same key stores the upload once; a retry of the same file replays it. */
+  idempotencyKey?: string | null | undefined;
   kind: EvidenceKind;
   /** A visit of this case (checked in or later) the evidence comes from. */
   visitId?: string | null | undefined;
@@ -692,6 +718,20 @@ export type RevokeApiKeyMutationVariables = Exact<{
 
 
 export type RevokeApiKeyMutation = { revokeApiKey: { apiKey: { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, persistedOnly: boolean, costMaximum: number | null, costRestoreRate: number | null, user: { id: string, email: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type DeactivateUserMutationVariables = Exact<{
+  input: DeactivateUserInput;
+}>;
+
+
+export type DeactivateUserMutation = { deactivateUser: { user: { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ReactivateUserMutationVariables = Exact<{
+  input: ReactivateUserInput;
+}>;
+
+
+export type ReactivateUserMutation = { reactivateUser: { user: { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type AgencyFieldsFragment = { id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string };
 
@@ -1091,6 +1131,13 @@ export type RecordPaymentMutationVariables = Exact<{
 
 
 export type RecordPaymentMutation = { recordPayment: { replayed: boolean, payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ReversePaymentMutationVariables = Exact<{
+  input: ReversePaymentInput;
+}>;
+
+
+export type ReversePaymentMutation = { reversePayment: { payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, reversal: { id: string, reason: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1671,6 +1718,58 @@ export const RevokeApiKeyDocument = /* #__PURE__ */ new TypedDocumentString(`
     email
   }
 }`, {"hash":"sha256:fbb894cdd848e62d9e4795a1e757cc5bc4a1827db1ad397fa4d5f95f2930f05a"}) as unknown as TypedDocumentString<RevokeApiKeyMutation, RevokeApiKeyMutationVariables>;
+export const DeactivateUserDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation DeactivateUser($input: DeactivateUserInput!) {
+  deactivateUser(input: $input) {
+    user {
+      ...UserFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  fullName
+  role
+  active
+  credentialNumber
+  credentialExpiresOn
+  agency {
+    id
+    name
+  }
+}`, {"hash":"sha256:56b044af919c4118bd70440e4bf86851108d54980abdb418b184f6ea525528cc"}) as unknown as TypedDocumentString<DeactivateUserMutation, DeactivateUserMutationVariables>;
+export const ReactivateUserDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ReactivateUser($input: ReactivateUserInput!) {
+  reactivateUser(input: $input) {
+    user {
+      ...UserFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  fullName
+  role
+  active
+  credentialNumber
+  credentialExpiresOn
+  agency {
+    id
+    name
+  }
+}`, {"hash":"sha256:d82e595adbcc0053731158d48cbbefe1db7dea6d00e4cd2481526ff3718f38a3"}) as unknown as TypedDocumentString<ReactivateUserMutation, ReactivateUserMutationVariables>;
 export const AgenciesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Agencies($first: Int, $after: String) {
   agencies(first: $first, after: $after) {
@@ -3198,6 +3297,72 @@ fragment PaymentFields on Payment {
     }
   }
 }`, {"hash":"sha256:28580a82e3abc8a0dc37d6d04cd5bd870f2ba79ed630afefa862a712ca3cd0a1"}) as unknown as TypedDocumentString<RecordPaymentMutation, RecordPaymentMutationVariables>;
+export const ReversePaymentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ReversePayment($input: ReversePaymentInput!) {
+  reversePayment(input: $input) {
+    payment {
+      ...PaymentFields
+    }
+    reversal {
+      id
+      reason
+      createdAt
+      amount {
+        ...Money
+      }
+      lines {
+        target
+        amount {
+          ...Money
+        }
+      }
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
+  id
+  version
+}
+fragment PaymentFields on Payment {
+  id
+  amount {
+    ...Money
+  }
+  credit {
+    ...Money
+  }
+  channel
+  receivedAt
+  externalReference
+  idempotencyKey
+  createdAt
+  allocations {
+    target
+    amount {
+      ...Money
+    }
+    instalment {
+      id
+      seq
+    }
+    promise {
+      id
+    }
+  }
+}`, {"hash":"sha256:55b5ae929950fd419a109bf47c732bb3252804e6942ed09be3dd4edb975bf4fa"}) as unknown as TypedDocumentString<ReversePaymentMutation, ReversePaymentMutationVariables>;
 export const ViewerDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Viewer {
   viewer {

@@ -32,6 +32,12 @@ export const AgencyRef = builder.prismaNode('Agency', {
       totalCount: true,
       query: { orderBy: { id: 'asc' } },
     }),
+    caseCount: t.loadable({
+      type: 'Int',
+      description: 'Cases placed with the agency now, as far as the viewer sees them (one grouped count for a page of agencies).',
+      load: (agencyIds: string[], ctx: Context) => service.caseCountsByAgency(ctx.prisma, ctx.viewer, agencyIds),
+      resolve: (agency) => agency.id,
+    }),
   }),
 });
 
@@ -139,9 +145,21 @@ const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', {
   fields: (t) => ({ apiKeyId: t.globalID({ for: [ApiKeyRef] }) }),
 });
 
+const UserActivationInput = (name: string, what: string) =>
+  builder.inputType(name, {
+    fields: (t) => ({
+      userId: t.globalID({ for: [UserRef] }),
+      reason: t.string({ description: `Why the user is ${what}: kept in the audit log.` }),
+    }),
+  });
+const DeactivateUserInput = UserActivationInput('DeactivateUserInput', 'switched off');
+const ReactivateUserInput = UserActivationInput('ReactivateUserInput', 'switched back on');
+
 const CreateAgencyPayload = mutationPayload('CreateAgencyPayload', 'agency', AgencyRef);
 const CreateUserPayload = mutationPayload('CreateUserPayload', 'user', UserRef);
 const RevokeApiKeyPayload = mutationPayload('RevokeApiKeyPayload', 'apiKey', ApiKeyRef);
+const DeactivateUserPayload = mutationPayload('DeactivateUserPayload', 'user', UserRef);
+const ReactivateUserPayload = mutationPayload('ReactivateUserPayload', 'user', UserRef);
 
 type IssuedKey = { apiKey?: ApiKeyShape | null; secret?: string | null; userErrors: UserError[] };
 const IssueApiKeyPayload = builder.objectRef<IssuedKey>('IssueApiKeyPayload').implement({
@@ -180,5 +198,21 @@ builder.mutationFields((t) => ({
     authScopes: ADMIN,
     args: { input: t.arg({ type: RevokeApiKeyInput }) },
     resolve: (_r, { input }, ctx) => withUserErrors(() => service.revokeApiKey(ctx, actorOf(ctx), { apiKeyId: input.apiKeyId.id })),
+  }),
+  deactivateUser: t.field({
+    type: DeactivateUserPayload,
+    description: "Switches a user off: their tokens and API keys are refused from the next request on. Bank admins; audited.",
+    authScopes: ADMIN,
+    args: { input: t.arg({ type: DeactivateUserInput }) },
+    resolve: (_r, { input }, ctx) =>
+      withUserErrors(() => service.deactivateUser(ctx, actorOf(ctx), { userId: input.userId.id, reason: input.reason })),
+  }),
+  reactivateUser: t.field({
+    type: ReactivateUserPayload,
+    description: 'Switches a user back on (their unrevoked API keys work again). Bank admins; audited.',
+    authScopes: ADMIN,
+    args: { input: t.arg({ type: ReactivateUserInput }) },
+    resolve: (_r, { input }, ctx) =>
+      withUserErrors(() => service.reactivateUser(ctx, actorOf(ctx), { userId: input.userId.id, reason: input.reason })),
   }),
 }));

@@ -4,7 +4,8 @@ import type { Clock } from '../../lib/time.ts';
 import { DomainError } from '../../lib/errors.ts';
 import { auditActor, type Actor } from '../../lib/actor.ts';
 import { recordAudit } from '../audit/service.ts';
-import { AGENCY_ROLES } from '../../auth/viewer.ts';
+import { AGENCY_ROLES, type Viewer } from '../../auth/viewer.ts';
+import { caseVisibility } from '../../auth/scopes.ts';
 import { newApiKey } from '../../auth/tokens.ts';
 
 export interface Deps {
@@ -167,5 +168,65 @@ export async function revokeApiKey(deps: Deps, actor: Actor, input: { apiKeyId: 
     const revoked = await tx.apiKey.update({ where: { id: apiKey.id }, data: { revokedAt: now } });
     await recordAudit(tx, auditActor(actor), now, { action: 'apiKey.revoke', entityType: 'ApiKey', entityId: apiKey.id });
     return { apiKey: revoked };
+  });
+}
+
+/** How many cases each agency holds now, within what the viewer sees (one GROUP BY for all of them). */
+export async function caseCountsByAgency(prisma: Deps['prisma'], viewer: Viewer, agencyIds: readonly string[]): Promise<number[]> {
+  const rows = await prisma.case.groupBy({
+    by: ['assignedAgencyId'],
+    where: { AND: [caseVisibility(viewer), { assignedAgencyId: { in: [...agencyIds] } }] },
+    _count: { _all: true },
+  });
+  const counts = new Map(rows.map((r) => [r.assignedAgencyId, r._count._all]));
+  return agencyIds.map((id) => counts.get(id) ?? 0);
+}
+
+export interface UserActivationInput {
+  userId: string;
+  reason: string;
+}
+
+/**
+ * Switches a user off: from the next request on, their tokens and API keys are refused (the
+ * authenticator reads `active` on every request). Their keys are kept, not revoked: reactivating
+ * the user brings them back. An admin cannot switch themselves off, and two admins switching each
+ * other off at once cannot both succeed (both rows are locked, the second finds its actor inactive).
+ */
+export async function deactivateUser(deps: Deps, actor: Actor, input: UserActivationInput) {
+  return setActive(deps, actor, input, false);
+}
+
+/** Switches a user back on, with a reason; audited. */
+export async function reactivateUser(deps: Deps, actor: Actor, input: UserActivationInput) {
+  return setActive(deps, actor, input, true);
+}
+
+async function setActive(deps: Deps, actor: Actor, input: UserActivationInput, active: boolean) {
+  const reason = text(input.reason, 'reason', 500);
+  if (reason.length < 5) throw new DomainError('VALIDATION', 'State the reason (at least 5 characters)', 'reason');
+  if (input.userId === actor.viewer.userId) {
+    throw new DomainError('FORBIDDEN_ACTION', active ? 'An admin cannot reactivate themselves' : 'An admin cannot deactivate themselves', 'userId');
+  }
+  const now = deps.clock.now();
+  return deps.prisma.$transaction(async (tx) => {
+    // Lock the actor's row and the target's, in one order: concurrent switches serialize.
+    await tx.$queryRaw`SELECT id FROM "User" WHERE id IN (${actor.viewer.userId}::uuid, ${input.userId}::uuid) ORDER BY id FOR UPDATE`;
+    const self = await tx.user.findUnique({ where: { id: actor.viewer.userId } });
+    if (!self?.active) throw new DomainError('FORBIDDEN_ACTION', 'Your own account is inactive', 'userId');
+    const user = await tx.user.findUnique({ where: { id: input.userId }, include: { agency: true } });
+    if (!user) throw new DomainError('NOT_FOUND', 'No such user', 'userId');
+    if (user.active === active) throw new DomainError('INVALID_TRANSITION', active ? 'The user is already active' : 'The user is already inactive', 'userId');
+    if (active && user.agency && user.agency.status !== 'ACTIVE') throw new DomainError('VALIDATION', 'The agency is suspended', 'userId');
+    const updated = await tx.user.update({ where: { id: user.id }, data: { active } });
+    const liveKeys = await tx.apiKey.count({ where: { userId: user.id, revokedAt: null, OR: [{ expiresAt: null }, { expiresAt: { gt: now } }] } });
+    await recordAudit(tx, auditActor(actor), now, {
+      action: active ? 'user.reactivate' : 'user.deactivate',
+      entityType: 'User',
+      entityId: user.id,
+      reason,
+      data: { email: user.email, role: user.role, agencyId: user.agencyId, apiKeys: liveKeys },
+    });
+    return { user: updated };
   });
 }

@@ -4,6 +4,7 @@ import type { AddressKind, CasePriority, CaseStage, ContactParty, ContactPointKi
 import type { Clock } from '../../lib/time.ts';
 import { dateOnly, localDate, parseDateOnly, BANK_TIME_ZONE } from '../../lib/time.ts';
 import { Pii } from '../../lib/pii.ts';
+import { isUniqueViolation } from '../../lib/idempotency.ts';
 import { DomainError, type UserError } from '../../lib/errors.ts';
 import { formatCaseNumber } from '../../lib/ids.ts';
 import { auditActor, actorLabel, type Actor } from '../../lib/actor.ts';
@@ -102,6 +103,13 @@ function amount(value: number | bigint | string | undefined | null, field: strin
   }
 }
 
+/** An optional text: trimmed, null when empty, at most `max` characters. */
+function optionalStr(value: unknown, field: string, errors: UserError[], max = 200): string | null {
+  const v = typeof value === 'string' ? value.trim() : '';
+  if (v.length > max) errors.push({ code: 'VALIDATION', field: [field], message: `${field} is longer than ${max} characters` });
+  return v || null;
+}
+
 function str(value: unknown, field: string, errors: UserError[], max = 200): string {
   const v = typeof value === 'string' ? value.trim() : '';
   if (!v) errors.push({ code: 'VALIDATION', field: [field], message: `${field} is required` });
@@ -164,16 +172,16 @@ export function validateIntakeRow(raw: IntakeRow, now: Date): { row: NormalizedR
     if (cp.kind === 'EMAIL' ? !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) : KINDS_FOR_PHONE.has(cp.kind) && !/^\+?[0-9 ()-]{5,20}$/.test(value)) {
       errors.push({ code: 'VALIDATION', field: [`debtor.contactPoints.${i}.value`], message: `not a valid ${cp.kind.toLowerCase().replace('_', ' ')}` });
     }
-    return { kind: cp.kind, value: cp.kind === 'EMAIL' ? value.toLowerCase() : value.replace(/[\s()-]/g, ''), party: cp.party ?? 'DEBTOR', relation: cp.relation?.trim() || null, primary: cp.primary ?? false };
+    return { kind: cp.kind, value: cp.kind === 'EMAIL' ? value.toLowerCase() : value.replace(/[\s()-]/g, ''), party: cp.party ?? 'DEBTOR', relation: optionalStr(cp.relation, `debtor.contactPoints.${i}.relation`, errors, 100), primary: cp.primary ?? false };
   });
   const addresses = (d.addresses ?? []).map((ad, i) => ({
     kind: ad.kind,
     line1: str(ad.line1, `debtor.addresses.${i}.line1`, errors),
-    line2: ad.line2?.trim() || null,
+    line2: optionalStr(ad.line2, `debtor.addresses.${i}.line2`, errors),
     city: str(ad.city, `debtor.addresses.${i}.city`, errors, 100),
     region: str(ad.region, `debtor.addresses.${i}.region`, errors, 100),
-    postalCode: ad.postalCode?.trim() || null,
-    country: (ad.country?.trim() || 'CN').toUpperCase(),
+    postalCode: optionalStr(ad.postalCode, `debtor.addresses.${i}.postalCode`, errors, 20),
+    country: (optionalStr(ad.country, `debtor.addresses.${i}.country`, errors, 2) ?? 'CN').toUpperCase(),
   }));
   const row: NormalizedRow = {
     key: '',
@@ -201,6 +209,13 @@ export function validateIntakeRow(raw: IntakeRow, now: Date): { row: NormalizedR
     fees,
     priority: raw.priority ?? 'NORMAL',
   };
+  // Plausible dates (issue 11): an account is opened in the past, and falls due after it was opened.
+  const opened = row.account.openedOn;
+  if (opened && dateOnly(opened) > bankToday(now)) {
+    errors.push({ code: 'VALIDATION', field: ['account.openedOn'], message: 'account.openedOn is in the future' });
+  } else if (opened && dueDate && dueDay <= dateOnly(opened)) {
+    errors.push({ code: 'VALIDATION', field: ['dueDate'], message: `dueDate ${dueDay} is not after the account was opened (${dateOnly(opened)})` });
+  }
   if (errors.length) return { errors };
   row.key = `${row.account.externalRef}|${dueDay}`;
   return { row };
@@ -375,6 +390,22 @@ export async function intakeBatch(
   const at = now.toISOString();
   const newId = batchIds(now.getTime());
 
+  // Two imports of the same accounts at once (a retried request, a second operator): the loser
+  // meets a unique key (debtor, account or case) and runs again, now seeing the winner's rows:
+  // UNCHANGED, never an internal error.
+  const initial = outcomes.map((o) => ({ ...o }));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await intakeTransaction();
+      break;
+    } catch (err) {
+      if (attempt >= 3 || !isUniqueViolation(err)) throw err;
+      initial.forEach((o, i) => (outcomes[i] = { ...o, errors: [...o.errors] }));
+    }
+  }
+  return outcomes;
+
+  async function intakeTransaction() {
   await deps.prisma.$transaction(
     async (tx) => {
       const accountRefs = [...new Set(valid.map((v) => v.row.account.externalRef))];
@@ -504,7 +535,7 @@ export async function intakeBatch(
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
-  return outcomes;
+  }
 }
 
 /** One account: a case is opened, or the existing one is reported as a DUPLICATE and nothing changes. */

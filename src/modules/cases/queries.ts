@@ -1,10 +1,23 @@
-import type { Prisma } from '../../generated/prisma/client.ts';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Bucket, CaseStage, CaseStatus } from '../../generated/prisma/enums.ts';
 import { caseVisibility } from '../../auth/scopes.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { bucketRange, dueDateForDaysPastDue } from '../../lib/time.ts';
 import { parseCaseNumber } from '../../lib/ids.ts';
 import { Pii } from '../../lib/pii.ts';
+import { badUserInput } from '../../lib/errors.ts';
+
+/** Days past due a filter may name: 0 to 100 years. Beyond, the due date it stands for is not a date. */
+export const MAX_DAYS_PAST_DUE = 36_500;
+
+/** A days-past-due bound of a filter, checked before it becomes a date (`argument` names it in the error). */
+function daysBound(value: number | null | undefined, argument: string): number | null {
+  if (value === null || value === undefined) return null;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_DAYS_PAST_DUE) {
+    throw badUserInput(`Argument "${argument}" must be a whole number from 0 to ${MAX_DAYS_PAST_DUE}, got ${value}.`, { argument });
+  }
+  return value;
+}
 
 export interface CaseFilterInput {
   stage?: CaseStage[] | null;
@@ -31,16 +44,25 @@ function daysPastDueRange(min: number | null, max: number | null, now: Date): Pr
   return range;
 }
 
+/** How a search finds debtors: by the keyed hash of an ID number, by a fragment of a phone number. */
+export interface CaseSearchDeps {
+  blindIndex(nationalId: string): string;
+  prisma: Pick<PrismaClient, 'debtor' | 'contactPoint'>;
+}
+
+/** A digit search names at most this many debtors (a fragment of a phone number can be common). */
+export const SEARCH_MAX_DEBTORS = 1_000;
+
 /**
  * The WHERE of a case list: the viewer's visibility AND the filter. Every list, count and search
  * of cases goes through here, so no filter can widen what the viewer sees.
  */
-export function caseListWhere(
+export async function caseListWhere(
   viewer: Viewer,
   filter: CaseFilterInput | null | undefined,
   now: Date,
-  blindIndex: (nationalId: string) => string,
-): Prisma.CaseWhereInput {
+  search: CaseSearchDeps,
+): Promise<Prisma.CaseWhereInput> {
   const and: Prisma.CaseWhereInput[] = [caseVisibility(viewer)];
   if (filter) {
     if (filter.stage?.length) and.push({ stage: { in: filter.stage } });
@@ -55,43 +77,63 @@ export function caseListWhere(
     }
     if (filter.agencyId) and.push({ assignedAgencyId: filter.agencyId });
     if (filter.collectorId) and.push({ assignedCollectorId: filter.collectorId });
-    if (filter.minDaysPastDue != null || filter.maxDaysPastDue != null) {
-      and.push({ dueDate: daysPastDueRange(filter.minDaysPastDue ?? null, filter.maxDaysPastDue ?? null, now) });
-    }
-    const search = filter.search?.trim();
-    if (search) and.push(searchWhere(search, blindIndex));
+    const min = daysBound(filter.minDaysPastDue, 'filter.minDaysPastDue');
+    const max = daysBound(filter.maxDaysPastDue, 'filter.maxDaysPastDue');
+    if (min !== null || max !== null) and.push({ dueDate: daysPastDueRange(min, max, now) });
+    const text = filter.search?.trim();
+    if (text) and.push(await searchWhere(text, search));
   }
   return { AND: and };
 }
 
-/** Case number, debtor name, phone, or an exact national ID number (matched by its keyed hash, never decrypted). */
-function searchWhere(search: string, blindIndex: (nationalId: string) => string): Prisma.CaseWhereInput {
-  const or: Prisma.CaseWhereInput[] = [{ debtor: { fullName: { contains: search, mode: 'insensitive' } } }];
-  const caseNo = parseCaseNumber(search);
+/**
+ * Case number, debtor name, phone, or an exact national ID number (matched by its keyed hash,
+ * never decrypted). Each kind of search reads its own index; they are never ORed across tables in
+ * one statement (an OR of a name pattern, a phone pattern and the blind index defeats every index
+ * and scans every contact point):
+ * - what may be an ID number (6+ digits), a phone number (5 to 20 digits, with spaces, dashes,
+ *   brackets, +) or a case number (C-000123): the debtors of that ID number (blind index) and of
+ *   phone numbers holding those digits (trigram index) are looked up first, each on its own index;
+ *   then the cases of those debtors, or of that number (BitmapOr of two indexes of Case);
+ * - anything else: a fragment of the debtor's name, on its trigram index.
+ */
+async function searchWhere(text: string, search: CaseSearchDeps): Promise<Prisma.CaseWhereInput> {
+  const caseNo = parseCaseNumber(text);
+  const digits = text.replace(/[\s()+-]/g, '');
+  const idShaped = Pii.isValidNationalId(text) && /\d{6,}/.test(text);
+  const phoneShaped = /^\d{5,20}$/.test(digits);
+  if (!idShaped && !phoneShaped && caseNo === null) return { debtor: { fullName: { contains: text, mode: 'insensitive' } } };
+  const [byId, byPhone] = await Promise.all([
+    idShaped ? search.prisma.debtor.findMany({ where: { nationalIdBlindIndex: search.blindIndex(text) }, select: { id: true }, take: SEARCH_MAX_DEBTORS }) : [],
+    phoneShaped
+      ? search.prisma.contactPoint.findMany({ where: { value: { contains: digits } }, select: { debtorId: true }, distinct: ['debtorId'], take: SEARCH_MAX_DEBTORS })
+      : [],
+  ]);
+  const debtorIds = [...new Set([...byId.map((d) => d.id), ...byPhone.map((c) => c.debtorId)])];
+  const or: Prisma.CaseWhereInput[] = [];
+  if (debtorIds.length) or.push({ debtorId: { in: debtorIds } });
   if (caseNo !== null) or.push({ caseNo });
-  const digits = search.replace(/[\s()+-]/g, '');
-  if (/^\d{5,20}$/.test(digits)) {
-    or.push({ debtor: { contactPoints: { some: { value: { contains: digits } } } } });
-  }
-  if (Pii.isValidNationalId(search) && /\d{6,}/.test(search)) {
-    or.push({ debtor: { nationalIdBlindIndex: blindIndex(search) } });
-  }
-  return { OR: or };
+  return or.length ? { OR: or } : { id: { in: [] } };
 }
 
+/**
+ * The order of a case list. The last key (id) runs the same way as the first, so that each order
+ * is one index read forwards or backwards (prisma/schema.prisma: an index per scope × order).
+ */
 export function caseOrderBy(order: CaseOrderInput | null | undefined): Prisma.CaseOrderByWithRelationInput[] {
   const dir = (order?.direction ?? 'DESC') === 'ASC' ? 'asc' : 'desc';
   const flip = dir === 'asc' ? 'desc' : 'asc';
   switch (order?.field ?? 'DAYS_PAST_DUE') {
     case 'DAYS_PAST_DUE':
       // More days past due = an earlier due date.
-      return [{ dueDate: flip }, { id: dir }];
+      return [{ dueDate: flip }, { id: flip }];
     case 'OVERDUE_AMOUNT':
       return [{ overdueTotal: dir }, { id: dir }];
     case 'OPENED_AT':
       return [{ openedAt: dir }, { id: dir }];
     case 'PRIORITY':
-      return [{ priority: dir }, { dueDate: 'asc' }, { id: dir }];
+      // Highest priority first, then the oldest debt (index: priority DESC, dueDate, id).
+      return [{ priority: dir }, { dueDate: flip }, { id: flip }];
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Context } from '../../context.ts';
 import { builder } from '../../builder.ts';
 import { agencyEra, canSeeCase, caseVisibility, debtorVisibility, viaCase } from '../../auth/scopes.ts';
 import { formatCaseNumber, parseCaseNumber } from '../../lib/ids.ts';
@@ -223,6 +224,8 @@ const CaseOrder = builder.inputType('CaseOrder', {
   }),
 });
 
+const searchDeps = (ctx: Context) => ({ prisma: ctx.prisma, blindIndex: (id: string) => ctx.pii.blindIndex(id) });
+
 builder.queryFields((t) => ({
   cases: t.prismaConnection(
     {
@@ -233,12 +236,12 @@ builder.queryFields((t) => ({
         filter: t.arg({ type: CaseFilter, required: false }),
         orderBy: t.arg({ type: CaseOrder, required: false }),
       },
-      totalCount: (_parent, args, ctx) =>
-        ctx.prisma.case.count({ where: caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), (s) => ctx.pii.blindIndex(s)) }),
-      resolve: (query, _root, args, ctx) =>
+      totalCount: async (_parent, args, ctx) =>
+        ctx.prisma.case.count({ where: await caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), searchDeps(ctx)) }),
+      resolve: async (query, _root, args, ctx) =>
         ctx.prisma.case.findMany({
           ...query,
-          where: caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), (s) => ctx.pii.blindIndex(s)),
+          where: await caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), searchDeps(ctx)),
           orderBy: caseOrderBy(args.orderBy),
         }),
     },

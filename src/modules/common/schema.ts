@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import { formatMoney, toSafeNumber, type Money } from '../../lib/money.ts';
 import { DomainError, USER_ERROR_CODES, type UserError } from '../../lib/errors.ts';
+import { noteRefusal } from '../audit/denials.ts';
 
 export const CURRENCY_CODES = ['CNY', 'USD', 'HKD', 'EUR', 'GBP', 'JPY'] as const;
 
@@ -64,7 +65,10 @@ export async function withUserErrors<T extends object>(fn: () => Promise<T>): Pr
   try {
     return { ...(await fn()), userErrors: [] };
   } catch (err) {
-    if (err instanceof DomainError) return { userErrors: [err.toUserError()] } as Partial<T> & { userErrors: UserError[] };
+    if (err instanceof DomainError) {
+      noteRefusal(err); // a FORBIDDEN_ACTION goes to the audit of denials
+      return { userErrors: [err.toUserError()] } as Partial<T> & { userErrors: UserError[] };
+    }
     throw err;
   }
 }

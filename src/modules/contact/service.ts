@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { PrismaClient, ContactPoint, Case, Debtor } from '../../generated/prisma/client.ts';
 import type { ContactChannel, ContactDirection, ContactOutcome } from '../../generated/prisma/enums.ts';
 import { DomainError, type UserErrorCode } from '../../lib/errors.ts';
+import { idempotencyKeyOf, once } from '../../lib/idempotency.ts';
 import type { Clock } from '../../lib/time.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { auditActor } from '../../lib/actor.ts';
@@ -193,18 +194,22 @@ function reminderHash(i: ScheduleReminderInput): string {
  * send time. A refused reminder is recorded as BLOCKED with its rule, and the caller gets the typed error.
  */
 export async function scheduleReminder(deps: Deps, actor: Actor | null, input: ScheduleReminderInput, options: { automatic?: boolean; dunningRuleId?: string | null } = {}) {
-  const key = input.idempotencyKey.trim();
-  if (key.length < 8 || key.length > 200) throw new DomainError('VALIDATION', 'idempotencyKey: 8 to 200 characters', 'idempotencyKey');
+  const key = idempotencyKeyOf(input.idempotencyKey);
   const now = deps.clock.now();
   if (input.scheduledAt.getTime() < now.getTime() - 60_000) throw new DomainError('VALIDATION', 'scheduledAt is in the past', 'scheduledAt');
   if (input.channel === 'CALL') throw new DomainError('VALIDATION', 'Calls are made by people and logged with logContactAttempt', 'channel');
   const hash = reminderHash({ ...input, idempotencyKey: key });
-  const existing = await deps.prisma.reminder.findUnique({ where: { idempotencyKey: key } });
-  if (existing) {
-    const visible = actor ? await deps.prisma.case.count({ where: { id: existing.caseId, ...caseVisibility(actor.viewer) } }) : 1;
-    if (existing.requestHash !== hash || !visible) throw new DomainError('DUPLICATE', 'This idempotency key was used for another reminder', 'idempotencyKey');
-    return { reminder: existing, case: await deps.prisma.case.findUniqueOrThrow({ where: { id: existing.caseId } }), refusal: null, replayed: true };
-  }
+  return once({
+    what: 'another reminder',
+    hash,
+    find: () => deps.prisma.reminder.findUnique({ where: { idempotencyKey: key } }),
+    visible: async (existing) => (actor ? (await deps.prisma.case.count({ where: { id: existing.caseId, ...caseVisibility(actor.viewer) } })) > 0 : true),
+    replay: async (existing) => ({ reminder: existing, case: await deps.prisma.case.findUniqueOrThrow({ where: { id: existing.caseId } }), refusal: null, replayed: true }),
+    write: () => writeReminder(deps, actor, input, key, hash, options),
+  });
+}
+
+async function writeReminder(deps: Deps, actor: Actor | null, input: ScheduleReminderInput, key: string, hash: string, options: { automatic?: boolean; dunningRuleId?: string | null }) {
   return writeCase(deps, actor, input.caseId, { action: 'reminder.schedule', system: actor === null }, async ({ tx, before }) => {
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { language: true } });
     const template = await tx.messageTemplate.findUnique({ where: { key_channel_language: { key: input.templateKey, channel: input.channel, language: debtor.language } } });

@@ -69,6 +69,48 @@ export class BlobInterruptedError extends Error {
   }
 }
 
+/**
+ * The store itself cannot take the bytes: full (ENOSPC, EDQUOT), read-only or not ours to write
+ * (EROFS, EACCES, EPERM), or failing (EIO). Not the client's fault: the same upload may succeed
+ * later. Nothing was kept.
+ */
+export class BlobStoreUnavailableError extends Error {
+  constructor(
+    readonly errno: string,
+    cause: unknown,
+  ) {
+    super(`The evidence store cannot write (${errno}): ${STORE_FAULTS[errno] ?? 'failing'}`, { cause });
+    this.name = 'BlobStoreUnavailableError';
+  }
+}
+
+const STORE_FAULTS: Record<string, string> = {
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is used up',
+  EROFS: 'the file system is read-only',
+  EACCES: 'the folder is not writable',
+  EPERM: 'the folder is not writable',
+  EIO: 'an input/output error',
+};
+
+/** The errno of a store fault (see BlobStoreUnavailableError), or null for anything else. */
+export function storeFault(err: unknown): string | null {
+  if (err instanceof BlobStoreUnavailableError) return err.errno;
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return code && code in STORE_FAULTS ? code : null;
+}
+
+/** Runs a write of the store: a store fault becomes BlobStoreUnavailableError. */
+async function storeWrite<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const errno = storeFault(err);
+    if (errno && !(err instanceof BlobStoreUnavailableError)) throw new BlobStoreUnavailableError(errno, err);
+    throw err;
+  }
+}
+
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const TEMP_PREFIX = '.tmp-';
 
@@ -123,9 +165,12 @@ export class FolderBlobStore implements BlobStore {
   }
 
   async put(source: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>, opts: { maxBytes: number }): Promise<StagedBlob> {
-    await this.ensureDir();
+    await storeWrite(() => this.ensureDir()).catch((err) => {
+      this.ready = undefined; // try again next time: the folder may be fixed
+      throw err;
+    });
     const temp = path.join(this.dir, `${TEMP_PREFIX}${randomUUID()}`);
-    const file = await fsp.open(temp, 'wx', 0o600);
+    const file = await storeWrite(() => fsp.open(temp, 'wx', 0o600));
     const hash = createHash('sha256');
     const head = new Uint8Array(HEAD_BYTES);
     let headLength = 0;
@@ -143,24 +188,30 @@ export class FolderBlobStore implements BlobStore {
             headLength += take.byteLength;
           }
           let offset = 0;
-          while (offset < chunk.byteLength) {
-            const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
-            offset += bytesWritten;
-          }
+          // A failing write is the store's fault (a full disk), not an interrupted upload.
+          await storeWrite(async () => {
+            while (offset < chunk.byteLength) {
+              const { bytesWritten } = await file.write(chunk, offset, chunk.byteLength - offset);
+              offset += bytesWritten;
+            }
+          });
         }
       } catch (err) {
-        if (err instanceof BlobTooLargeError) throw err;
+        if (err instanceof BlobTooLargeError || err instanceof BlobStoreUnavailableError) throw err;
         throw new BlobInterruptedError(err);
       }
       // Evidence must survive a power cut once recorded: flush before it can be committed.
-      await file.sync();
+      await storeWrite(() => file.sync());
     } catch (err) {
       await file.close().catch(() => {});
       await fsp.rm(temp, { force: true });
       throw err;
     }
     await file.close();
-    await fsp.chmod(temp, 0o444);
+    await storeWrite(() => fsp.chmod(temp, 0o444)).catch(async (err) => {
+      await fsp.rm(temp, { force: true }).catch(() => {});
+      throw err;
+    });
     return new FolderStagedBlob(this, temp, hash.digest('hex'), size, head.slice(0, headLength));
   }
 
@@ -228,6 +279,10 @@ class FolderStagedBlob implements StagedBlob {
   ) {}
 
   async commit(): Promise<{ created: boolean }> {
+    return storeWrite(() => this.move());
+  }
+
+  private async move(): Promise<{ created: boolean }> {
     if (this.state === 'committed') return { created: this.created };
     if (this.state === 'discarded') throw new Error('blob was discarded');
     const final = this.store.pathOf(this.sha256);

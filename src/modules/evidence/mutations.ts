@@ -24,7 +24,7 @@ function settingsOf(ctx: Context): EvidenceSettings {
 
 function depsOf(ctx: Context): EvidenceDeps {
   const s = settingsOf(ctx);
-  return { prisma: ctx.prisma, clock: ctx.clock, events: ctx.events, blobs: s.blobs, maxBytes: s.maxBytes };
+  return { prisma: ctx.prisma, clock: ctx.clock, events: ctx.events, blobs: s.blobs, maxBytes: s.maxBytes, logger: ctx.logger };
 }
 
 builder.objectField(EvidenceRef, 'downloadUrl', (t) =>
@@ -51,6 +51,7 @@ const UploadEvidenceInput = builder.inputType('UploadEvidenceInput', {
     capturedAt: t.field({ type: 'DateTime', required: false, description: 'When the photo, recording or signature was made; not in the future.' }),
     description: t.string({ required: false, description: `At most ${MAX_DESCRIPTION_LENGTH} characters.` }),
     expectedVersion: t.int({ required: false }),
+    idempotencyKey: t.string({ required: false, description: 'Optional: the same key stores the upload once; a retry of the same file replays it.' }),
   }),
 });
 
@@ -100,6 +101,7 @@ builder.mutationFields((t) => ({
           capturedAt: input.capturedAt ?? null,
           description: input.description ?? null,
           expectedVersion: input.expectedVersion ?? null,
+          idempotencyKey: input.idempotencyKey ?? null,
         }),
       ),
   }),

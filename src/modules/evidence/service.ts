@@ -1,10 +1,11 @@
 import type { Case, Evidence } from '../../generated/prisma/client.ts';
 import type { EvidenceKind, VisitStatus } from '../../generated/prisma/enums.ts';
-import { DomainError } from '../../lib/errors.ts';
+import { DomainError, unavailable } from '../../lib/errors.ts';
+import { idempotencyKeyOf, isUniqueViolation, requestHash } from '../../lib/idempotency.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { agencyEra, viaCase } from '../../auth/scopes.ts';
 import { writeCase, type CaseWriteDeps } from '../cases/write.ts';
-import { BlobInterruptedError, BlobTooLargeError, type BlobStore, type StagedBlob } from './blob-store.ts';
+import { BlobInterruptedError, BlobTooLargeError, storeFault, type BlobStore, type StagedBlob } from './blob-store.ts';
 import { accepts, acceptedNames, describeRefused, safeFileName, sniff } from './sniff.ts';
 
 /**
@@ -17,6 +18,24 @@ export interface EvidenceDeps extends CaseWriteDeps {
   blobs: BlobStore;
   /** The largest file accepted, in bytes (config `evidenceMaxBytes`). */
   maxBytes: number;
+  /** Where store faults are reported, with their cause. */
+  logger?: { error(obj: object, msg: string): void } | undefined;
+}
+
+/** Seconds a client waits before sending an upload again after a store fault. */
+export const STORE_RETRY_AFTER_SECONDS = 30;
+
+/**
+ * The store is full or unwritable: the operator must know (logged with the cause), the client
+ * is told to try again later (UNAVAILABLE, 503, Retry-After), and nothing was recorded. Never
+ * FILE_REJECTED: the file was fine.
+ */
+function storeUnavailable(deps: EvidenceDeps, err: unknown, errno: string) {
+  deps.logger?.error({ err, errno }, 'evidence store unavailable: an upload was refused');
+  return unavailable(
+    `The evidence store cannot take files right now (${errno}${errno === 'ENOSPC' || errno === 'EDQUOT' ? ': full' : ': not writable'}); nothing was recorded. Send the file again later.`,
+    STORE_RETRY_AFTER_SECONDS,
+  );
 }
 
 /** What the evidence module needs from the process, besides the store and the clock. */
@@ -45,6 +64,8 @@ export interface UploadEvidenceInput {
   /** The record this one corrects (see supersedeEvidence). */
   supersedesId?: string | null;
   expectedVersion?: number | null;
+  /** Optional: the same key stores the upload once; a retry (same file and fields) replays it. */
+  idempotencyKey?: string | null;
 }
 
 export interface SupersedeEvidenceInput {
@@ -129,9 +150,27 @@ async function storeEvidence(
   if (!input.file || typeof input.file.stream !== 'function') {
     throw new DomainError('FILE_REJECTED', 'Send the file as a multipart upload (GraphQL multipart request spec)', 'file');
   }
+  const key = input.idempotencyKey == null ? null : idempotencyKeyOf(input.idempotencyKey);
 
   // The bytes first: hashed, counted and sniffed while they stream, staged out of sight.
   const staged = await stage(deps, input.file);
+  // A retry of an upload is known by its key, and the same once its bytes are hashed.
+  const hash = key ? requestHash([input.caseId, input.visitId ?? null, input.kind, staged.sha256, input.capturedAt ?? null, description, input.supersedesId ?? null]) : null;
+  const replay = async (): Promise<EvidenceWritten | null> => {
+    if (!key) return null;
+    const existing = await deps.prisma.evidence.findUnique({ where: { idempotencyKey: key } });
+    if (!existing) return null;
+    await staged.discard(); // only the staged copy: the stored blob is the existing record's
+    const visible = await deps.prisma.evidence.count({ where: { id: existing.id, ...viaCase(actor.viewer), ...agencyEra(actor.viewer) } });
+    if (existing.requestHash !== hash || !visible) throw new DomainError('DUPLICATE', 'This idempotency key was used for another upload', 'idempotencyKey');
+    const superseded = existing.supersedesId ? await deps.prisma.evidence.findUnique({ where: { id: existing.supersedesId } }) : null;
+    return { evidence: existing, superseded, case: await deps.prisma.case.findUniqueOrThrow({ where: { id: existing.caseId } }) };
+  };
+  const first = await replay().catch(async (err) => {
+    await staged.discard();
+    throw err;
+  });
+  if (first) return first;
   let committed: { created: boolean } | null = null;
   try {
     if (staged.size === 0) throw new DomainError('FILE_REJECTED', 'The file is empty', 'file');
@@ -187,6 +226,8 @@ async function storeEvidence(
             uploadedById: actor.viewer.userId,
             uploadedAt: at,
             supersedesId: old?.id ?? null,
+            idempotencyKey: key,
+            requestHash: hash,
           },
         });
         const custody = { actorId: actor.viewer.userId, at, requestId: actor.requestId };
@@ -225,7 +266,14 @@ async function storeEvidence(
     );
     return { evidence: out.evidence, superseded: out.superseded, case: out.case };
   } catch (err) {
-    await undo(deps, staged, committed);
+    await undo(deps, staged, committed).catch((undoErr) => deps.logger?.error({ err: undoErr }, 'evidence: could not remove the bytes of a refused upload'));
+    const errno = storeFault(err);
+    if (errno) throw storeUnavailable(deps, err, errno);
+    if (key && isUniqueViolation(err)) {
+      // Two sends of one upload raced: the loser answers with the winner's record.
+      const again = await replay();
+      if (again) return again;
+    }
     if ((err as { code?: string }).code === 'P2002' && input.supersedesId) {
       // Two corrections of one record raced: the unique supersedesId let one through.
       throw new DomainError('INVALID_TRANSITION', 'This evidence has already been superseded: correct its latest version', fields.supersedesField);
@@ -245,6 +293,8 @@ async function stage(deps: EvidenceDeps, file: UploadedFile): Promise<StagedBlob
     if (err instanceof BlobInterruptedError) {
       throw new DomainError('FILE_REJECTED', 'The upload was interrupted before the end of the file; nothing was stored. Send it again.', 'file');
     }
+    const errno = storeFault(err);
+    if (errno) throw storeUnavailable(deps, err, errno);
     throw err;
   }
 }

@@ -7,9 +7,9 @@ import { PaymentChannel, PlanFrequency, PlanKind } from '../common/enums.ts';
 import { CaseRef } from '../cases/schema.ts';
 import { ContactAttemptRef } from '../contact/schema.ts';
 import { VisitRef } from '../visits/schema.ts';
-import { PaymentRef, PromiseRef, RepaymentPlanRef } from './schema.ts';
+import { PaymentRef, PaymentReversalRef, PromiseRef, RepaymentPlanRef } from './schema.ts';
 import type { UserError } from '../../lib/errors.ts';
-import type { Case as CaseShape, Payment as PaymentShape } from '../../generated/prisma/client.ts';
+import type { Case as CaseShape, Payment as PaymentShape, PaymentReversal as PaymentReversalShape } from '../../generated/prisma/client.ts';
 import * as service from './service.ts';
 
 const actorOf = (ctx: Context): Actor => ({ viewer: ctx.viewer, requestId: ctx.requestId });
@@ -27,6 +27,7 @@ const RecordPromiseToPayInput = builder.inputType('RecordPromiseToPayInput', {
     contactAttemptId: t.globalID({ for: [ContactAttemptRef], required: false, description: 'The call in which it was promised.' }),
     visitId: t.globalID({ for: [VisitRef], required: false, description: 'The visit in which it was promised.' }),
     expectedVersion: t.int({ required: false }),
+    idempotencyKey: t.string({ required: false, description: 'Optional: the same key records the promise once, however often it is sent.' }),
   }),
 });
 
@@ -66,6 +67,14 @@ const RecordPaymentInput = builder.inputType('RecordPaymentInput', {
   }),
 });
 
+const ReversePaymentInput = builder.inputType('ReversePaymentInput', {
+  fields: (t) => ({
+    paymentId: t.globalID({ for: [PaymentRef] }),
+    reason: t.string({ description: 'Why the payment was wrong (a bounced transfer, the wrong case).' }),
+    expectedVersion: t.int({ description: "The case's version as last read." }),
+  }),
+});
+
 function withCase<K extends string, T extends object>(name: string, key: K, ref: import('@pothos/core').ObjectRef<any, T>) {
   type Shape = { case?: CaseShape | null; userErrors: UserError[] } & { [P in K]?: T | null };
   return builder.objectRef<Shape>(name).implement({
@@ -89,6 +98,16 @@ const RecordPaymentPayload = builder.objectRef<PaymentResult>('RecordPaymentPayl
     payment: t.field({ type: PaymentRef, nullable: true, resolve: (p) => p.payment ?? null }),
     case: t.field({ type: CaseRef, nullable: true, resolve: (p) => p.case ?? null }),
     replayed: t.boolean({ description: 'True when this key had already recorded the payment: nothing new was written.', resolve: (p) => p.replayed ?? false }),
+    userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
+  }),
+});
+
+type ReversalResult = { payment?: PaymentShape | null; reversal?: PaymentReversalShape | null; case?: CaseShape | null; userErrors: UserError[] };
+const ReversePaymentPayload = builder.objectRef<ReversalResult>('ReversePaymentPayload').implement({
+  fields: (t) => ({
+    payment: t.field({ type: PaymentRef, nullable: true, resolve: (p) => p.payment ?? null }),
+    reversal: t.field({ type: PaymentReversalRef, nullable: true, resolve: (p) => p.reversal ?? null }),
+    case: t.field({ type: CaseRef, nullable: true, resolve: (p) => p.case ?? null }),
     userErrors: t.field({ type: [UserErrorRef], resolve: (p) => p.userErrors }),
   }),
 });
@@ -132,6 +151,14 @@ builder.mutationFields((t) => ({
     authScopes: { role: WRITERS },
     args: { input: t.arg({ type: CancelRepaymentPlanInput }) },
     resolve: (_r, { input }, ctx) => withUserErrors(() => service.cancelRepaymentPlan(ctx, actorOf(ctx), { ...input, planId: input.planId.id })),
+  }),
+  reversePayment: t.field({
+    type: ReversePaymentPayload,
+    description:
+      'Undoes a wrong payment exactly (never changing it): what it covered is owed again, a case it resolved re-opens. A supervisor may reverse any payment; a collector one within the settlement threshold of what the case owes.',
+    authScopes: { role: PAYMENT_RECORDERS },
+    args: { input: t.arg({ type: ReversePaymentInput }) },
+    resolve: (_r, { input }, ctx) => withUserErrors(() => service.reversePayment(ctx, actorOf(ctx), { ...input, paymentId: input.paymentId.id })),
   }),
   recordPayment: t.field({
     type: RecordPaymentPayload,

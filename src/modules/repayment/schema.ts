@@ -74,8 +74,20 @@ export const PaymentRef = builder.prismaNode('Payment', {
     channel: t.expose('channel', { type: PaymentChannel }),
     externalReference: t.exposeString('externalReference', { nullable: true }),
     idempotencyKey: t.exposeString('idempotencyKey'),
-    allocations: t.relation('allocations'),
+    allocations: t.relation('allocations', { description: "The payment's own lines (a reversal's negative lines are under `reversal`).", query: { where: { reversalId: null } } }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    reversal: t.relation('reversal', { nullable: true, description: 'Set when the payment was reversed: it then counts for nothing.' }),
+  }),
+});
+
+export const PaymentReversalRef = builder.prismaObject('PaymentReversal', {
+  description: 'Undoes a wrong payment exactly, with a negative line for each of its lines. Append-only.',
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    amount: t.field({ type: MoneyRef, resolve: (r) => money(r.amount, r.currency) }),
+    reason: t.exposeString('reason'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    lines: t.relation('lines'),
   }),
 });
 

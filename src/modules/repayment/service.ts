@@ -1,13 +1,13 @@
-import { createHash } from 'node:crypto';
 import type { Case, PrismaClient } from '../../generated/prisma/client.ts';
 import type { PaymentChannel, PlanKind } from '../../generated/prisma/enums.ts';
 import { DomainError } from '../../lib/errors.ts';
+import { idempotencyKeyOf, once, requestHash } from '../../lib/idempotency.ts';
 import { dateOnly, daysBetween, localDate, parseDateOnly, BANK_TIME_ZONE, type Clock } from '../../lib/time.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
 import type { Tx } from '../../db/store.ts';
 import type { EventBus } from '../../events/bus.ts';
-import { writeCase } from '../cases/write.ts';
+import { isEnded, writeCase } from '../cases/write.ts';
 import { getContactPolicy } from '../policy/service.ts';
 import { buildSchedule, checkPlanTerm, MAX_INSTALMENTS, type PlanFrequency } from './schedule.ts';
 import { allocatePayment, instalmentStatusAfter, promiseStatusAfter, type OpenObligation } from './allocation.ts';
@@ -48,10 +48,26 @@ export interface RecordPromiseInput {
   contactAttemptId?: string | null;
   visitId?: string | null;
   expectedVersion?: number | null;
+  /** Optional: the same key records the promise once; a retry replays it. */
+  idempotencyKey?: string | null;
 }
 
 export async function recordPromiseToPay(deps: Deps, actor: Actor, input: RecordPromiseInput) {
   const amount = positiveAmount(input.amount, 'amount');
+  if (input.idempotencyKey == null) return writePromise(deps, actor, input, amount, null);
+  const key = idempotencyKeyOf(input.idempotencyKey);
+  const hash = requestHash([input.caseId, input.amount, input.currency, dateOnly(input.promisedFor), input.contactAttemptId ?? null, input.visitId ?? null]);
+  return once({
+    what: 'another promise',
+    hash,
+    find: () => deps.prisma.promiseToPay.findUnique({ where: { idempotencyKey: key } }),
+    visible: async (existing) => (await deps.prisma.case.count({ where: { id: existing.caseId, ...caseVisibility(actor.viewer) } })) > 0,
+    replay: async (existing) => ({ promise: existing, case: await deps.prisma.case.findUniqueOrThrow({ where: { id: existing.caseId } }), replayed: true }),
+    write: () => writePromise(deps, actor, input, amount, { key, hash }),
+  });
+}
+
+async function writePromise(deps: Deps, actor: Actor, input: RecordPromiseInput, amount: bigint, idempotency: { key: string; hash: string } | null) {
   return writeCase(deps, actor, input.caseId, { expectedVersion: input.expectedVersion, action: 'promise.record' }, async ({ tx, now, before }) => {
     sameCurrency(before, input.currency);
     if (amount > before.overdueTotal) throw new DomainError('VALIDATION', `The case owes ${before.overdueTotal}; a promise cannot exceed it`, 'amount');
@@ -78,10 +94,12 @@ export async function recordPromiseToPay(deps: Deps, actor: Actor, input: Record
         contactAttemptId: input.contactAttemptId ?? null,
         visitId: input.visitId ?? null,
         createdAt: now,
+        idempotencyKey: idempotency?.key ?? null,
+        requestHash: idempotency?.hash ?? null,
       },
     });
     return {
-      result: { promise },
+      result: { promise, replayed: false },
       data: { status: 'PROMISED' },
       events: [{ type: 'PROMISE_RECORDED', summary: `Promise to pay ${amount} by ${dateOnly(input.promisedFor)}`, data: { promiseId: promise.id, amount: `${amount}`, promisedFor: dateOnly(input.promisedFor) } }],
       auditData: { promiseId: promise.id, amount: `${amount}` },
@@ -105,6 +123,8 @@ export interface ProposePlanInput {
 }
 
 const SUPERVISORS = ['BANK_SUPERVISOR', 'BANK_ADMIN'];
+/** A plan starts within a year (issue 11: a plan starting in 2100 was accepted). */
+export const MAX_PLAN_START_DAYS = 365;
 
 export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: ProposePlanInput) {
   return writeCase(deps, actor, input.caseId, { expectedVersion: input.expectedVersion, action: 'plan.propose' }, async ({ tx, now, before }) => {
@@ -115,6 +135,7 @@ export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: Prop
     if (total > balance) throw new DomainError('VALIDATION', `The case owes ${balance}; a plan cannot collect more`, 'totalAmount');
     const start = today(now);
     if (input.firstDueDate < start) throw new DomainError('VALIDATION', 'The first due date is in the past', 'firstDueDate');
+    if (daysBetween(start, input.firstDueDate) > MAX_PLAN_START_DAYS) throw new DomainError('VALIDATION', `A plan starts within ${MAX_PLAN_START_DAYS} days: the first due date is later`, 'firstDueDate');
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { jurisdiction: true } });
     // Read inside the transaction: on the embedded store (one connection) a read outside it waits until the transaction times out.
     const policy = await getContactPolicy(tx, debtor.jurisdiction);
@@ -248,12 +269,44 @@ export interface RecordPaymentInput {
 }
 
 function paymentHash(i: RecordPaymentInput): string {
-  return createHash('sha256')
-    .update(JSON.stringify([i.caseId, i.amount, i.currency, i.receivedAt.toISOString(), i.channel, i.externalReference?.trim() || null]))
-    .digest('hex');
+  return requestHash([i.caseId, i.amount, i.currency, i.receivedAt.toISOString(), i.channel, i.externalReference?.trim() || null]);
 }
 
 const CLOCK_SKEW_MS = 5 * 60_000;
+/** The bank's own payment reference (a transfer's reference, a receipt number). */
+export const MAX_EXTERNAL_REFERENCE_LENGTH = 100;
+
+/**
+ * What a payment changed besides its allocation lines, kept on the payment when it is recorded so
+ * that a reversal puts back exactly that (amounts as decimal strings: JSON has no bigint).
+ */
+export interface PaymentEffects {
+  /** By how much each part of the overdue amount went down: fees, then interest, then principal. */
+  applied: { principal: string; interest: string; fees: string };
+  /** What a completed settlement forgave. */
+  forgiven: { principal: string; interest: string; fees: string };
+  stageBefore: Case['stage'];
+  statusBefore: Case['status'];
+  /** Paid in full: the case was resolved by this payment. */
+  resolved: boolean;
+  /** Plans this payment completed (their last instalment, or paid in full). */
+  plansCompleted: string[];
+  /** Promises closed as KEPT because the case was paid in full (without a line of their own). */
+  promisesKept: string[];
+}
+
+/** A payment received is plausible: not before the account was opened (or, unknown, before the first missed due date). The future is checked before. */
+async function checkReceivedAt(tx: Tx, before: Case, receivedAt: Date) {
+  const account = await tx.cardAccount.findUniqueOrThrow({ where: { id: before.accountId }, select: { openedOn: true } });
+  const floor = account.openedOn ?? before.dueDate;
+  if (receivedAt.getTime() < floor.getTime()) {
+    throw new DomainError(
+      'VALIDATION',
+      `receivedAt ${dateOnly(receivedAt)} is before ${account.openedOn ? 'the account was opened' : "the case's first missed due date"} (${dateOnly(floor)})`,
+      'receivedAt',
+    );
+  }
+}
 
 /**
  * A payment, exactly once per idempotency key: a retry with the same content returns the first
@@ -262,27 +315,26 @@ const CLOCK_SKEW_MS = 5 * 60_000;
  * the balance is kept as credit. Paid in full, the case is resolved and scheduled reminders stop.
  */
 export async function recordPayment(deps: Deps, actor: Actor, input: RecordPaymentInput) {
-  const key = input.idempotencyKey.trim();
-  if (key.length < 8 || key.length > 200) throw new DomainError('VALIDATION', 'idempotencyKey: 8 to 200 characters', 'idempotencyKey');
+  const key = idempotencyKeyOf(input.idempotencyKey);
   const amount = positiveAmount(input.amount, 'amount');
   if (input.receivedAt.getTime() > deps.clock.now().getTime() + CLOCK_SKEW_MS) throw new DomainError('VALIDATION', 'receivedAt is in the future', 'receivedAt');
+  const externalReference = input.externalReference?.trim() || null;
+  if (externalReference && externalReference.length > MAX_EXTERNAL_REFERENCE_LENGTH) {
+    throw new DomainError('VALIDATION', `externalReference: at most ${MAX_EXTERNAL_REFERENCE_LENGTH} characters`, 'externalReference');
+  }
   const hash = paymentHash({ ...input, idempotencyKey: key });
-
-  const replay = async () => {
-    const existing = await deps.prisma.payment.findUnique({ where: { idempotencyKey: key } });
-    if (!existing) return null;
-    const visible = await deps.prisma.case.count({ where: { id: existing.caseId, ...caseVisibility(actor.viewer) } });
-    if (existing.requestHash !== hash || !visible) throw new DomainError('DUPLICATE', 'This idempotency key was used for another payment', 'idempotencyKey');
-    return { payment: existing, case: await deps.prisma.case.findUniqueOrThrow({ where: { id: existing.caseId } }), replayed: true };
-  };
-  const first = await replay();
-  if (first) return first;
-
-  try {
+  return once({
+    what: 'another payment',
+    hash,
+    find: () => deps.prisma.payment.findUnique({ where: { idempotencyKey: key } }),
+    visible: async (existing) => (await deps.prisma.case.count({ where: { id: existing.caseId, ...caseVisibility(actor.viewer) } })) > 0,
+    replay: async (existing) => ({ payment: existing, case: await deps.prisma.case.findUniqueOrThrow({ where: { id: existing.caseId } }), replayed: true }),
     // An ended case (resolved or closed) takes no further writes (DOMAIN.md): money arriving after the
     // end is refused here with CASE_ENDED, so that the bank books it as a refund or a recovery.
-    return await writeCase(deps, actor, input.caseId, { action: 'payment.record' }, async ({ tx, now, before }) => {
+    write: () =>
+      writeCase(deps, actor, input.caseId, { action: 'payment.record' }, async ({ tx, now, before }) => {
       sameCurrency(before, input.currency);
+      await checkReceivedAt(tx, before, input.receivedAt);
       const promises = await tx.promiseToPay.findMany({ where: { caseId: before.id, status: { in: ['OPEN', 'PARTIAL'] } } });
       const instalmentRows = await tx.instalment.findMany({
         where: { plan: { caseId: before.id, status: 'ACTIVE' }, status: { in: ['DUE', 'PARTIAL'] } },
@@ -293,31 +345,6 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
         caseBalance: before.overdueTotal,
         promises: promises.map<OpenObligation>((p) => ({ kind: 'PROMISE', id: p.id, dueDate: p.promisedFor, createdAt: p.createdAt, outstanding: p.amount - p.paidAmount })).filter((o) => o.outstanding > 0n),
         instalments: instalmentRows.map<OpenObligation>((i) => ({ kind: 'INSTALMENT', id: i.id, dueDate: i.dueDate, createdAt: i.plan.proposedAt, seq: i.seq, outstanding: i.amount - i.paidAmount })).filter((o) => o.outstanding > 0n),
-      });
-      const payment = await tx.payment.create({
-        data: {
-          caseId: before.id,
-          agencyId: before.assignedAgencyId,
-          amount,
-          currency: before.currency,
-          receivedAt: input.receivedAt,
-          channel: input.channel,
-          externalReference: input.externalReference?.trim() || null,
-          idempotencyKey: key,
-          requestHash: hash,
-          creditAmount: allocation.credit,
-          recordedById: actor.viewer.userId,
-          createdAt: now,
-        },
-      });
-      await tx.paymentAllocation.createMany({
-        data: allocation.lines.map((l) => ({
-          paymentId: payment.id,
-          target: l.target,
-          promiseId: l.target === 'PROMISE' ? l.id : null,
-          instalmentId: l.target === 'INSTALMENT' ? l.id : null,
-          amount: l.amount,
-        })),
       });
       const touchedPlans = new Set<string>();
       for (const line of allocation.lines) {
@@ -336,10 +363,12 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
         }
       }
       let settled = false;
+      const plansCompleted: string[] = [];
       for (const planId of touchedPlans) {
         const open = await tx.instalment.count({ where: { planId, status: { not: 'PAID' } } });
         if (open === 0) {
           const done = await tx.repaymentPlan.update({ where: { id: planId }, data: { status: 'COMPLETED', completedAt: now } });
+          plansCompleted.push(planId);
           settled ||= done.kind === 'SETTLEMENT';
         }
       }
@@ -349,29 +378,73 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
       rest -= before.fees - fees;
       const interest = before.interest - (rest < before.interest ? rest : before.interest);
       rest -= before.interest - interest;
-      let principal = before.principal - rest;
+      const principal = before.principal - rest;
       let balances = { principal, interest, fees };
-      let forgiven = 0n;
+      const applied = { principal: before.principal - principal, interest: before.interest - interest, fees: before.fees - fees };
+      let forgivenParts = { principal: 0n, interest: 0n, fees: 0n };
       if (settled) {
         // A settlement paid in full settles the debt: what it discounted is forgiven, on the record.
-        forgiven = principal + interest + fees;
+        forgivenParts = balances;
         balances = { principal: 0n, interest: 0n, fees: 0n };
       }
-      ({ principal } = balances);
+      const forgiven = forgivenParts.principal + forgivenParts.interest + forgivenParts.fees;
       const overdueTotal = balances.principal + balances.interest + balances.fees;
       const after = { ...before, ...balances, overdueTotal };
       const paidInFull = overdueTotal === 0n;
-      const events = [{ type: 'PAYMENT_RECORDED', summary: `Payment of ${amount} received${allocation.credit > 0n ? ` (${allocation.credit} kept as credit)` : ''}`, data: { paymentId: payment.id, amount: `${amount}`, credit: `${allocation.credit}`, balance: `${overdueTotal}` } }];
+      const events = [{ type: 'PAYMENT_RECORDED', summary: `Payment of ${amount} received${allocation.credit > 0n ? ` (${allocation.credit} kept as credit)` : ''}`, data: { paymentId: '', amount: `${amount}`, credit: `${allocation.credit}`, balance: `${overdueTotal}` } }];
       if (forgiven > 0n) {
         events.push({ type: 'SETTLEMENT_COMPLETED', summary: `Settlement paid: ${forgiven} forgiven`, data: { forgiven: `${forgiven}` } as never });
       }
+      const promisesKept: string[] = [];
       if (paidInFull) {
         // Nothing is owed: any plan still running has done its work.
-        await tx.repaymentPlan.updateMany({ where: { caseId: before.id, status: 'ACTIVE' }, data: { status: 'COMPLETED', completedAt: now } });
+        const running = await tx.repaymentPlan.findMany({ where: { caseId: before.id, status: 'ACTIVE' }, select: { id: true } });
+        await tx.repaymentPlan.updateMany({ where: { id: { in: running.map((x) => x.id) } }, data: { status: 'COMPLETED', completedAt: now } });
+        plansCompleted.push(...running.map((x) => x.id));
         const cancelled = await tx.reminder.updateMany({ where: { caseId: before.id, status: 'SCHEDULED' }, data: { status: 'CANCELLED', cancelledAt: now, lastError: 'paid in full' } });
-        await tx.promiseToPay.updateMany({ where: { caseId: before.id, status: { in: ['OPEN', 'PARTIAL'] } }, data: { status: 'KEPT', settledAt: now } });
+        const open = await tx.promiseToPay.findMany({ where: { caseId: before.id, status: { in: ['OPEN', 'PARTIAL'] } }, select: { id: true } });
+        await tx.promiseToPay.updateMany({ where: { id: { in: open.map((x) => x.id) } }, data: { status: 'KEPT', settledAt: now } });
+        promisesKept.push(...open.map((x) => x.id));
         events.push({ type: 'CASE_RESOLVED', summary: 'Paid in full: the case is resolved', data: { remindersCancelled: cancelled.count } as never });
       }
+      const str = (x: { principal: bigint; interest: bigint; fees: bigint }) => ({ principal: `${x.principal}`, interest: `${x.interest}`, fees: `${x.fees}` });
+      const effects: PaymentEffects = {
+        applied: str(applied),
+        forgiven: str(forgivenParts),
+        stageBefore: before.stage,
+        statusBefore: before.status,
+        resolved: paidInFull,
+        plansCompleted,
+        promisesKept,
+      };
+      // Written once, complete: the database refuses any later change to a payment or its lines.
+      const payment = await tx.payment.create({
+        data: {
+          caseId: before.id,
+          agencyId: before.assignedAgencyId,
+          amount,
+          currency: before.currency,
+          receivedAt: input.receivedAt,
+          channel: input.channel,
+          externalReference,
+          idempotencyKey: key,
+          requestHash: hash,
+          creditAmount: allocation.credit,
+          recordedById: actor.viewer.userId,
+          createdAt: now,
+          effects: effects as never,
+        },
+      });
+      await tx.paymentAllocation.createMany({
+        data: allocation.lines.map((l) => ({
+          paymentId: payment.id,
+          target: l.target,
+          promiseId: l.target === 'PROMISE' ? l.id : null,
+          instalmentId: l.target === 'INSTALMENT' ? l.id : null,
+          amount: l.amount,
+        })),
+      });
+      events[0]!.data.paymentId = payment.id;
       return {
         result: { payment, replayed: false },
         data: {
@@ -384,15 +457,153 @@ export async function recordPayment(deps: Deps, actor: Actor, input: RecordPayme
         events,
         auditData: { paymentId: payment.id, amount: `${amount}`, forgiven: `${forgiven}`, lines: allocation.lines.map((l) => ({ target: l.target, id: l.id, amount: `${l.amount}` })) },
       };
-    });
-  } catch (err) {
-    // Two retries of one payment racing: the loser meets the unique key and returns the winner's payment.
-    if ((err as { code?: string }).code === 'P2002') {
-      const again = await replay();
-      if (again) return again;
-    }
-    throw err;
-  }
+    }),
+  });
+}
+
+// ---------------------------------------------------------------- reversals
+
+export interface ReversePaymentInput {
+  paymentId: string;
+  reason: string;
+  /** The case's version as the caller last read it. */
+  expectedVersion: number;
+}
+
+export const MAX_REASON_LENGTH = 2000;
+
+/**
+ * A wrong payment (a bounced transfer, a payment booked on the wrong case) is never changed: a
+ * reversal is written, append-only, with a negative line for each of the payment's lines, and
+ * exactly what the payment did is undone: the promises and instalments it covered owe again
+ * (their plans, completed by it, run again), the case owes again what it had paid off (a
+ * completed settlement's forgiveness included), its credit goes down, and a case the payment
+ * resolved is re-opened in its former stage. A supervisor may reverse any payment; a collector
+ * one within the share of the debt a collector may settle on their own (the policy's settlement
+ * threshold); above it, APPROVAL_REQUIRED. A payment is reversed once.
+ */
+export async function reversePayment(deps: Deps, actor: Actor, input: ReversePaymentInput) {
+  const reason = input.reason.trim();
+  if (!reason) throw new DomainError('VALIDATION', 'Give the reason for the reversal', 'reason');
+  if (reason.length > MAX_REASON_LENGTH) throw new DomainError('VALIDATION', `reason: at most ${MAX_REASON_LENGTH} characters`, 'reason');
+  const found = await deps.prisma.payment.findFirst({ where: { id: input.paymentId, case: caseVisibility(actor.viewer), ...agencyEra(actor.viewer) }, select: { id: true, caseId: true } });
+  if (!found) throw new DomainError('NOT_FOUND', 'No such payment', 'paymentId');
+  return writeCase(
+    deps,
+    actor,
+    found.caseId,
+    { expectedVersion: input.expectedVersion, action: 'payment.reverse', field: 'paymentId', allowEnded: true },
+    async ({ tx, now, before }) => {
+      const payment = await tx.payment.findUniqueOrThrow({ where: { id: found.id }, include: { allocations: { where: { reversalId: null } }, reversal: { select: { id: true } } } });
+      if (payment.reversal) throw new DomainError('INVALID_TRANSITION', 'This payment has already been reversed', 'paymentId');
+      const effects = payment.effects as PaymentEffects | null;
+      if (isEnded(before) && !(before.stage === 'RESOLVED' && effects?.resolved)) {
+        // Only the resolution this payment made is undone; a case ended otherwise stays ended.
+        throw new DomainError('CASE_ENDED', `Case is ${before.stage.toLowerCase()}: only a payment that resolved it can be reversed`, 'paymentId');
+      }
+
+      const big = (x: string | undefined) => BigInt(x ?? '0');
+      const applied = effects
+        ? { principal: big(effects.applied.principal), interest: big(effects.applied.interest), fees: big(effects.applied.fees) }
+        : // Recorded before payments kept their effects: what it took off goes back to the principal.
+          { principal: payment.amount - payment.creditAmount, interest: 0n, fees: 0n };
+      const forgiven = effects ? { principal: big(effects.forgiven.principal), interest: big(effects.forgiven.interest), fees: big(effects.forgiven.fees) } : { principal: 0n, interest: 0n, fees: 0n };
+      const balances = {
+        principal: before.principal + applied.principal + forgiven.principal,
+        interest: before.interest + applied.interest + forgiven.interest,
+        fees: before.fees + applied.fees + forgiven.fees,
+      };
+      const overdueTotal = balances.principal + balances.interest + balances.fees;
+
+      if (!SUPERVISORS.includes(actor.viewer.role)) {
+        const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { jurisdiction: true } });
+        const policy = await getContactPolicy(tx, debtor.jurisdiction);
+        if (payment.amount * 10_000n > BigInt(policy.settlementDiscountThresholdBps) * overdueTotal) {
+          throw new DomainError(
+            'APPROVAL_REQUIRED',
+            `The payment is more than ${(policy.settlementDiscountThresholdBps / 100).toFixed(2)}% of what the case owes: a supervisor must reverse it`,
+            'paymentId',
+          );
+        }
+      }
+
+      const reversal = await tx.paymentReversal.create({
+        data: {
+          paymentId: payment.id,
+          caseId: before.id,
+          agencyId: before.assignedAgencyId,
+          amount: payment.amount,
+          currency: payment.currency,
+          reason,
+          reversedById: actor.viewer.userId,
+          requestId: actor.requestId ?? null,
+          createdAt: now,
+        },
+      });
+      await tx.paymentAllocation.createMany({
+        data: payment.allocations.map((l) => ({ paymentId: payment.id, reversalId: reversal.id, target: l.target, promiseId: l.promiseId, instalmentId: l.instalmentId, amount: -l.amount })),
+      });
+
+      const reopenedPlans = new Set<string>(effects?.plansCompleted ?? []);
+      for (const line of payment.allocations) {
+        if (line.target === 'PROMISE' && line.promiseId) {
+          const p = await tx.promiseToPay.findUniqueOrThrow({ where: { id: line.promiseId } });
+          const paid = p.paidAmount - line.amount;
+          // A promise broken since keeps BROKEN: it owes again, and was broken all the same.
+          const status = p.status === 'BROKEN' || p.status === 'CANCELLED' ? p.status : promiseStatusAfter(p.amount, paid);
+          await tx.promiseToPay.update({ where: { id: p.id }, data: { paidAmount: paid, status, settledAt: status === 'KEPT' ? p.settledAt : status === 'BROKEN' || status === 'CANCELLED' ? p.settledAt : null } });
+        } else if (line.target === 'INSTALMENT' && line.instalmentId) {
+          const i = await tx.instalment.findUniqueOrThrow({ where: { id: line.instalmentId } });
+          const paid = i.paidAmount - line.amount;
+          const status = i.status === 'MISSED' ? 'MISSED' : instalmentStatusAfter(i.amount, paid);
+          await tx.instalment.update({ where: { id: i.id }, data: { paidAmount: paid, status, paidAt: status === 'PAID' ? i.paidAt : null } });
+          await tx.repaymentPlan.update({ where: { id: i.planId }, data: { paidAmount: { decrement: line.amount } } });
+          if (!effects) reopenedPlans.add(i.planId);
+        }
+      }
+      // Plans this payment completed run again (only if still COMPLETED: nothing else ended them since).
+      const reopened = await tx.repaymentPlan.updateMany({ where: { id: { in: [...reopenedPlans] }, status: 'COMPLETED' }, data: { status: 'ACTIVE', completedAt: null } });
+      if (effects?.promisesKept.length) {
+        const kept = await tx.promiseToPay.findMany({ where: { id: { in: effects.promisesKept }, status: 'KEPT' } });
+        for (const p of kept) {
+          const status = promiseStatusAfter(p.amount, p.paidAmount);
+          if (status !== 'KEPT') await tx.promiseToPay.update({ where: { id: p.id }, data: { status, settledAt: null } });
+        }
+      }
+
+      const reopenCase = effects?.resolved === true && before.stage === 'RESOLVED';
+      const statusBase = reopenCase ? (effects!.statusBefore === 'PAID' ? 'OPEN' : effects!.statusBefore) : before.status === 'PAID' ? 'OPEN' : before.status;
+      const after = { ...before, ...balances, overdueTotal, status: statusBase };
+      const events = [
+        {
+          type: 'PAYMENT_REVERSED',
+          summary: `Payment of ${payment.amount} reversed: ${reason}`,
+          data: { paymentId: payment.id, reversalId: reversal.id, amount: `${payment.amount}`, balance: `${overdueTotal}` },
+        },
+      ];
+      if (reopenCase) events.push({ type: 'CASE_REOPENED', summary: `The payment that resolved the case was reversed: back to ${effects!.stageBefore}`, data: { stage: effects!.stageBefore } as never });
+      return {
+        result: { payment, reversal },
+        data: {
+          ...balances,
+          overdueTotal,
+          credit: before.credit - payment.creditAmount < 0n ? 0n : before.credit - payment.creditAmount,
+          status: await statusFromObligations(tx, after),
+          ...(reopenCase ? { stage: effects!.stageBefore, closedAt: null } : {}),
+        },
+        events,
+        auditData: {
+          paymentId: payment.id,
+          reversalId: reversal.id,
+          amount: `${payment.amount}`,
+          plansReopened: reopened.count,
+          lines: payment.allocations.map((l) => ({ target: l.target, id: l.promiseId ?? l.instalmentId, amount: `${-l.amount}` })),
+          legacy: effects === null,
+        },
+        reason,
+      };
+    },
+  );
 }
 
 // ---------------------------------------------------------------- daily checks

@@ -1,3 +1,5 @@
+import { idempotencyKeyOf, once, requestHash } from '../../lib/idempotency.ts';
+import { caseVisibility } from '../../auth/scopes.ts';
 import { builder } from '../../builder.ts';
 import type { Context } from '../../context.ts';
 import type { Actor } from '../../lib/actor.ts';
@@ -34,6 +36,7 @@ const PlanVisitInput = builder.inputType('PlanVisitInput', {
     addressId: t.globalID({ description: "One of the debtor's addresses." }),
     purpose: t.string(),
     expectedVersion: t.int({ required: false, description: "The case's version as last read." }),
+    idempotencyKey: t.string({ required: false, description: 'Optional: the same key plans the visit once, however often it is sent.' }),
   }),
 });
 const RecordVisitConsentInput = builder.inputType('RecordVisitConsentInput', {
@@ -100,7 +103,21 @@ builder.mutationFields((t) => ({
     authScopes: { role: FIELD },
     args: { input: t.arg({ type: PlanVisitInput }) },
     resolve: (_r, { input }, ctx) =>
-      withUserErrors(() => service.planVisit(ctx, actorOf(ctx), { caseId: input.caseId.id, addressId: input.addressId.id, purpose: input.purpose, expectedVersion: input.expectedVersion ?? null })),
+      withUserErrors(() => {
+        const actor = actorOf(ctx);
+        const plan = { caseId: input.caseId.id, addressId: input.addressId.id, purpose: input.purpose, expectedVersion: input.expectedVersion ?? null };
+        if (input.idempotencyKey == null) return service.planVisit(ctx, actor, plan);
+        const key = idempotencyKeyOf(input.idempotencyKey);
+        const hash = requestHash([plan.caseId, plan.addressId, plan.purpose.trim()]);
+        return once({
+          what: 'another visit',
+          hash,
+          find: () => ctx.prisma.visit.findUnique({ where: { idempotencyKey: key } }),
+          visible: async (v) => (await ctx.prisma.case.count({ where: { id: v.caseId, ...caseVisibility(ctx.viewer) } })) > 0,
+          replay: async (visit) => ({ visit, case: await ctx.prisma.case.findUniqueOrThrow({ where: { id: visit.caseId } }) }),
+          write: () => service.planVisit(ctx, actor, plan, { key, hash }),
+        });
+      }),
   }),
   recordVisitConsent: t.field({
     type: visitPayload('RecordVisitConsentPayload'),

@@ -109,7 +109,13 @@ export function agencyDossier(d: Dossier): Dossier {
  * planVisit: the address (one of the debtor's) and the purpose; the dossier is compiled from the
  * case now (source step 1, 信息整理). An agency's dossier holds only what the visit needs.
  */
-export async function planVisit(deps: Deps, actor: Actor, input: { caseId: string; addressId: string; purpose: string; expectedVersion?: number | null }) {
+export async function planVisit(
+  deps: Deps,
+  actor: Actor,
+  input: { caseId: string; addressId: string; purpose: string; expectedVersion?: number | null },
+  /** The client's idempotency key and request hash, kept on the visit (see lib/idempotency.ts). */
+  idempotency: { key: string; hash: string } | null = null,
+) {
   const purpose = input.purpose.trim();
   if (!purpose) throw new DomainError('VALIDATION', 'State the purpose of the visit', 'purpose');
   return writeCase(deps, actor, input.caseId, { expectedVersion: input.expectedVersion, action: 'visit.plan' }, async ({ tx, now, before }) => {
@@ -141,7 +147,7 @@ export async function planVisit(deps: Deps, actor: Actor, input: { caseId: strin
     };
     // The agency dossier when an agency plans it or will carry it out (the case is placed with one): its people read it.
     const dossier = isAgencyRole(actor.viewer.role) || before.assignedAgencyId !== null ? agencyDossier(full) : full;
-    const visit = await tx.visit.create({ data: { caseId: before.id, agencyId: before.assignedAgencyId, addressId: address.id, purpose, dossier: dossier as unknown as Prisma.InputJsonValue, plannedById: actor.viewer.userId, createdAt: now } });
+    const visit = await tx.visit.create({ data: { caseId: before.id, agencyId: before.assignedAgencyId, addressId: address.id, purpose, dossier: dossier as unknown as Prisma.InputJsonValue, plannedById: actor.viewer.userId, createdAt: now, idempotencyKey: idempotency?.key ?? null, requestHash: idempotency?.hash ?? null } });
     return {
       result: { visit },
       events: [{ type: 'VISIT_PLANNED', summary: `Visit planned to the ${address.kind.toLowerCase()} address in ${address.city}`, data: { visitId: visit.id } }],
