@@ -21,6 +21,7 @@
  *   two collectors, consent, two evidence rows and their custody.
  * Prints the time of each step and the rows of each table.
  */
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../src/config.ts';
 import { openEmbeddedStore, openPostgresStore, type Store } from '../src/db/store.ts';
@@ -42,7 +43,7 @@ function arg(name: string): string | undefined {
 }
 
 /** mulberry32: a small seeded generator, so that two runs make the same book. */
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -68,7 +69,7 @@ function residentId(rand: () => number, birth: Date): string {
   return first17 + '10X98765432'[sum % 11]!;
 }
 
-function intakeRow(i: number, rand: () => number, now: Date): IntakeRow {
+export function intakeRow(i: number, rand: () => number, now: Date): IntakeRow {
   const name = SURNAMES[Math.floor(rand() * SURNAMES.length)]! + GIVEN[Math.floor(rand() * GIVEN.length)]! + (rand() < 0.6 ? GIVEN[Math.floor(rand() * GIVEN.length)]! : '');
   const birth = new Date(Date.UTC(1960 + Math.floor(rand() * 40), Math.floor(rand() * 12), 1 + Math.floor(rand() * 28)));
   const daysPastDue = 1 + Math.floor(rand() * 400);
@@ -326,7 +327,7 @@ async function main(): Promise<void> {
     step('people: 3 bank staff, 20 bank collectors, 2 agencies of 26', t);
 
     t = Date.now();
-    const rand = seeded(20261130);
+    const rand = seeded(BOOK_SEED);
     let done = 0;
     while (done < cases) {
       const n = Math.min(batchSize, cases - done);
@@ -364,8 +365,13 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+/** The seed of the book's randomness: bench/read.ts regenerates rows from it to pick search terms. */
+export const BOOK_SEED = 20261130;
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
 

@@ -154,22 +154,27 @@ export function useGuard(options: GuardOptions): Plugin {
       const state = states.get(request);
       if (!state || !result || Symbol.asyncIterator in result) return;
       const single = result as ExecutionResult;
-      let body = single;
-      // The ceiling is checked on what would be sent: a runaway response is replaced by an error.
-      if (single.data && JSON.stringify(single.data).length > options.maxResponseBytes) {
-        body = {
-          errors: [
-            new GraphQLError(`The response is larger than ${options.maxResponseBytes} bytes: ask for fewer items or fields.`, {
-              extensions: { code: 'RESPONSE_TOO_LARGE', limit: options.maxResponseBytes },
-            }),
-          ],
-        };
-      }
       const cost = state.cost ?? { requested: 0, throttle: { ...state.budget, currentlyAvailable: state.budget.maximumAvailable } };
+      const max = options.maxResponseBytes;
       setResult({
-        ...body,
-        extensions: { ...(body.extensions ?? {}), cost: { requested: cost.requested, limit: LIMITS.cost, throttle: cost.throttle } },
-      });
+        ...single,
+        extensions: { ...(single.extensions ?? {}), cost: { requested: cost.requested, limit: LIMITS.cost, throttle: cost.throttle } },
+        // The ceiling is checked on the text Yoga sends, as it is made (one serialisation, not two):
+        // a runaway response is replaced by an error.
+        stringify(sanitized: ExecutionResult) {
+          const text = JSON.stringify(sanitized);
+          if (text.length <= max / 3 || Buffer.byteLength(text) <= max) return text;
+          return JSON.stringify({
+            errors: [
+              {
+                message: `The response is larger than ${max} bytes: ask for fewer items or fields.`,
+                extensions: { code: 'RESPONSE_TOO_LARGE', limit: max },
+              },
+            ],
+            extensions: sanitized.extensions,
+          });
+        },
+      } as ExecutionResult);
     },
   } as Plugin;
 

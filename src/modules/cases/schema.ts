@@ -87,6 +87,8 @@ export const DebtorRef = builder.prismaNode('Debtor', {
   nullable: true,
   id: { field: 'id' },
   description: 'The cardholder. The national ID number is shown masked; the full number only through revealDebtorIdentity.',
+  // Select mode: only the columns a query asks for are read (never the national ID's ciphertext).
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, AND: [debtorVisibility(ctx.viewer)] }),
   fields: (t) => ({
     fullName: t.exposeString('fullName'),
@@ -104,6 +106,7 @@ export const DebtorRef = builder.prismaNode('Debtor', {
 builder.prismaNode('ContactPoint', {
   nullable: true,
   id: { field: 'id' },
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, debtor: debtorVisibility(ctx.viewer) }),
   fields: (t) => ({
     kind: t.expose('kind', { type: ContactPointKind }),
@@ -120,6 +123,7 @@ builder.prismaNode('ContactPoint', {
 builder.prismaNode('Address', {
   nullable: true,
   id: { field: 'id' },
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, debtor: debtorVisibility(ctx.viewer) }),
   fields: (t) => ({
     kind: t.expose('kind', { type: AddressKind }),
@@ -135,12 +139,13 @@ builder.prismaNode('Address', {
 builder.prismaNode('CardAccount', {
   nullable: true,
   id: { field: 'id' },
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, cases: { some: caseVisibility(ctx.viewer) } }),
   fields: (t) => ({
-    maskedCardNumber: t.string({ resolve: (a) => `**** **** **** ${a.cardLast4}` }),
+    maskedCardNumber: t.string({ select: { cardLast4: true }, resolve: (a) => `**** **** **** ${a.cardLast4}` }),
     cardLast4: t.exposeString('cardLast4'),
     product: t.exposeString('product'),
-    creditLimit: t.field({ type: MoneyRef, resolve: (a) => money(a.creditLimit, a.currency) }),
+    creditLimit: t.field({ type: MoneyRef, select: { creditLimit: true, currency: true }, resolve: (a) => money(a.creditLimit, a.currency) }),
     openedOn: t.expose('openedOn', { type: 'Date', nullable: true }),
   }),
 });
