@@ -53,15 +53,16 @@ afterAll(async () => {
 });
 
 /** Sends one payment until it is recorded (same key every time); counts what the client saw. */
-async function payUntilRecorded(url: () => string, input: Record<string, unknown>, seen: Map<string, number>, deadline: number): Promise<void> {
+async function payUntilRecorded(url: () => string, input: Record<string, unknown>, seen: Map<string, number>, deadline: number): Promise<number> {
   for (;;) {
+    const sentAt = Date.now();
     const r = await post(url(), supervisor, RECORD, { input });
     const o = outcomeOf(r);
     seen.set(o, (seen.get(o) ?? 0) + 1);
     if (o === 'OK') {
       const errors = (r as { body: any }).body.data.recordPayment.userErrors;
       if (errors.length) throw new Error(`payment refused: ${JSON.stringify(errors)}`);
-      return;
+      return sentAt; // when the attempt that succeeded was sent
     }
     if (Date.now() > deadline) throw new Error(`payment ${String(input.idempotencyKey)} not recorded in time (last: ${o})`);
     await sleep(100);
@@ -103,8 +104,8 @@ describe('faults', () => {
         Array.from({ length: 10 }, async () => {
           while (queue.length) {
             const input = queue.shift()!;
-            await payUntilRecorded(() => a.url, input, seen, deadline);
-            if (killedAt && !firstOkAfterKill) firstOkAfterKill = Date.now();
+            const sentAt = await payUntilRecorded(() => a.url, input, seen, deadline);
+            if (killedAt && sentAt > killedAt && !firstOkAfterKill) firstOkAfterKill = Date.now();
           }
         }),
       );
