@@ -16,7 +16,7 @@ import { Pii } from './lib/pii.ts';
 import { systemClock } from './lib/time.ts';
 import { createLogger } from './lib/logger.ts';
 import { signToken } from './auth/tokens.ts';
-import { startRuntime } from './bootstrap.ts';
+import { shutdown, startRuntime } from './bootstrap.ts';
 import { listen } from './server.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
 import { JobScheduler, defaultJobs } from './jobs/index.ts';
@@ -30,7 +30,7 @@ async function serve(): Promise<void> {
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   });
   // Periodic work (bucket history, placement expiry, promise checks, reminders), leased in the database.
-  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 15_000 }) : null;
+  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000 }) : null;
   scheduler?.start();
   const where = config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`;
   runtime.logger.info({ url: `${server.url}/graphql`, store: runtime.store.kind }, 'Arrears is serving');
@@ -41,8 +41,7 @@ async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     runtime.logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
-    await Promise.all([server.close(10_000), scheduler?.stop()]);
-    await runtime.close();
+    await shutdown(runtime, server, scheduler, 10_000);
     runtime.logger.info('stopped');
     process.exit(0);
   };

@@ -11,6 +11,7 @@ import { schema } from './schema.ts';
 import { createContext, type AppDeps, type Context } from './context.ts';
 import type { Authenticator } from './auth/tokens.ts';
 import { unauthenticated } from './lib/errors.ts';
+import { classifyFault, faultError } from './lib/faults.ts';
 import { useInputGuard } from './lib/hostile-input.ts';
 import { useDenialAudit } from './modules/audit/denials.ts';
 import { isAgencyRole } from './auth/viewer.ts';
@@ -168,6 +169,12 @@ export function createApp(options: AppOptions): App {
           delete extensions['originalError'];
           if (requestId) extensions['requestId'] ??= requestId;
           return error;
+        }
+        // A database outage or a refused attempt is told as such, retryable (src/lib/faults.ts).
+        const fault = classifyFault(original ?? error);
+        if (fault) {
+          deps.logger.warn({ err: original, requestId, fault: fault.reason }, `database fault: ${fault.kind}`);
+          return faultError(fault, requestId, error instanceof GraphQLError ? error : undefined);
         }
         deps.logger.error({ err: original, requestId }, 'unexpected error');
         return new GraphQLError(message, {

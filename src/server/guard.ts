@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/tokens.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Logger } from '../lib/logger.ts';
 import { operationCost } from './cost.ts';
+import { classifyFault, faultMessage, type Fault } from '../lib/faults.ts';
 import { LIMITS, tooComplex } from './limits.ts';
 import { API_KEY_BUDGET, USER_BUDGET, type AddressLimiter, type Budget, type CostBuckets, type ThrottleStatus } from './rate-limit.ts';
 
@@ -65,6 +66,14 @@ function errorResponse(fetchAPI: { Response: typeof Response }, status: number, 
   });
 }
 
+function faultResponse(fetchAPI: { Response: typeof Response }, fault: Fault, requestId: string | undefined, logger: Logger, err: unknown): Response {
+  logger.warn({ err, requestId, fault: fault.reason }, `database fault: ${fault.kind}`);
+  const extensions = { code: fault.kind, ...(requestId ? { requestId } : {}) };
+  return fault.kind === 'UNAVAILABLE'
+    ? errorResponse(fetchAPI, 503, { message: faultMessage(fault), extensions }, { 'Retry-After': String(fault.retryAfterSeconds) })
+    : errorResponse(fetchAPI, 200, { message: faultMessage(fault), extensions });
+}
+
 function codeOf(error: unknown): string | undefined {
   return error instanceof GraphQLError ? (error.extensions['code'] as string | undefined) : undefined;
 }
@@ -122,6 +131,9 @@ export function useGuard(options: GuardOptions): Plugin {
         viewer = await authenticator.authenticate(header, { clientAddress: address, requestId: options.requestId() ?? undefined });
       } catch (error) {
         if (codeOf(error) === 'UNAUTHENTICATED') return refuse(error as GraphQLError);
+        // The database unreachable while checking the credentials: UNAVAILABLE (src/lib/faults.ts).
+        const fault = classifyFault(error);
+        if (fault) return endResponse(faultResponse(fetchAPI, fault, options.requestId(), options.logger, error));
         throw error;
       }
       if (!viewer) return refuse(undefined);
