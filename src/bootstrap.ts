@@ -89,6 +89,7 @@ export async function startRuntime(
     buckets,
     addresses,
     executionTimeoutMs: config.executionTimeoutMs,
+    userBudget: config.userCostBudget,
     maxResponseBytes: config.maxResponseBytes,
     trustProxy: config.trustProxy,
     // Throttled principals go to the audit of denials; failed API keys are reported by the

@@ -56,6 +56,8 @@ export interface AppOptions {
   addresses?: AddressLimiter;
   /** A running operation is stopped after this long (default 10 s). */
   executionTimeoutMs?: number;
+  /** The cost budget of a signed-in user (JWT). */
+  userBudget?: { maximumAvailable: number; restoreRate: number };
   /** The largest JSON response (default 10 MiB). */
   maxResponseBytes?: number;
   /** Behind a reverse proxy: the client is the last hop of X-Forwarded-For. */
@@ -202,6 +204,7 @@ export function createApp(options: AppOptions): App {
         logger: deps.logger,
         graphiql: !production,
         executionTimeoutMs: options.executionTimeoutMs ?? 10_000,
+        ...(options.userBudget ? { userBudget: options.userBudget } : {}),
         maxResponseBytes: options.maxResponseBytes ?? 10 * 1024 * 1024,
         clientAddress: (request, serverContext) => clientAddressOf(request, serverContext, options.trustProxy ?? false),
         requestId: currentRequestId,

@@ -42,6 +42,8 @@ export interface GuardOptions {
   logger: Logger;
   /** GraphiQL's page is served to browsers outside production without credentials. */
   graphiql: boolean;
+  /** The budget of a signed-in user (JWT); default USER_BUDGET. */
+  userBudget?: Budget;
   /** Ends a runaway execution (ms). */
   executionTimeoutMs: number;
   /** The largest response body (bytes of JSON). */
@@ -137,7 +139,7 @@ export function useGuard(options: GuardOptions): Plugin {
         throw error;
       }
       if (!viewer) return refuse(undefined);
-      const budget = viewer.authMethod === 'API_KEY' ? (viewer.apiKey?.budget ?? API_KEY_BUDGET) : USER_BUDGET;
+      const budget = viewer.authMethod === 'API_KEY' ? (viewer.apiKey?.budget ?? API_KEY_BUDGET) : (options.userBudget ?? USER_BUDGET);
       const principal = viewer.apiKeyId ? `key:${viewer.apiKeyId}` : `user:${viewer.userId}`;
       states.set(request, { viewer, principal, budget });
     },
