@@ -14,7 +14,10 @@ import { ensureContactPolicies } from './modules/policy/service.ts';
 import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/contact/templates.ts';
 import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
 import type { AppDeps } from './context.ts';
-import { createEventBus, type EventBus } from './events/bus.ts';
+import { createEventBus, type EventTransport } from './events/bus.ts';
+import { LiveEvents, type LiveEventsOptions } from './events/live.ts';
+import { useLiveEventStreams } from './events/sse.ts';
+import { useReadiness } from './readiness.ts';
 import { Metrics, useMetricsEndpoint } from './server/metrics.ts';
 import { recordDenial } from './modules/audit/denials.ts';
 import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
@@ -27,6 +30,9 @@ export interface Runtime {
   authenticator: Authenticator;
   app: App;
   logger: Logger;
+  events: LiveEvents;
+  /** Shutdown, first step: open event streams end cleanly (clients reconnect and resume elsewhere). */
+  beginShutdown(): void;
   metrics: Metrics;
   close(): Promise<void>;
 }
@@ -37,7 +43,7 @@ export interface Runtime {
  */
 export async function startRuntime(
   config: Config,
-  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean; events?: EventBus; blobs?: BlobStore } = {},
+  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean; events?: EventTransport; liveEvents?: LiveEventsOptions; blobs?: BlobStore } = {},
 ): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const secrets = options.secrets ?? loadSecrets(config);
@@ -55,7 +61,8 @@ export async function startRuntime(
     throw err;
   }
   const clock = options.clock ?? systemClock;
-  const events = options.events ?? createEventBus(config.redisUrl, (err) => logger.warn({ err }, 'redis (live events)'));
+  const transport = options.events ?? createEventBus(config.redisUrl, redisWarning(logger));
+  const events = new LiveEvents({ sql: store.sql, clock, logger }, transport, options.liveEvents).start();
   const blobs = options.blobs ?? new FolderBlobStore(config.evidenceDir);
   if (blobs instanceof FolderBlobStore) await blobs.sweepStaging(clock.now());
   const evidenceKey = evidenceSigningKey(secrets.jwtSecret);
@@ -82,6 +89,7 @@ export async function startRuntime(
     buckets,
     addresses,
     executionTimeoutMs: config.executionTimeoutMs,
+    userBudget: config.userCostBudget,
     maxResponseBytes: config.maxResponseBytes,
     trustProxy: config.trustProxy,
     // Throttled principals go to the audit of denials; failed API keys are reported by the
@@ -96,6 +104,8 @@ export async function startRuntime(
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
     plugins: [
+      useReadiness({ store, blobs, events: transport, evidenceDir: config.evidenceDir, logger }),
+      useLiveEventStreams(() => events),
       useMetricsEndpoint(metrics, config.metricsToken),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
       ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
@@ -109,6 +119,10 @@ export async function startRuntime(
     authenticator,
     app,
     logger,
+    events,
+    beginShutdown() {
+      events.endStreams();
+    },
     metrics,
     async close() {
       stopCounting();
@@ -117,4 +131,42 @@ export async function startRuntime(
       await store.close();
     },
   };
+}
+
+/** Redis warnings, at most one every 10 s (a Redis outage would otherwise log every retry). */
+function redisWarning(logger: Logger): (err: Error) => void {
+  let last = 0;
+  let dropped = 0;
+  return (err) => {
+    const now = Date.now();
+    if (now - last < 10_000) {
+      dropped++;
+      return;
+    }
+    logger.warn({ err, repeated: dropped }, 'redis (live events) unavailable: events are kept in the outbox and relayed when it returns');
+    last = now;
+    dropped = 0;
+  };
+}
+
+/**
+ * Stops a serving process within `graceMs`: event streams end first (their responses end
+ * normally), the server stops accepting and lets requests in flight finish, jobs stop between
+ * batches, then the store closes.
+ */
+export async function shutdown(
+  runtime: Runtime,
+  server: { close(graceMs?: number): Promise<void>; server?: { closeIdleConnections(): void } },
+  scheduler?: { stop(): Promise<void> } | null,
+  graceMs = 10_000,
+): Promise<void> {
+  runtime.beginShutdown();
+  // A keep-alive connection whose stream just ended is idle: closed now, not after keepAliveTimeout.
+  const sweep = server.server ? setInterval(() => server.server!.closeIdleConnections(), 50) : undefined;
+  try {
+    await Promise.all([server.close(graceMs), scheduler?.stop()]);
+  } finally {
+    if (sweep) clearInterval(sweep);
+  }
+  await runtime.close();
 }

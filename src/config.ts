@@ -34,6 +34,8 @@ export interface Config {
    * production; outside production, pages served from this machine (localhost, 127.0.0.1, [::1]).
    */
   corsOrigins: string[];
+  /** A signed-in user's bucket of cost points and its restore rate a second (ARREARS_USER_COST_BUDGET=40000/1000). */
+  userCostBudget: { maximumAvailable: number; restoreRate: number };
   /** A running operation is stopped after this long (ARREARS_EXECUTION_TIMEOUT_MS). */
   executionTimeoutMs: number;
   /** The largest JSON response (ARREARS_MAX_RESPONSE_BYTES). */
@@ -78,6 +80,18 @@ function bool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean 
   if (/^(1|true|yes|on)$/i.test(v)) return true;
   if (/^(0|false|no|off)$/i.test(v)) return false;
   throw new ConfigError(`${name} must be true or false, got "${v}"`);
+}
+
+/** `<bucket>/<restored a second>`; the bucket must hold the largest operation (the cost limit, 20,000). */
+function costBudget(v: string | undefined): { maximumAvailable: number; restoreRate: number } {
+  if (v === undefined) return { maximumAvailable: 40_000, restoreRate: 1_000 };
+  const m = /^(\d{1,9})\/(\d{1,9})$/.exec(v);
+  const maximumAvailable = Number(m?.[1]);
+  const restoreRate = Number(m?.[2]);
+  if (!m || maximumAvailable < 20_000 || restoreRate < 1) {
+    throw new ConfigError(`ARREARS_USER_COST_BUDGET must be <bucket>/<restored a second> with a bucket of at least 20000, got "${v}"`);
+  }
+  return { maximumAvailable, restoreRate };
 }
 
 function metricsToken(v: string | undefined): string | undefined {
@@ -143,6 +157,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (str(env, 'ARREARS_PUBLIC_URL') ?? `http://localhost:${int(env, 'PORT', 4000, 0, 65535)}`).replace(/\/$/, ''),
     jobsEnabled: (str(env, 'ARREARS_JOBS') ?? 'on') !== 'off',
     corsOrigins: corsOrigins(str(env, 'ARREARS_CORS_ORIGINS')),
+    userCostBudget: costBudget(str(env, 'ARREARS_USER_COST_BUDGET')),
     executionTimeoutMs: int(env, 'ARREARS_EXECUTION_TIMEOUT_MS', 10_000, 100, 600_000),
     maxResponseBytes: int(env, 'ARREARS_MAX_RESPONSE_BYTES', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     anonymousRequestsPerMinute: int(env, 'ARREARS_ANONYMOUS_REQUESTS_PER_MINUTE', 30, 1, 1_000_000),

@@ -16,7 +16,7 @@ import { Pii } from './lib/pii.ts';
 import { systemClock } from './lib/time.ts';
 import { createLogger } from './lib/logger.ts';
 import { signToken } from './auth/tokens.ts';
-import { startRuntime } from './bootstrap.ts';
+import { shutdown, startRuntime } from './bootstrap.ts';
 import { listen } from './server.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
 import { JobScheduler, defaultJobs } from './jobs/index.ts';
@@ -30,7 +30,7 @@ async function serve(): Promise<void> {
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   });
   // Periodic work (bucket history, placement expiry, promise checks, reminders), leased in the database.
-  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 15_000 }) : null;
+  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000 }) : null;
   scheduler?.start();
   const where = config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`;
   runtime.logger.info({ url: `${server.url}/graphql`, store: runtime.store.kind }, 'Arrears is serving');
@@ -41,8 +41,7 @@ async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     runtime.logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
-    await Promise.all([server.close(10_000), scheduler?.stop()]);
-    await runtime.close();
+    await shutdown(runtime, server, scheduler, 10_000);
     runtime.logger.info('stopped');
     process.exit(0);
   };
@@ -112,6 +111,27 @@ async function token(email: string | undefined): Promise<void> {
   process.stdout.write(`${jwt}\n`);
 }
 
+/** `npm run admin:create -- <email> "<full name>" [--force]`: the first bank admin of an install. */
+async function adminCreate(args: string[]): Promise<void> {
+  const force = args.includes('--force');
+  const [email, fullName] = args.filter((a) => a !== '--force' && a !== '--');
+  if (!email || !fullName) throw new ConfigError('usage: npm run admin:create -- <email> "<full name>" [--force]');
+  const config = loadConfig();
+  const { createFirstAdmin } = await import('./modules/agencies/service.ts');
+  const { DomainError } = await import('./lib/errors.ts');
+  const store = await openStore(config, 'admin:create');
+  try {
+    await applyMigrations(store.sql);
+    const user = await createFirstAdmin({ prisma: store.prisma, clock: systemClock }, { email, fullName, force });
+    process.stdout.write(`Bank admin ${user.email} created. A token for GraphiQL: npm run token -- ${user.email}\n`);
+  } catch (err) {
+    if (err instanceof DomainError) throw new ConfigError(err.message);
+    throw err;
+  } finally {
+    await store.close();
+  }
+}
+
 async function signEmailToken(secret: string, email: string, ttlSeconds: number): Promise<string> {
   const { SignJWT } = await import('jose');
   const now = Math.floor(Date.now() / 1000);
@@ -134,6 +154,8 @@ async function main(): Promise<void> {
       return seed();
     case 'token':
       return token(rest[0]);
+    case 'admin:create':
+      return adminCreate(rest);
     case 'import': {
       const { runImportCommand } = await import('./cli/import.ts');
       return runImportCommand(rest);
@@ -143,7 +165,7 @@ async function main(): Promise<void> {
       return runJobCommand(rest);
     }
     default:
-      throw new ConfigError(`unknown command "${command}": serve, migrate, seed, token, import or job`);
+      throw new ConfigError(`unknown command "${command}": serve, migrate, seed, token, admin:create, import or job`);
   }
 }
 

@@ -11,6 +11,7 @@ import { schema } from './schema.ts';
 import { createContext, type AppDeps, type Context } from './context.ts';
 import type { Authenticator } from './auth/tokens.ts';
 import { unauthenticated } from './lib/errors.ts';
+import { classifyFault, faultError } from './lib/faults.ts';
 import { useInputGuard } from './lib/hostile-input.ts';
 import { useDenialAudit } from './modules/audit/denials.ts';
 import { isAgencyRole } from './auth/viewer.ts';
@@ -55,6 +56,8 @@ export interface AppOptions {
   addresses?: AddressLimiter;
   /** A running operation is stopped after this long (default 10 s). */
   executionTimeoutMs?: number;
+  /** The cost budget of a signed-in user (JWT). */
+  userBudget?: { maximumAvailable: number; restoreRate: number };
   /** The largest JSON response (default 10 MiB). */
   maxResponseBytes?: number;
   /** Behind a reverse proxy: the client is the last hop of X-Forwarded-For. */
@@ -169,6 +172,12 @@ export function createApp(options: AppOptions): App {
           if (requestId) extensions['requestId'] ??= requestId;
           return error;
         }
+        // A database outage or a refused attempt is told as such, retryable (src/lib/faults.ts).
+        const fault = classifyFault(original ?? error);
+        if (fault) {
+          deps.logger.warn({ err: original, requestId, fault: fault.reason }, `database fault: ${fault.kind}`);
+          return faultError(fault, requestId, error instanceof GraphQLError ? error : undefined);
+        }
         deps.logger.error({ err: original, requestId }, 'unexpected error');
         return new GraphQLError(message, {
           ...(error instanceof GraphQLError ? { nodes: error.nodes, path: error.path } : {}),
@@ -195,6 +204,7 @@ export function createApp(options: AppOptions): App {
         logger: deps.logger,
         graphiql: !production,
         executionTimeoutMs: options.executionTimeoutMs ?? 10_000,
+        ...(options.userBudget ? { userBudget: options.userBudget } : {}),
         maxResponseBytes: options.maxResponseBytes ?? 10 * 1024 * 1024,
         clientAddress: (request, serverContext) => clientAddressOf(request, serverContext, options.trustProxy ?? false),
         requestId: currentRequestId,

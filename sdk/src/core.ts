@@ -88,7 +88,9 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /**
    * Retries of queries (and of mutations whose variables carry an `idempotencyKey`) after a network
-   * failure, a timeout, HTTP 429 or 503: a number (0–3, default 3) or the full options.
+   * failure, a timeout, HTTP 429 or 503 (`UNAVAILABLE`: the database is unreachable); and of any
+   * operation answered `RETRY` (the server rolled it back: a lock wait, a conflict, a timeout):
+   * a number (0–3, default 3) or the full options.
    */
   retries?: number | RetryOptions;
   /**
@@ -328,7 +330,8 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
     const { signal } = requestOptions;
     const timeoutMs = requestOptions.timeoutMs ?? (files ? UPLOAD_TIMEOUT_MS : (clientTimeoutMs ?? DEFAULT_TIMEOUT_MS));
     const retriable = source.operationType === 'query' || (source.operationType === 'mutation' && hasIdempotencyKey(variables));
-    const retries = retriable ? (requestOptions.retries === undefined ? policy.max : retryPolicy(requestOptions.retries).max) : 0;
+    const allowed = requestOptions.retries === undefined ? policy.max : retryPolicy(requestOptions.retries).max;
+    const retries = retriable ? allowed : 0;
 
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw abortReason(signal);
@@ -343,7 +346,10 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
       }
       const { error } = result;
       error.attempts = attempt;
-      if (!result.retryable || attempt > retries) throw error;
+      // RETRY: the server rolled the attempt back (a lock wait, a conflict, a timeout): nothing
+      // was done, so any operation may be sent again, mutations without a key included.
+      const limit = result.rolledBack ? allowed : retries;
+      if (!result.retryable || attempt > limit) throw error;
       const wait = backoffDelay(attempt, result.retryAfterMs, policy);
       if (wait === null) throw error;
       await sleep(wait, signal);
@@ -352,7 +358,7 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
 
   type Attempt =
     | { ok: true; data: unknown; status: number; requestId: string | null }
-    | { ok: false; error: ArrearsError; retryable: boolean; retryAfterMs: number | null };
+    | { ok: false; error: ArrearsError; retryable: boolean; retryAfterMs: number | null; rolledBack?: boolean };
 
   async function attemptOnce(
     body: string | FormData,
@@ -388,7 +394,10 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
     } catch (error) {
       if (!(error instanceof ArrearsError)) throw error;
       const retryAfterMs = error instanceof RateLimitedError ? error.retryAfterMs : parseRetryAfter(response.headers.get('retry-after'));
-      return { ok: false, error, retryable: error instanceof RateLimitedError || error.status === 503, retryAfterMs };
+      const codes = new Set((error.errors ?? []).map((e) => e.extensions?.['code']));
+      const rolledBack = codes.has('RETRY');
+      const retryable = error instanceof RateLimitedError || error.status === 503 || codes.has('UNAVAILABLE') || rolledBack;
+      return { ok: false, error, retryable, retryAfterMs, rolledBack };
     }
   }
 
@@ -454,6 +463,9 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
 
     async function* run(): AsyncGenerator<unknown, undefined> {
       let failures = 0;
+      // The id of the last event received: sent as Last-Event-ID on reconnect, so that the server
+      // replays what was missed while the connection was down.
+      let lastEventId: string | null = null;
       for (let attempt = 1; !controller.signal.aborted; attempt++) {
         let retryAfterMs: number | null = null;
         let lastError: ArrearsError;
@@ -465,6 +477,7 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
         let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
         try {
           const headers = await headersFor(subscribeOptions.headers, 'text/event-stream', true);
+          if (lastEventId !== null) headers['last-event-id'] = lastEventId;
           await onRequest?.({ url, operationName, operationType: source.operationType, variables, headers, attempt, upload: false });
           const deadline = withDeadline(connection.signal, connectTimeoutMs);
           let response: FetchResponse;
@@ -504,6 +517,7 @@ export function createGraphQLClient(options: ClientOptions): GraphQLClient {
               if (event.event !== 'next') continue;
               const data = interpret(response.status, response.headers, parseResponse(event.data), operationName);
               failures = 0;
+              if (event.id !== undefined && event.id !== '') lastEventId = event.id;
               yield data;
             }
           }

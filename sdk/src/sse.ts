@@ -1,11 +1,14 @@
 // Server-sent events (https://html.spec.whatwg.org/multipage/server-sent-events.html) read from
 // a fetch response body: how the server streams a subscription (`event: next` with a GraphQL
-// result as data, `event: complete` at the end, comment lines as keep-alive pings).
+// result as data and `id:` its position, `event: complete` at the end, comment lines as keep-alive
+// pings).
 
 export interface ServerSentEvent {
   /** `message` when the event has no `event:` field. */
   readonly event: string;
   readonly data: string;
+  /** The event's `id` field, when it has one (the server's outbox position: sent back as Last-Event-ID). */
+  readonly id?: string;
 }
 
 /** A streaming UTF-8 decoder: TextDecoder where the platform has one, else a small one of our own. */
@@ -45,6 +48,7 @@ export function eventParser(): (text: string) => ServerSentEvent[] {
   let event = '';
   let data: string[] = [];
   let hasData = false;
+  let id: string | undefined;
   // A chunk that ended with \r: a \n starting the next one is the rest of that line end.
   let skipLineFeed = false;
   return (text) => {
@@ -59,8 +63,9 @@ export function eventParser(): (text: string) => ServerSentEvent[] {
       const line = buffer.slice(0, match.index);
       buffer = buffer.slice(match.index + match[0].length);
       if (line === '') {
-        if (hasData || event) out.push({ event: event || 'message', data: data.join('\n') });
+        if (hasData || event) out.push({ event: event || 'message', data: data.join('\n'), ...(id !== undefined ? { id } : {}) });
         event = '';
+        id = undefined;
         data = [];
         hasData = false;
         continue;
@@ -75,7 +80,8 @@ export function eventParser(): (text: string) => ServerSentEvent[] {
         data.push(value);
         hasData = true;
       }
-      // `id` and `retry` are not used: the server does not resume streams.
+      else if (field === 'id' && !value.includes('\0')) id = value;
+      // `retry` is not used: the client's own backoff decides.
     }
     return out;
   };

@@ -139,7 +139,9 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
   // Our own pools, each with an error listener: an idle connection that the server drops (a restart,
   // a failover, an administrator) must not take the process down; the pool replaces it.
   const onIdleError = options.onError ?? (() => {});
-  const appPool = new pg.Pool({ connectionString: url, max });
+  // A database that stops answering without refusing connections must not hang requests: past
+  // 5 s a connection (new, or free in the pool) is not to be had, and the request gets UNAVAILABLE.
+  const appPool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   appPool.on('error', onIdleError);
   const prisma = new PrismaClient({ adapter: new PrismaPg(appPool), log: [...LOG_QUERIES] });
   // A small separate pool for migrations and maintenance SQL.

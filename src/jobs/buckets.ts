@@ -28,7 +28,6 @@ export function bucketHistoryJob(options: BucketHistoryOptions = {}): Job {
   return {
     name: BUCKET_HISTORY_JOB,
     everyMs: options.everyMs ?? 60 * 60_000,
-    leaseMs: 10 * 60_000,
     description: 'append a bucket history row for each open case whose bucket changed (hourly)',
     async run({ prisma, clock, signal }) {
       const now = clock.now();

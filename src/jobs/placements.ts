@@ -34,7 +34,6 @@ export function placementExpiryJob(options: PlacementExpiryOptions = {}): Job {
   return {
     name: PLACEMENT_EXPIRY_JOB,
     everyMs: options.everyMs ?? 15 * 60_000,
-    leaseMs: 10 * 60_000,
     description: 'recall the cases whose placement is past its end date (every 15 minutes)',
     async run({ prisma, clock, logger, signal }) {
       const now = clock.now();

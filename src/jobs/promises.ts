@@ -12,7 +12,6 @@ export function promiseChecksJob(): Job {
   return {
     name: PROMISE_CHECKS_JOB,
     everyMs: 60 * 60_000,
-    leaseMs: 10 * 60_000,
     description: 'Marks promises broken and plans broken when their date plus the grace days passed short.',
     run: async (ctx) => checkPromisesAndInstalments({ prisma: ctx.prisma, clock: ctx.clock, logger: ctx.logger }),
   };

@@ -8,6 +8,7 @@
  * are set, else the recording provider (logs, the text stays in Reminder.renderedMessage).
  */
 import type { Logger } from '../lib/logger.ts';
+import type { PrismaClient } from '../generated/prisma/client.ts';
 import { dispatchDueReminders, type DispatchOptions } from '../modules/contact/outbox.ts';
 import { createAutomaticReminders } from '../modules/contact/dunning.ts';
 import { providerFromEnv, type ChannelProvider } from '../modules/contact/providers.ts';
@@ -27,19 +28,18 @@ export interface ReminderDispatchJobOptions extends Omit<DispatchOptions, 'owner
 export function reminderDispatchJob(options: ReminderDispatchJobOptions = {}): Job {
   const { provider, env, everyMs, ...dispatch } = options;
   let made: ChannelProvider | undefined;
-  const providerFor = (logger: Logger): ChannelProvider => {
+  const providerFor = (logger: Logger, prisma: PrismaClient): ChannelProvider => {
     if (provider && typeof provider !== 'function') return provider;
-    made ??= provider ? provider(logger) : providerFromEnv(env ?? process.env, logger);
+    made ??= provider ? provider(logger) : providerFromEnv(env ?? process.env, logger, prisma);
     return made;
   };
   return {
     name: REMINDER_DISPATCH_JOB,
     everyMs: everyMs ?? 30_000,
-    leaseMs: 5 * 60_000,
     description: 'send the due reminders of the outbox, checking the contact policy again (every 30 s)',
     async run({ prisma, clock, logger, owner, runId, signal }) {
       const result = await dispatchDueReminders(
-        { prisma, clock, logger, provider: providerFor(logger) },
+        { prisma, clock, logger, provider: providerFor(logger, prisma) },
         // The row leases name this run: two runs of one owner (a restart) never share a claim.
         { ...dispatch, owner: `${owner}:${runId}`, signal },
       );
@@ -57,7 +57,6 @@ export function automaticRemindersJob(options: AutomaticRemindersJobOptions = {}
   return {
     name: AUTOMATIC_REMINDERS_JOB,
     everyMs: options.everyMs ?? 60 * 60_000,
-    leaseMs: 10 * 60_000,
     description: 'create the reminders the dunning rules ask for, never twice (hourly)',
     run: async ({ prisma, clock, logger, signal }) =>
       ({ ...(await createAutomaticReminders({ prisma, clock, logger }, { signal, ...(options.batchSize ? { batchSize: options.batchSize } : {}) })) }),

@@ -95,7 +95,11 @@ export interface JobSchedulerOptions {
   tickMs?: number;
 }
 
-export const DEFAULT_LEASE_MS = 5 * 60_000;
+/**
+ * Leases are short and renewed by a heartbeat (every third of the lease): a holder killed with
+ * kill -9 blocks its jobs for at most this long; another instance's next tick takes over.
+ */
+export const DEFAULT_LEASE_MS = 15_000;
 export const DEFAULT_TICK_MS = 60_000;
 
 export function defaultOwner(prefix?: string): string {
@@ -210,8 +214,11 @@ export class JobScheduler {
     let heartbeat: NodeJS.Timeout | undefined;
     try {
       if (!force) {
-        const last = await prisma.jobRun.findFirst({ where: { name: job.name }, orderBy: { startedAt: 'desc' }, select: { startedAt: true } });
-        const dueAt = last ? last.startedAt.getTime() + job.everyMs : 0;
+        const last = await prisma.jobRun.findFirst({ where: { name: job.name }, orderBy: { startedAt: 'desc' }, select: { startedAt: true, status: true, owner: true } });
+        // A run still RUNNING under another owner while we hold the lease was abandoned by a
+        // holder that died: its work is unfinished, so the job is due now, not at its cadence.
+        const abandonedRun = last?.status === 'RUNNING' && last.owner !== this.owner;
+        const dueAt = last && !abandonedRun ? last.startedAt.getTime() + job.everyMs : 0;
         if (dueAt > acquiredAt.getTime()) {
           this.nextDue.set(job.name, dueAt);
           return { name: job.name, status: 'SKIPPED', reason: 'NOT_DUE', nextDueAt: new Date(dueAt) };
@@ -235,17 +242,24 @@ export class JobScheduler {
       const onStop = () => controller.abort(new Error('scheduler stopping'));
       if (this.abort.signal.aborted) onStop();
       else this.abort.signal.addEventListener('abort', onStop, { once: true });
+      // The heartbeat: renewed every third of the lease. Lost to another owner, or not renewed
+      // for two thirds of it (the database unreachable), the job stops before another may start.
+      let renewedAt = Date.now();
       heartbeat = setInterval(() => {
         void this.renew(job.name, leaseMs).then(
           (held) => {
-            if (!held) {
+            if (held) renewedAt = Date.now();
+            else {
               logger.error('job lease lost while running: stopping the job');
               controller.abort(new Error('lease lost'));
             }
           },
-          (err: unknown) => logger.warn({ err }, 'job lease renewal failed'),
+          (err: unknown) => {
+            logger.warn({ err }, 'job lease renewal failed');
+            if (Date.now() - renewedAt > (leaseMs * 2) / 3) controller.abort(new Error('lease not renewed in time'));
+          },
         );
-      }, Math.max(1000, Math.floor(leaseMs / 3)));
+      }, Math.max(250, Math.floor(leaseMs / 3)));
       heartbeat.unref();
 
       const runLogger = logger.child({ runId });

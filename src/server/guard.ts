@@ -4,6 +4,7 @@ import type { Authenticator } from '../auth/tokens.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Logger } from '../lib/logger.ts';
 import { operationCost } from './cost.ts';
+import { classifyFault, faultMessage, type Fault } from '../lib/faults.ts';
 import { LIMITS, tooComplex } from './limits.ts';
 import { API_KEY_BUDGET, USER_BUDGET, type AddressLimiter, type Budget, type CostBuckets, type ThrottleStatus } from './rate-limit.ts';
 
@@ -41,6 +42,8 @@ export interface GuardOptions {
   logger: Logger;
   /** GraphiQL's page is served to browsers outside production without credentials. */
   graphiql: boolean;
+  /** The budget of a signed-in user (JWT); default USER_BUDGET. */
+  userBudget?: Budget;
   /** Ends a runaway execution (ms). */
   executionTimeoutMs: number;
   /** The largest response body (bytes of JSON). */
@@ -63,6 +66,14 @@ function errorResponse(fetchAPI: { Response: typeof Response }, status: number, 
     status,
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
   });
+}
+
+function faultResponse(fetchAPI: { Response: typeof Response }, fault: Fault, requestId: string | undefined, logger: Logger, err: unknown): Response {
+  logger.warn({ err, requestId, fault: fault.reason }, `database fault: ${fault.kind}`);
+  const extensions = { code: fault.kind, ...(requestId ? { requestId } : {}) };
+  return fault.kind === 'UNAVAILABLE'
+    ? errorResponse(fetchAPI, 503, { message: faultMessage(fault), extensions }, { 'Retry-After': String(fault.retryAfterSeconds) })
+    : errorResponse(fetchAPI, 200, { message: faultMessage(fault), extensions });
 }
 
 function codeOf(error: unknown): string | undefined {
@@ -122,10 +133,13 @@ export function useGuard(options: GuardOptions): Plugin {
         viewer = await authenticator.authenticate(header, { clientAddress: address, requestId: options.requestId() ?? undefined });
       } catch (error) {
         if (codeOf(error) === 'UNAUTHENTICATED') return refuse(error as GraphQLError);
+        // The database unreachable while checking the credentials: UNAVAILABLE (src/lib/faults.ts).
+        const fault = classifyFault(error);
+        if (fault) return endResponse(faultResponse(fetchAPI, fault, options.requestId(), options.logger, error));
         throw error;
       }
       if (!viewer) return refuse(undefined);
-      const budget = viewer.authMethod === 'API_KEY' ? (viewer.apiKey?.budget ?? API_KEY_BUDGET) : USER_BUDGET;
+      const budget = viewer.authMethod === 'API_KEY' ? (viewer.apiKey?.budget ?? API_KEY_BUDGET) : (options.userBudget ?? USER_BUDGET);
       const principal = viewer.apiKeyId ? `key:${viewer.apiKeyId}` : `user:${viewer.userId}`;
       states.set(request, { viewer, principal, budget });
     },
@@ -142,22 +156,27 @@ export function useGuard(options: GuardOptions): Plugin {
       const state = states.get(request);
       if (!state || !result || Symbol.asyncIterator in result) return;
       const single = result as ExecutionResult;
-      let body = single;
-      // The ceiling is checked on what would be sent: a runaway response is replaced by an error.
-      if (single.data && JSON.stringify(single.data).length > options.maxResponseBytes) {
-        body = {
-          errors: [
-            new GraphQLError(`The response is larger than ${options.maxResponseBytes} bytes: ask for fewer items or fields.`, {
-              extensions: { code: 'RESPONSE_TOO_LARGE', limit: options.maxResponseBytes },
-            }),
-          ],
-        };
-      }
       const cost = state.cost ?? { requested: 0, throttle: { ...state.budget, currentlyAvailable: state.budget.maximumAvailable } };
+      const max = options.maxResponseBytes;
       setResult({
-        ...body,
-        extensions: { ...(body.extensions ?? {}), cost: { requested: cost.requested, limit: LIMITS.cost, throttle: cost.throttle } },
-      });
+        ...single,
+        extensions: { ...(single.extensions ?? {}), cost: { requested: cost.requested, limit: LIMITS.cost, throttle: cost.throttle } },
+        // The ceiling is checked on the text Yoga sends, as it is made (one serialisation, not two):
+        // a runaway response is replaced by an error.
+        stringify(sanitized: ExecutionResult) {
+          const text = JSON.stringify(sanitized);
+          if (text.length <= max / 3 || Buffer.byteLength(text) <= max) return text;
+          return JSON.stringify({
+            errors: [
+              {
+                message: `The response is larger than ${max} bytes: ask for fewer items or fields.`,
+                extensions: { code: 'RESPONSE_TOO_LARGE', limit: max },
+              },
+            ],
+            extensions: sanitized.extensions,
+          });
+        },
+      } as ExecutionResult);
     },
   } as Plugin;
 

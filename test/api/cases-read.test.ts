@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { createCase, createPeople, type Scenario } from '../support/scenario.ts';
+import { COUNT_CAP } from '../../src/modules/cases/queries.ts';
 
 let t: TestApp;
 let s: Scenario;
@@ -75,6 +76,17 @@ describe('cases', () => {
     const byAmount = await t.gql(admin, CASES, { first: 10, orderBy: { field: 'OVERDUE_AMOUNT', direction: 'ASC' } });
     const amounts = byAmount.data.cases.nodes.map((c: any) => c.overdue.minorUnits);
     expect(amounts).toEqual([...amounts].sort((a: number, b: number) => a - b));
+  });
+
+  it('counts no further than COUNT_CAP: the count is a bounded subquery', async () => {
+    const statements: string[] = [];
+    const off = t.runtime.store.onQuery((sql) => statements.push(sql));
+    const r = await t.gql(admin, CASES, { first: 1 });
+    off();
+    expect(r.data.cases.totalCount).toBe(4);
+    const count = statements.find((q) => /COUNT\(/i.test(q));
+    expect(count).toMatch(/LIMIT/i);
+    expect(COUNT_CAP).toBe(10_000);
   });
 
   it('searches by exact national ID through the blind index, by phone and by case number', async () => {

@@ -14,7 +14,7 @@ let s: Scenario;
 let admin: string;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ env: { ARREARS_USER_COST_BUDGET: '40000/1000' } });
   s = await createPeople(t.prisma);
   admin = await t.token(s.users.admin);
   for (let i = 0; i < 3; i++) await createCase(t.prisma, t.pii, { now: t.clock.now(), daysPastDue: 10 + i, agencyId: null });

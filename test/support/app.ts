@@ -34,7 +34,15 @@ export async function createTestApp(options: { now?: string; env?: NodeJS.Proces
   const clock = new FixedClock(options.now ?? TEST_NOW);
   const store = await createTestStore();
   const evidenceDir = fs.mkdtempSync(path.join(os.tmpdir(), 'arrears-evidence-'));
-  const config = loadConfig({ NODE_ENV: 'test', ARREARS_DATA_DIR: '/nonexistent-test-dir', ARREARS_EVIDENCE_DIR: evidenceDir, ...options.env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    ARREARS_DATA_DIR: '/nonexistent-test-dir',
+    ARREARS_EVIDENCE_DIR: evidenceDir,
+    // Test files send hundreds of deep queries as one user in seconds: their budget is not under
+    // test here (test/server/rate-limit.test.ts tests budgets with its own keys and settings).
+    ARREARS_USER_COST_BUDGET: '100000000/10000000',
+    ...options.env,
+  });
   const secrets = { jwtSecret: 'test-secret-that-is-at-least-32-characters-long', pii: Pii.randomKeys() };
   const runtime = await startRuntime(config, { clock, store, secrets, migrate: false, logger: createLogger('silent') });
   return {

@@ -230,3 +230,32 @@ async function setActive(deps: Deps, actor: Actor, input: UserActivationInput, a
     return { user: updated };
   });
 }
+
+/**
+ * The first administrator of a fresh install (`npm run admin:create`): nobody can sign in to make
+ * one through the API. Refused while an active BANK_ADMIN exists, unless forced (a lost admin
+ * account); audited as done by the system, from the command line.
+ */
+export async function createFirstAdmin(deps: Pick<Deps, 'prisma' | 'clock'>, input: { email: string; fullName: string; force?: boolean }) {
+  const email = text(input.email, 'email', 254).toLowerCase();
+  if (!EMAIL.test(email)) throw new DomainError('VALIDATION', 'email is not an e-mail address', 'email');
+  const fullName = text(input.fullName, 'fullName');
+  return deps.prisma.$transaction(async (tx) => {
+    // One at a time: two installs racing make one admin, not two.
+    await tx.$executeRaw`SELECT pg_advisory_xact_lock(72707370)`;
+    const admins = await tx.user.count({ where: { role: 'BANK_ADMIN', active: true } });
+    if (admins > 0 && !input.force) {
+      throw new DomainError('DUPLICATE', `There is already an active bank admin (${admins}); use --force to add another`, 'email');
+    }
+    if (await tx.user.findUnique({ where: { email } })) throw new DomainError('DUPLICATE', `A user with e-mail ${email} exists`, 'email');
+    const user = await tx.user.create({ data: { email, fullName, role: 'BANK_ADMIN' } });
+    await recordAudit(tx, { userId: null, role: null, agencyId: null, requestId: null }, deps.clock.now(), {
+      action: 'user.create',
+      entityType: 'User',
+      entityId: user.id,
+      reason: input.force ? 'admin:create --force (command line)' : 'admin:create: the first administrator (command line)',
+      data: { email, role: 'BANK_ADMIN', activeAdminsBefore: admins },
+    });
+    return user;
+  });
+}

@@ -213,7 +213,8 @@ builder.mutationFields((t) => ({
     description: 'Opens a case for one delinquent account (bank intake).',
     authScopes: { role: BANK_DECIDERS },
     args: { input: t.arg({ type: OpenCaseInput }) },
-    resolve: (_r, { input }, ctx) => withUserErrors(() => openCase(ctx, actorOf(ctx), toIntakeRow(input))),
+    // The CASE_OPENED event is in the outbox: the relay announces it now (not at its next poll).
+    resolve: (_r, { input }, ctx) => withUserErrors(() => openCase(ctx, actorOf(ctx), toIntakeRow(input))).finally(() => ctx.events?.committed()),
   }),
   importCases: t.field({
     type: ImportCasesPayload,
@@ -223,6 +224,7 @@ builder.mutationFields((t) => ({
     resolve: async (_r, { input }, ctx) => {
       if (input.rows.length > MAX_IMPORT_ROWS) throw badUserInput(`At most ${MAX_IMPORT_ROWS} rows per call; use npm run import for files.`);
       const results = await intakeBatch(ctx, actorOf(ctx), input.rows.map(toIntakeRow), { source: input.idempotencyKey ? `import:${input.idempotencyKey}` : 'import' });
+      ctx.events?.committed();
       return { results, userErrors: [] };
     },
   }),

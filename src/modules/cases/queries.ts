@@ -50,6 +50,12 @@ export interface CaseSearchDeps {
   prisma: Pick<PrismaClient, 'debtor' | 'contactPoint'>;
 }
 
+/**
+ * A count of cases stops here: counting a million rows costs what the page itself does not, and
+ * nobody reads past it. The schema says so (CaseConnection.totalCount).
+ */
+export const COUNT_CAP = 10_000;
+
 /** A digit search names at most this many debtors (a fragment of a phone number can be common). */
 export const SEARCH_MAX_DEBTORS = 1_000;
 

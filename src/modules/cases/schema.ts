@@ -23,7 +23,7 @@ import {
   PlacementKind,
   RecallReason,
 } from '../common/enums.ts';
-import { activeHoldWhere, caseListWhere, caseOrderBy } from './queries.ts';
+import { activeHoldWhere, caseListWhere, caseOrderBy, COUNT_CAP } from './queries.ts';
 import { eventDataFor } from './timeline.ts';
 import { AgencyRef, UserRef } from '../agencies/schema.ts';
 
@@ -35,19 +35,21 @@ export const CaseRef = builder.prismaNode('Case', {
   findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Case(ctx.viewer)] }),
   // Defence in depth: whatever path loads a case, its fields answer only to a viewer who may see it.
   authScopes: (c, ctx) => canSeeCase(ctx.viewer, c),
+  // Select mode: a page reads the columns its query asks for, plus what the guard above needs.
+  select: { id: true, assignedAgencyId: true, assignedCollectorId: true },
   fields: (t) => ({
-    number: t.string({ description: 'Human number, e.g. C-000123.', resolve: (c) => formatCaseNumber(c.caseNo) }),
+    number: t.string({ description: 'Human number, e.g. C-000123.', select: { caseNo: true }, resolve: (c) => formatCaseNumber(c.caseNo) }),
     stage: t.expose('stage', { type: CaseStage }),
     status: t.expose('status', { type: CaseStatus }),
     priority: t.expose('priority', { type: CasePriority }),
-    overdue: t.field({ type: MoneyRef, description: 'Principal + interest + fees still owed.', resolve: (c) => money(c.overdueTotal, c.currency) }),
-    principal: t.field({ type: MoneyRef, resolve: (c) => money(c.principal, c.currency) }),
-    interest: t.field({ type: MoneyRef, resolve: (c) => money(c.interest, c.currency) }),
-    fees: t.field({ type: MoneyRef, resolve: (c) => money(c.fees, c.currency) }),
-    credit: t.field({ type: MoneyRef, description: 'Paid beyond what was owed.', resolve: (c) => money(c.credit, c.currency) }),
+    overdue: t.field({ type: MoneyRef, description: 'Principal + interest + fees still owed.', select: { overdueTotal: true, currency: true }, resolve: (c) => money(c.overdueTotal, c.currency) }),
+    principal: t.field({ type: MoneyRef, select: { principal: true, currency: true }, resolve: (c) => money(c.principal, c.currency) }),
+    interest: t.field({ type: MoneyRef, select: { interest: true, currency: true }, resolve: (c) => money(c.interest, c.currency) }),
+    fees: t.field({ type: MoneyRef, select: { fees: true, currency: true }, resolve: (c) => money(c.fees, c.currency) }),
+    credit: t.field({ type: MoneyRef, description: 'Paid beyond what was owed.', select: { credit: true, currency: true }, resolve: (c) => money(c.credit, c.currency) }),
     dueDate: t.expose('dueDate', { type: 'Date', description: 'The first missed due date.' }),
-    daysPastDue: t.int({ resolve: (c, _a, ctx) => daysPastDue(c.dueDate, ctx.clock.now()) }),
-    bucket: t.field({ type: Bucket, resolve: (c, _a, ctx) => bucketOf(daysPastDue(c.dueDate, ctx.clock.now())) }),
+    daysPastDue: t.int({ select: { dueDate: true }, resolve: (c, _a, ctx) => daysPastDue(c.dueDate, ctx.clock.now()) }),
+    bucket: t.field({ type: Bucket, select: { dueDate: true }, resolve: (c, _a, ctx) => bucketOf(daysPastDue(c.dueDate, ctx.clock.now())) }),
     debtor: t.relation('debtor'),
     account: t.relation('account'),
     assignedAgency: t.relation('assignedAgency', { nullable: true }),
@@ -88,6 +90,8 @@ export const DebtorRef = builder.prismaNode('Debtor', {
   nullable: true,
   id: { field: 'id' },
   description: 'The cardholder. The national ID number is shown masked; the full number only through revealDebtorIdentity.',
+  // Select mode: only the columns a query asks for are read (never the national ID's ciphertext).
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Debtor(ctx.viewer)] }),
   fields: (t) => ({
     fullName: t.exposeString('fullName'),
@@ -105,6 +109,7 @@ export const DebtorRef = builder.prismaNode('Debtor', {
 builder.prismaNode('ContactPoint', {
   nullable: true,
   id: { field: 'id' },
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, AND: [visibleRecords.ContactPoint(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: ContactPointKind }),
@@ -121,6 +126,7 @@ builder.prismaNode('ContactPoint', {
 builder.prismaNode('Address', {
   nullable: true,
   id: { field: 'id' },
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Address(ctx.viewer)] }),
   fields: (t) => ({
     kind: t.expose('kind', { type: AddressKind }),
@@ -136,12 +142,13 @@ builder.prismaNode('Address', {
 builder.prismaNode('CardAccount', {
   nullable: true,
   id: { field: 'id' },
+  select: { id: true },
   findUnique: (id, ctx) => ({ id, AND: [visibleRecords.CardAccount(ctx.viewer)] }),
   fields: (t) => ({
-    maskedCardNumber: t.string({ resolve: (a) => `**** **** **** ${a.cardLast4}` }),
+    maskedCardNumber: t.string({ select: { cardLast4: true }, resolve: (a) => `**** **** **** ${a.cardLast4}` }),
     cardLast4: t.exposeString('cardLast4'),
     product: t.exposeString('product'),
-    creditLimit: t.field({ type: MoneyRef, resolve: (a) => money(a.creditLimit, a.currency) }),
+    creditLimit: t.field({ type: MoneyRef, select: { creditLimit: true, currency: true }, resolve: (a) => money(a.creditLimit, a.currency) }),
     openedOn: t.expose('openedOn', { type: 'Date', nullable: true }),
   }),
 });
@@ -200,7 +207,11 @@ builder.prismaNode('Hold', {
   }),
 });
 
-export const CaseConnection = countedConnection(CaseRef, 'CaseConnection');
+export const CaseConnection = countedConnection(
+  CaseRef,
+  'CaseConnection',
+  `How many cases match, counted only when asked for: exactly up to ${COUNT_CAP.toLocaleString('en')}; ${COUNT_CAP.toLocaleString('en')} means that many or more (narrow the filter to count further).`,
+);
 
 const CaseFilter = builder.inputType('CaseFilter', {
   fields: (t) => ({
@@ -242,7 +253,7 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CaseOrder, required: false }),
       },
       totalCount: async (_parent, args, ctx) =>
-        ctx.prisma.case.count({ where: await caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), searchDeps(ctx)) }),
+        ctx.prisma.case.count({ where: await caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), searchDeps(ctx)), take: COUNT_CAP }),
       resolve: async (query, _root, args, ctx) =>
         ctx.prisma.case.findMany({
           ...query,

@@ -3,6 +3,7 @@ import { builder } from '../../builder.ts';
 import { agencyEra, canSeeCase, caseVisibility } from '../../auth/scopes.ts';
 import type { CaseEvent } from '../../generated/prisma/client.ts';
 import { CaseEventRef, CaseRef } from './schema.ts';
+import { lastEventIdOf, setEventId } from '../../events/sse.ts';
 
 builder.subscriptionType({});
 
@@ -16,14 +17,15 @@ builder.subscriptionField('caseEvents', (t) =>
       const caseId = args.caseId?.id ?? null;
       const bus = ctx.events;
       if (!bus) throw new GraphQLError('Live events are not available on this server.', { extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      // SSE Last-Event-ID (the position of the last event the client got): resume after it.
+      const after = lastEventIdOf(ctx);
       return (async function* () {
         if (caseId) {
           const visible = await ctx.prisma.case.findFirst({ where: { id: caseId, ...caseVisibility(ctx.viewer) }, select: { id: true } });
           // The same answer for a case that does not exist and one the viewer may not see.
           if (!visible) throw new GraphQLError('No such case.', { extensions: { code: 'NOT_FOUND' } });
         }
-        for await (const message of bus.pubsub.subscribe('case-events')) {
-          if (caseId && message.caseId !== caseId) continue;
+        for await (const message of bus.stream({ after, caseId })) {
           // Access is decided at delivery, from the database as it is now, not as it was at subscription.
           const c = await ctx.prisma.case.findUnique({
             where: { id: message.caseId },
@@ -34,7 +36,9 @@ builder.subscriptionField('caseEvents', (t) =>
             continue;
           }
           const event = await ctx.prisma.caseEvent.findFirst({ where: { id: message.eventId, ...agencyEra(ctx.viewer) } });
-          if (event) yield event;
+          if (!event) continue;
+          setEventId(ctx, message.position); // the SSE id of what is yielded now
+          yield event;
         }
       })();
     },

@@ -5,7 +5,10 @@ import { actorLabel, auditActor, type Actor } from '../../lib/actor.ts';
 import { caseVisibility } from '../../auth/scopes.ts';
 import type { Tx } from '../../db/store.ts';
 import { recordAudit } from '../audit/service.ts';
-import type { EventBus, CaseEventMessage } from '../../events/bus.ts';
+import type { EventBus } from '../../events/bus.ts';
+
+/** How long a case write waits for another write to the same case before it is told RETRY. */
+export const CASE_LOCK_WAIT_MS = 4000;
 
 /** The stages in which a case is still worked; RESOLVED and CLOSED take no further writes. */
 export const OPEN_STAGES = ['EARLY_REMINDER', 'FIELD_VISIT', 'LEGAL'] as const;
@@ -70,10 +73,12 @@ export async function writeCase<T>(
   change: (w: CaseWriteContext) => Promise<{ result: T; data?: Prisma.CaseUncheckedUpdateInput; events?: CaseEventInput[]; auditData?: Prisma.InputJsonValue; reason?: string | null }>,
 ): Promise<T & { case: Case }> {
   const field = options.field ?? 'caseId';
-  const published: CaseEventMessage[] = [];
   const out = await deps.prisma.$transaction(async (tx) => {
     const now = deps.clock.now();
-    // Lock the row: concurrent writers to one case queue here instead of losing an update.
+    // Lock the row: concurrent writers to one case queue here instead of losing an update. A wait
+    // longer than CASE_LOCK_WAIT ends with lock_not_available (the client is told RETRY), before
+    // the transaction's own 5 s timeout, which would leave the request hanging on the lock.
+    await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${CASE_LOCK_WAIT_MS}ms'`);
     const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM "Case" WHERE id = ${caseId}::uuid FOR UPDATE`;
     if (locked.length === 0) throw new DomainError('NOT_FOUND', 'No such case', field);
     const visible = actor && !options.system ? caseVisibility(actor.viewer) : {};
@@ -94,7 +99,7 @@ export async function writeCase<T>(
       now,
       before,
       async event(e, agencyId) {
-        const row = await tx.caseEvent.create({
+        await tx.caseEvent.create({
           data: {
             caseId,
             type: e.type,
@@ -107,7 +112,6 @@ export async function writeCase<T>(
             requestId: actor?.requestId ?? null,
           },
         });
-        published.push({ eventId: row.id, caseId });
       },
       async audit(action, entityType, entityId, data, reason) {
         await recordAudit(tx, who, now, { action, entityType, entityId, caseId, data: data ?? {}, reason: reason ?? null });
@@ -130,7 +134,7 @@ export async function writeCase<T>(
     });
     return { ...out.result, case: updated };
   });
-  // Only what committed is announced.
-  deps.events?.publish(published);
+  // The events are in the outbox (a trigger, same transaction): the relay announces them now.
+  deps.events?.committed();
   return out;
 }

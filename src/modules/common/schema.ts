@@ -42,12 +42,13 @@ export const SortDirection = builder.enumType('SortDirection', { values: ['ASC',
  * (`cases` and `viewer.workQueue` both return CaseConnection). The count is the resolver's
  * `totalCount` option, computed only when selected.
  */
-export function countedConnection<T extends object>(type: import('@pothos/core').ObjectRef<any, T>, name: string) {
+export function countedConnection<T extends object>(type: import('@pothos/core').ObjectRef<any, T>, name: string, totalCountDescription?: string) {
   return builder.connectionObject({
     type,
     name,
     fields: (t) => ({
       totalCount: t.int({
+        ...(totalCountDescription ? { description: totalCountDescription } : {}),
         resolve: (conn) => {
           const count = (conn as { totalCount?: (() => number | Promise<number>) | number }).totalCount;
           return typeof count === 'function' ? count() : (count ?? 0);

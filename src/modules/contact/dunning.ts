@@ -302,5 +302,5 @@ async function insertPage(deps: AutomaticReminderDeps, candidates: Candidate[], 
   for (const [name, count] of Object.entries(rows.byRule)) result.byRule[name] = (result.byRule[name] ?? 0) + count;
   result.created += rows.created.length;
   result.existing += fresh.length - rows.created.length;
-  deps.events?.publish(rows.created.map((r) => ({ eventId: r.eventId, caseId: r.caseId })));
+  if (rows.created.length) deps.events?.committed();
 }

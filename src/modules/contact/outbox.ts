@@ -33,7 +33,9 @@
  * a provider twice is a dispatcher dying (or losing the database) after the provider accepted
  * the message and before step 6 recorded it; then the lease expires, the reminder is claimed
  * again and handed over with the same Idempotency-Key, which the provider contract requires it
- * to deduplicate (providers.ts). Keep the provider's timeout well under `leaseMs`.
+ * to deduplicate (providers.ts; the built-in recording provider does, by key). Claims are
+ * renewed by a heartbeat while the batch is handled, so a dead dispatcher's rows are free again
+ * within `leaseMs` (15 s) and a slow provider does not lose its claim.
  */
 import { Prisma, type PrismaClient, type ContactPolicy, type MessageTemplate } from '../../generated/prisma/client.ts';
 import type { ContactChannel, Jurisdiction, Language } from '../../generated/prisma/enums.ts';
@@ -64,7 +66,7 @@ export interface DispatchOptions {
   maxAttempts?: number;
   /** The first retry's delay; each further retry doubles it. Default 60 s. */
   baseBackoffMs?: number;
-  /** How long a claim lasts before another dispatcher may take the row over; default 5 minutes. */
+  /** How long a claim lasts before another dispatcher may take the row over; default 15 s, renewed every third of it while held. */
   leaseMs?: number;
   /** Stop after this many batches (default: until nothing is due). */
   maxBatches?: number;
@@ -94,7 +96,8 @@ export interface DispatchResult {
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_BASE_BACKOFF_MS = 60_000;
-export const DEFAULT_LEASE_MS = 5 * 60_000;
+/** A claim's lease, renewed every third of it while the batch is handled (the heartbeat below). */
+export const DEFAULT_LEASE_MS = 15_000;
 
 class LostLease extends Error {
   override readonly name = 'LostLease';
@@ -176,11 +179,28 @@ export async function dispatchDueReminders(deps: DispatchDeps, options: Dispatch
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+    // The heartbeat: the rows still held by this dispatcher stay leased while it works through
+    // them; a dispatcher killed mid-batch stops renewing, and its rows are free within leaseMs.
+    const heartbeat = ids.length ? setInterval(() => void renewClaims(deps, owner, leaseMs), Math.max(250, Math.floor(leaseMs / 3))) : undefined;
+    heartbeat?.unref();
+    try {
+      await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+    } finally {
+      if (heartbeat) clearInterval(heartbeat);
+    }
     if (ids.length < batchSize) break;
   }
   if (result.claimed) deps.logger.info({ owner, ...result }, 'reminders dispatched');
   return result;
+}
+
+/** Extends the lease of every reminder this dispatcher still holds. */
+async function renewClaims(deps: DispatchDeps, owner: string, leaseMs: number): Promise<void> {
+  try {
+    await deps.prisma.reminder.updateMany({ where: { status: 'SENDING', leaseOwner: owner }, data: { leaseUntil: new Date(deps.clock.now().getTime() + leaseMs) } });
+  } catch (err) {
+    deps.logger.warn({ err, owner }, 'could not renew the reminders\' leases: they may be taken over');
+  }
 }
 
 interface HandleContext {

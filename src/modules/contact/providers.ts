@@ -19,6 +19,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { ContactChannel } from '../../generated/prisma/enums.ts';
 import type { Logger } from '../../lib/logger.ts';
+import type { PrismaClient } from '../../generated/prisma/client.ts';
 
 export interface OutboundMessage {
   reminderId: string;
@@ -61,16 +62,38 @@ export function maskDestination(to: string): string {
 }
 
 /**
- * The default provider: the message is already stored in Reminder.renderedMessage, so this only
- * logs that it went (reminder id, channel, masked destination, length; never the text, which
- * holds the debtor's name and debt) and answers a stable id.
+ * The default provider: the message is already stored in Reminder.renderedMessage, so this
+ * records that it went (a RecordedMessage row per idempotency key, when given the database) and
+ * logs it (reminder id, channel, masked destination, length; never the text, which holds the
+ * debtor's name and debt), answering a stable id. Like a gateway, it de-duplicates by key: a
+ * reminder handed over again after a dispatcher died is counted as a repeat, not recorded twice.
  */
 export class RecordingProvider implements ChannelProvider {
   readonly name = 'recording';
-  constructor(private readonly logger?: Logger) {}
+  /** Without a database (tests, benchmarks): de-duplicated within this process only. */
+  private readonly seen = new Set<string>();
+  constructor(
+    private readonly logger?: Logger,
+    private readonly prisma?: Pick<PrismaClient, '$queryRaw'>,
+  ) {}
   async send(msg: OutboundMessage): Promise<{ providerMessageId: string }> {
-    this.logger?.info({ reminderId: msg.reminderId, channel: msg.channel, to: maskDestination(msg.to), chars: msg.body.length }, 'reminder recorded (no gateway configured)');
-    return { providerMessageId: `recorded:${msg.reminderId}` };
+    const providerMessageId = `recorded:${msg.reminderId}`;
+    let first: boolean;
+    if (this.prisma) {
+      const rows = await this.prisma.$queryRaw<{ handovers: number }[]>`
+        INSERT INTO "RecordedMessage" ("idempotencyKey", "reminderId", "channel")
+        VALUES (${msg.idempotencyKey}, ${msg.reminderId}::uuid, ${msg.channel})
+        ON CONFLICT ("idempotencyKey") DO UPDATE SET "handovers" = "RecordedMessage"."handovers" + 1
+        RETURNING "handovers"`;
+      first = rows[0]?.handovers === 1;
+    } else {
+      first = !this.seen.has(msg.idempotencyKey);
+      this.seen.add(msg.idempotencyKey);
+    }
+    const fields = { reminderId: msg.reminderId, channel: msg.channel, to: maskDestination(msg.to), chars: msg.body.length };
+    if (first) this.logger?.info(fields, 'reminder recorded (no gateway configured)');
+    else this.logger?.warn(fields, 'reminder handed over again under the same idempotency key: not recorded twice');
+    return { providerMessageId };
   }
 }
 
@@ -190,10 +213,10 @@ export class WebhookProvider implements ChannelProvider {
  * The provider the server uses: the webhook gateway when `ARREARS_SMS_WEBHOOK_URL` and
  * `ARREARS_SMS_WEBHOOK_SECRET` are both set, the recording provider otherwise.
  */
-export function providerFromEnv(env: NodeJS.ProcessEnv, logger?: Logger): ChannelProvider {
+export function providerFromEnv(env: NodeJS.ProcessEnv, logger?: Logger, prisma?: Pick<PrismaClient, '$queryRaw'>): ChannelProvider {
   const url = env.ARREARS_SMS_WEBHOOK_URL?.trim();
   const secret = env.ARREARS_SMS_WEBHOOK_SECRET?.trim();
   if (url && secret) return new WebhookProvider({ url, secret });
   if (url || secret) logger?.warn('ARREARS_SMS_WEBHOOK_URL and ARREARS_SMS_WEBHOOK_SECRET go together: using the recording provider');
-  return new RecordingProvider(logger);
+  return new RecordingProvider(logger, prisma);
 }

@@ -1,7 +1,7 @@
 import { builder } from '../../builder.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { Role } from '../common/enums.ts';
-import { WORK_QUEUE_ORDER, workQueueWhere } from '../cases/queries.ts';
+import { COUNT_CAP, WORK_QUEUE_ORDER, workQueueWhere } from '../cases/queries.ts';
 import { CaseConnection } from '../cases/schema.ts';
 
 const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
@@ -22,7 +22,7 @@ const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
       type: 'Case',
       cursor: 'id',
       description: 'Open cases assigned to me, not on hold: broken promises first, then days past due, then amount.',
-      totalCount: (v, _a, ctx) => ctx.prisma.case.count({ where: workQueueWhere(v, ctx.clock.now()) }),
+      totalCount: (v, _a, ctx) => ctx.prisma.case.count({ where: workQueueWhere(v, ctx.clock.now()), take: COUNT_CAP }),
       resolve: (query, v, _a, ctx) =>
         ctx.prisma.case.findMany({ ...query, where: workQueueWhere(v, ctx.clock.now()), orderBy: WORK_QUEUE_ORDER }),
     }, CaseConnection),
