@@ -97,7 +97,7 @@ export async function caseListWhere(
  * never decrypted). Each kind of search reads its own index; they are never ORed across tables in
  * one statement (an OR of a name pattern, a phone pattern and the blind index defeats every index
  * and scans every contact point):
- * - what may be an ID number (6+ digits), a phone number (5 to 20 digits, with spaces, dashes,
+ * - what may be an ID number (6+ digits), a phone number (5 to 15 digits, with spaces, dashes,
  *   brackets, +) or a case number (C-000123): the debtors of that ID number (blind index) and of
  *   phone numbers holding those digits (trigram index) are looked up first, each on its own index;
  *   then the cases of those debtors, or of that number (BitmapOr of two indexes of Case);
@@ -107,7 +107,8 @@ async function searchWhere(text: string, search: CaseSearchDeps): Promise<Prisma
   const caseNo = parseCaseNumber(text);
   const digits = text.replace(/[\s()+-]/g, '');
   const idShaped = Pii.isValidNationalId(text) && /\d{6,}/.test(text);
-  const phoneShaped = /^\d{5,20}$/.test(digits);
+  // A phone number has at most 15 digits (ITU-T E.164): an 18-digit ID number is not one.
+  const phoneShaped = /^\d{5,15}$/.test(digits);
   if (!idShaped && !phoneShaped && caseNo === null) return { debtor: { fullName: { contains: text, mode: 'insensitive' } } };
   const [byId, byPhone] = await Promise.all([
     idShaped ? search.prisma.debtor.findMany({ where: { nationalIdBlindIndex: search.blindIndex(text) }, select: { id: true }, take: SEARCH_MAX_DEBTORS }) : [],

@@ -253,7 +253,13 @@ builder.queryFields((t) => ({
         orderBy: t.arg({ type: CaseOrder, required: false }),
       },
       totalCount: async (_parent, args, ctx) =>
-        ctx.prisma.case.count({ where: await caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), searchDeps(ctx)), take: COUNT_CAP }),
+        ctx.prisma.case.count({
+          where: await caseListWhere(ctx.viewer, toFilter(args.filter), ctx.clock.now(), searchDeps(ctx)),
+          take: COUNT_CAP,
+          // In the list's own order: the bounded count reads the index the page reads (Prisma
+          // would otherwise order the capped subquery by id, and sort every matching row).
+          orderBy: caseOrderBy(args.orderBy),
+        }),
       resolve: async (query, _root, args, ctx) =>
         ctx.prisma.case.findMany({
           ...query,

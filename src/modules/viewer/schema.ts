@@ -22,7 +22,7 @@ const ViewerRef = builder.objectRef<Viewer>('Viewer').implement({
       type: 'Case',
       cursor: 'id',
       description: 'Open cases assigned to me, not on hold: broken promises first, then days past due, then amount.',
-      totalCount: (v, _a, ctx) => ctx.prisma.case.count({ where: workQueueWhere(v, ctx.clock.now()), take: COUNT_CAP }),
+      totalCount: (v, _a, ctx) => ctx.prisma.case.count({ where: workQueueWhere(v, ctx.clock.now()), take: COUNT_CAP, orderBy: WORK_QUEUE_ORDER }),
       resolve: (query, v, _a, ctx) =>
         ctx.prisma.case.findMany({ ...query, where: workQueueWhere(v, ctx.clock.now()), orderBy: WORK_QUEUE_ORDER }),
     }, CaseConnection),
