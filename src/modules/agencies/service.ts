@@ -171,14 +171,27 @@ export async function revokeApiKey(deps: Deps, actor: Actor, input: { apiKeyId: 
   });
 }
 
-/** How many cases each agency holds now, within what the viewer sees (one GROUP BY for all of them). */
+/**
+ * How many cases each agency holds now, within what the viewer sees. A viewer who sees all of an
+ * agency's cases (the bank's admins, supervisors and auditors; the agency's manager) reads the
+ * count the database keeps (AgencyCaseCount, one row an agency); a collector, who sees only the
+ * cases assigned to them, gets one grouped count of those.
+ */
 export async function caseCountsByAgency(prisma: Deps['prisma'], viewer: Viewer, agencyIds: readonly string[]): Promise<number[]> {
-  const rows = await prisma.case.groupBy({
-    by: ['assignedAgencyId'],
-    where: { AND: [caseVisibility(viewer), { assignedAgencyId: { in: [...agencyIds] } }] },
-    _count: { _all: true },
-  });
-  const counts = new Map(rows.map((r) => [r.assignedAgencyId, r._count._all]));
+  const seesWholeAgency = ['BANK_ADMIN', 'BANK_SUPERVISOR', 'AUDITOR', 'AGENCY_MANAGER'].includes(viewer.role);
+  const ids = seesWholeAgency && viewer.role === 'AGENCY_MANAGER' ? agencyIds.filter((id) => id === viewer.agencyId) : [...agencyIds];
+  const counts = new Map<string | null, number>();
+  if (seesWholeAgency) {
+    const rows = await prisma.agencyCaseCount.findMany({ where: { agencyId: { in: ids } } });
+    for (const r of rows) counts.set(r.agencyId, r.cases);
+  } else {
+    const rows = await prisma.case.groupBy({
+      by: ['assignedAgencyId'],
+      where: { AND: [caseVisibility(viewer), { assignedAgencyId: { in: ids } }] },
+      _count: { _all: true },
+    });
+    for (const r of rows) counts.set(r.assignedAgencyId, r._count._all);
+  }
   return agencyIds.map((id) => counts.get(id) ?? 0);
 }
 
