@@ -6,6 +6,8 @@ export const ReminderRef = builder.prismaNode('Reminder', {
   nullable: true,
   id: { field: 'id' },
   description: 'A message the system sends through the outbox (SMS, e-mail, letter, automated call).',
+  // Select mode: a page reads the columns asked for; the era is always read (the era rules need it).
+  select: { id: true, agencyId: true },
   findUnique: (id, ctx) => ({ id, AND: [visibleRecords.Reminder(ctx.viewer)] }),
   fields: (t) => ({
     channel: t.expose('channel', { type: ContactChannel }),
@@ -30,6 +32,7 @@ export const ContactAttemptRef = builder.prismaNode('ContactAttempt', {
   nullable: true,
   id: { field: 'id' },
   description: 'What happened on a channel: a call, a message, with its outcome. Refused attempts are kept as BLOCKED.',
+  select: { id: true, agencyId: true },
   findUnique: (id, ctx) => ({ id, AND: [visibleRecords.ContactAttempt(ctx.viewer)] }),
   fields: (t) => ({
     channel: t.expose('channel', { type: ContactChannel }),
