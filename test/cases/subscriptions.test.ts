@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTestApp, type TestApp } from '../support/app.ts';
@@ -8,6 +7,7 @@ import { startRuntime } from '../../src/bootstrap.ts';
 import { loadConfig } from '../../src/config.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { createEventBus } from '../../src/events/bus.ts';
+import { redisReachable, redisUrl } from '../support/redis.ts';
 
 let t: TestApp;
 let s: Scenario;
@@ -57,18 +57,6 @@ describe('caseEvents over server-sent events', () => {
   });
 });
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** Redis is on this machine (127.0.0.1:6379); CI makes sure of it. Elsewhere the two-instance test says it is skipped. */
-async function redisReachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
-    socket.setTimeout(500);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
-  });
-}
 const haveRedis = await redisReachable(redisUrl);
 
 describe.skipIf(!haveRedis)('two instances through Redis', () => {

@@ -1,7 +1,6 @@
 // Rate limits: a leaky bucket of cost points per principal (Shopify's shape), a request budget per
 // client address for requests without valid credentials, both shared through Redis when it is
 // configured; 429 with Retry-After, and the SDK waits it out.
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createArrearsClient, RateLimitedError } from '../../sdk/src/index.ts';
@@ -10,6 +9,7 @@ import { MemoryCostBuckets, RedisCostBuckets, AddressLimiter } from '../../src/s
 import { createLogger } from '../../src/lib/logger.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { createCase, createPeople, type Scenario } from '../support/scenario.ts';
+import { redisReachable, redisUrl } from '../support/redis.ts';
 
 let t: TestApp;
 let s: Scenario;
@@ -114,17 +114,6 @@ describe('requests without valid credentials, per address', () => {
   });
 });
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-async function redisReachable(url: string): Promise<boolean> {
-  const u = new URL(url);
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
-    socket.setTimeout(500);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => { socket.destroy(); resolve(false); });
-  });
-}
 const haveRedis = await redisReachable(redisUrl);
 
 describe.skipIf(!haveRedis)('shared by every instance through Redis', () => {
