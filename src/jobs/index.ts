@@ -6,6 +6,7 @@ import type { Job } from './scheduler.ts';
 import { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
 import { placementExpiryJob, PLACEMENT_EXPIRY_JOB } from './placements.ts';
 import { promiseChecksJob, PROMISE_CHECKS_JOB } from './promises.ts';
+import { tableStatisticsJob, TABLE_STATISTICS_JOB } from './statistics.ts';
 import { reminderDispatchJob, automaticRemindersJob, REMINDER_DISPATCH_JOB, AUTOMATIC_REMINDERS_JOB } from './reminders.ts';
 
 export { JobScheduler, type Job, type JobContext, type JobDeps, type JobRunResult, type JobSchedulerOptions } from './scheduler.ts';
@@ -19,6 +20,7 @@ export const JOB_REGISTRY: Readonly<Record<string, () => Job>> = {
   [PROMISE_CHECKS_JOB]: () => promiseChecksJob(),
   [REMINDER_DISPATCH_JOB]: () => reminderDispatchJob(),
   [AUTOMATIC_REMINDERS_JOB]: () => automaticRemindersJob(),
+  [TABLE_STATISTICS_JOB]: () => tableStatisticsJob(),
 };
 
 /** The jobs a server runs. */
