@@ -40,6 +40,24 @@ describe('caseEvents over server-sent events', () => {
     sub.close();
   });
 
+  it('ends a deactivated user’s open stream at its next event', async () => {
+    const c = await createCase(t.prisma, t.pii, { now: t.clock.now(), agencyId: s.north.id });
+    const id = gid('Case', c.id);
+    const sub = await subscribe((r) => t.runtime.app.fetch(r), tok.northManager!, EVENTS);
+    await new Promise((r) => setTimeout(r, 50));
+    await t.prisma.user.update({ where: { id: s.users.northManager.id }, data: { active: false } });
+    try {
+      await t.gql(tok.supervisor!, HOLD, { input: { caseId: id, reason: 'DISPUTE' } });
+      const next = await sub.next();
+      // Either an error naming the sign-out, or the end of the stream: never the event.
+      expect(next === null || next.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED').toBe(true);
+      if (next) expect(await sub.next()).toBeNull();
+    } finally {
+      sub.close();
+      await t.prisma.user.update({ where: { id: s.users.northManager.id }, data: { active: true } });
+    }
+  });
+
   it('never delivers another agency’s events, and refuses a subscription to an invisible case like a missing one', async () => {
     const north = await createCase(t.prisma, t.pii, { now: t.clock.now(), agencyId: s.north.id });
     const south = await createCase(t.prisma, t.pii, { now: t.clock.now(), agencyId: s.south.id });
