@@ -61,6 +61,13 @@ export function throttled(retryAfterMs: number, message: string): GraphQLError {
   });
 }
 
+/** 429 for an address past its budget of requests without valid credentials. */
+function addressThrottled(fetchAPI: { Response: typeof Response }, waitMs: number): Response {
+  const t = throttled(waitMs, 'Too many requests without valid credentials from this address.');
+  const seconds = String(t.extensions['retryAfterSeconds']);
+  return errorResponse(fetchAPI, 429, { message: t.message, extensions: { code: 'THROTTLED', retryAfterSeconds: t.extensions['retryAfterSeconds'] } }, { 'Retry-After': seconds });
+}
+
 function errorResponse(fetchAPI: { Response: typeof Response }, status: number, error: { message: string; extensions: Record<string, unknown> }, headers: Record<string, string> = {}): Response {
   return new fetchAPI.Response(JSON.stringify({ errors: [error] }), {
     status,
@@ -112,8 +119,7 @@ export function useGuard(options: GuardOptions): Plugin {
         deny({ kind: 'AUTH_FAILED', clientAddress: address, requestId: options.requestId(), detail: error?.message ?? 'no credentials' });
         if (waitMs > 0) {
           deny({ kind: 'THROTTLED', clientAddress: address, requestId: options.requestId(), detail: 'requests without valid credentials' });
-          const t = throttled(waitMs, 'Too many requests without valid credentials from this address.');
-          return endResponse(errorResponse(fetchAPI, 429, { message: t.message, extensions: { code: 'THROTTLED', retryAfterSeconds: t.extensions['retryAfterSeconds'] } }, { 'Retry-After': String(t.extensions['retryAfterSeconds']) }));
+          return endResponse(addressThrottled(fetchAPI, waitMs));
         }
         return endResponse(
           errorResponse(fetchAPI, 401, { message: error?.message ?? 'Authentication required: send Authorization: Bearer <token>.', extensions: { code: 'UNAUTHENTICATED' } }, { 'WWW-Authenticate': 'Bearer' }),
@@ -125,8 +131,7 @@ export function useGuard(options: GuardOptions): Plugin {
       const blockedMs = /^Bearer\s+ey/i.test(header) ? 0 : await addresses.blockedFor(address);
       if (blockedMs > 0) {
         deny({ kind: 'THROTTLED', clientAddress: address, requestId: options.requestId(), detail: 'address blocked after requests without valid credentials' });
-        const t = throttled(blockedMs, 'Too many requests without valid credentials from this address.');
-        return endResponse(errorResponse(fetchAPI, 429, { message: t.message, extensions: { code: 'THROTTLED', retryAfterSeconds: t.extensions['retryAfterSeconds'] } }, { 'Retry-After': String(t.extensions['retryAfterSeconds']) }));
+        return endResponse(addressThrottled(fetchAPI, blockedMs));
       }
       let viewer: Viewer | null;
       try {
