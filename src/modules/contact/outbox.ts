@@ -12,22 +12,28 @@
  *    conditional on (status SENDING, leaseOwner = owner).
  * 2. The case ended (RESOLVED, CLOSED), or is PAID or WRITTEN_OFF: CANCELLED, with the reason
  *    in lastError. A reminder already CANCELLED (cancelReminder) is never claimed.
- * 3. The policy at now (evaluateCaseContact: the same rules and history as any contact):
+ * 3. The policy at now, for the whole claimed batch at once (evaluateContactMany: the same rules
+ *    and facts as any contact, read with one statement per kind of fact, not per reminder):
  *    - refused with a next allowed instant (contact hours, a hold with an end): DEFERRED, i.e.
  *      back to SCHEDULED with nextAttemptAt = that instant. blockedRule stays null (nothing was
  *      refused for good); lastError says which rule deferred it and until when. No attempt is
  *      counted and no ContactAttempt written: nothing went out.
  *    - refused for good (do-not-contact, cease-contact, a hold without end…): BLOCKED with the
  *      rule, a BLOCKED ContactAttempt and a REMINDER_BLOCKED timeline event.
- * 4. Render the template in the debtor's language (templates.ts), store it in renderedMessage,
- *    and renew the lease in the same conditional update: a dispatcher that lost its lease
- *    finds out here, before sending.
- * 5. Send, outside any transaction (a slow gateway holds no database lock).
+ * 4. Render the template in the debtor's language (templates.ts), then store every text of the
+ *    batch in renderedMessage and renew every lease in one conditional update: a reminder whose
+ *    lease no longer holds is found out here, before sending.
+ * 5. Send, outside any transaction (a slow gateway holds no database lock), `concurrency` (8) at
+ *    a time. The next batch is claimed and prepared (steps 1–4) while this one is sent.
  * 6. Sent: SENT (sentAt, providerMessageId), a COMPLETED ContactAttempt (outcome SENT, so later
- *    policy checks count it) and a REMINDER_SENT timeline event, through writeCase as the system.
+ *    policy checks count it), a REMINDER_SENT timeline event and a reminder.send audit event,
+ *    recorded in bulk, RECORD_EVERY sends per transaction, while later sends go on (SentLog).
  *    Failed: attempts + 1; a permanent failure or the last attempt (maxAttempts) is FAILED with
  *    a REMINDER_FAILED event; otherwise SCHEDULED again after baseBackoffMs · 2^(attempts − 1)
  *    plus up to 10% jitter.
+ * So a batch of 100 costs about ten statements, whatever its size: claim, the reminders with
+ * their cases, debtors, contact points, holds, policies and templates (once per run), the texts
+ * and leases, and the recordings (bench/contact.ts prints the figures).
  *
  * The lease, not a transaction, is what makes the send at-most-once: the only way a key goes to
  * a provider twice is a dispatcher dying (or losing the database) after the provider accepted
@@ -45,7 +51,8 @@ import { DomainError } from '../../lib/errors.ts';
 import type { EventBus } from '../../events/bus.ts';
 import { isEnded, writeCase } from '../cases/write.ts';
 import { getContactPolicy } from '../policy/service.ts';
-import { evaluateCaseContact } from './service.ts';
+import { evaluateContactMany } from './service.ts';
+import { uuidv7 } from '../../lib/ids.ts';
 import { isPermanentFailure, type ChannelProvider, type OutboundMessage } from './providers.ts';
 import { renderMessage, splitEmail, templateVars } from './templates.ts';
 
@@ -70,7 +77,7 @@ export interface DispatchOptions {
   leaseMs?: number;
   /** Stop after this many batches (default: until nothing is due). */
   maxBatches?: number;
-  /** Reminders of one batch handled at once; default 4. */
+  /** Sends in flight at once; default 8. */
   concurrency?: number;
   /** Stops between reminders; what is claimed and not handled is released. */
   signal?: AbortSignal;
@@ -141,7 +148,7 @@ export async function dispatchDueReminders(deps: DispatchDeps, options: Dispatch
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
   const baseBackoffMs = options.baseBackoffMs ?? DEFAULT_BASE_BACKOFF_MS;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
-  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const concurrency = Math.max(1, options.concurrency ?? 8);
   const random = options.random ?? Math.random;
   const result: DispatchResult = { claimed: 0, sent: 0, deferred: 0, blocked: 0, cancelled: 0, retried: 0, failed: 0, lostLease: 0, released: 0, errors: 0 };
   const policies = new Map<Jurisdiction, Promise<ContactPolicy>>();
@@ -160,35 +167,54 @@ export async function dispatchDueReminders(deps: DispatchDeps, options: Dispatch
   };
   const ctx: HandleContext = { deps, owner, maxAttempts, baseBackoffMs, leaseMs, random, policyOf, templateOf };
 
-  for (let batch = 0; options.maxBatches === undefined || batch < options.maxBatches; batch++) {
-    if (options.signal?.aborted) break;
+  const signal = options.signal;
+  const sent = new SentLog(ctx, result);
+  /** Claims a batch and prepares it (steps 1–4); what cannot be prepared is given back. */
+  const take = async (): Promise<Ready[] & { claimed: number }> => {
     const ids = await claimDueReminders(deps.prisma, owner, deps.clock.now(), leaseMs, batchSize);
     result.claimed += ids.length;
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
-        try {
-          const outcome = options.signal?.aborted ? await release(ctx, id, 'dispatcher stopping') : await handle(ctx, id);
-          result[outcome]++;
-        } catch (err) {
-          // The database failed us after a send (nothing else gets here): the row keeps its lease,
-          // which expires, and the reminder is handed over again under its idempotency key.
-          result.errors++;
-          deps.logger.error({ err, reminderId: id }, 'reminder dispatch failed');
-        }
-      }
-    };
-    // The heartbeat: the rows still held by this dispatcher stay leased while it works through
-    // them; a dispatcher killed mid-batch stops renewing, and its rows are free within leaseMs.
-    const heartbeat = ids.length ? setInterval(() => void renewClaims(deps, owner, leaseMs), Math.max(250, Math.floor(leaseMs / 3))) : undefined;
-    heartbeat?.unref();
-    try {
-      await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
-    } finally {
-      if (heartbeat) clearInterval(heartbeat);
+    const none = Object.assign([] as Ready[], { claimed: ids.length });
+    if (ids.length === 0) return none;
+    if (signal?.aborted) {
+      result.released += await releaseMany(ctx, ids, 'dispatcher stopping');
+      return none;
     }
-    if (ids.length < batchSize) break;
+    try {
+      return Object.assign(await prepareBatch(ctx, ids, result), { claimed: ids.length });
+    } catch (err) {
+      // Nothing went out: give the rows still held back for a later run rather than leave them to their lease.
+      deps.logger.error({ err }, 'reminder dispatch failed before the send');
+      result.released += await releaseMany(ctx, ids, err instanceof Error ? err.message : String(err), baseBackoffMs);
+      return none;
+    }
+  };
+  // The heartbeat: the rows still held by this dispatcher stay leased while it works through
+  // them; a dispatcher killed mid-batch stops renewing, and its rows are free within leaseMs.
+  const heartbeat = setInterval(() => void renewClaims(deps, owner, leaseMs), Math.max(250, Math.floor(leaseMs / 3)));
+  heartbeat.unref();
+  try {
+    // A pipeline: the next batch is claimed and prepared while this one is sent, and the sends
+    // are recorded while later ones go out, so the gateway always has `concurrency` in flight.
+    let batches = 1;
+    let next: Promise<Ready[] & { claimed: number }> | null = signal?.aborted ? null : take();
+    while (next) {
+      const batch: Ready[] & { claimed: number } = await next;
+      next = null;
+      if (batch.claimed === batchSize && (options.maxBatches === undefined || batches < options.maxBatches) && !signal?.aborted) {
+        batches++;
+        next = take();
+      }
+      try {
+        await sendBatch(ctx, batch, result, sent, concurrency, signal);
+      } catch (err) {
+        next?.catch(() => {});
+        throw err;
+      }
+    }
+  } finally {
+    // What was sent is recorded before the run ends, whatever happened (record() keeps its own errors).
+    await sent.finish();
+    clearInterval(heartbeat);
   }
   if (result.claimed) deps.logger.info({ owner, ...result }, 'reminders dispatched');
   return result;
@@ -217,145 +243,264 @@ interface HandleContext {
 /** The rows this dispatcher still holds: every update after the claim is conditional on it. */
 const held = (id: string, owner: string) => ({ id, status: 'SENDING' as const, leaseOwner: owner });
 
-async function handle(ctx: HandleContext, id: string): Promise<Outcome> {
-  const { deps, owner } = ctx;
-  const { prisma, clock, logger } = deps;
-  const log = logger.child({ reminderId: id });
-  let reminder;
-  let message: OutboundMessage;
-  try {
-    const now = clock.now();
-    reminder = await prisma.reminder.findUnique({ where: { id }, include: { case: { include: { account: { select: { cardLast4: true } } } } } });
-    if (!reminder || reminder.status !== 'SENDING' || reminder.leaseOwner !== owner) return 'lostLease';
-    const { case: c } = reminder;
+const claimedInclude = { case: { include: { account: { select: { cardLast4: true } } } } } as const;
+type ClaimedReminder = Prisma.ReminderGetPayload<{ include: typeof claimedInclude }>;
 
+/** A reminder ready to go: its text stored, its lease renewed. */
+interface Ready {
+  reminder: ClaimedReminder;
+  message: OutboundMessage;
+}
+
+/** Sent reminders recorded per transaction (at most): see SentLog. */
+const RECORD_EVERY = 50;
+
+/** Step 5 for a prepared batch: `concurrency` sends in flight; each send handed to the SentLog (step 6). */
+async function sendBatch(ctx: HandleContext, ready: Ready[], result: DispatchResult, sent: SentLog, concurrency: number, signal: AbortSignal | undefined): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < ready.length) {
+      const { reminder, message } = ready[next++]!;
+      try {
+        if (signal?.aborted) {
+          result[await release(ctx, reminder.id, 'dispatcher stopping')]++;
+          continue;
+        }
+        let providerMessageId: string;
+        try {
+          ({ providerMessageId } = await ctx.deps.provider.send(message));
+        } catch (err) {
+          const text = err instanceof Error ? err.message : String(err);
+          ctx.deps.logger.warn({ reminderId: reminder.id, provider: ctx.deps.provider.name, error: text.slice(0, 300), permanent: isPermanentFailure(err) }, 'reminder send failed');
+          result[await fail(ctx, reminder, text, isPermanentFailure(err))]++;
+          continue;
+        }
+        sent.add(reminder, providerMessageId);
+      } catch (err) {
+        // The database failed us after a send (nothing else gets here): the row keeps its lease,
+        // which expires, and the reminder is handed over again under its idempotency key.
+        result.errors++;
+        ctx.deps.logger.error({ err, reminderId: reminder.id }, 'reminder dispatch failed');
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, ready.length) }, worker));
+}
+
+/**
+ * Steps 2–4 for a claimed batch: one read of the reminders with their cases, one set of policy
+ * reads for all of them (evaluateContactMany), the pure decision and the render per reminder, and
+ * one conditional update that stores every text and renews every lease. The rare ones that do
+ * not go (cancelled, deferred, blocked, failed) are settled one by one as before.
+ */
+async function prepareBatch(ctx: HandleContext, ids: string[], result: DispatchResult): Promise<Ready[]> {
+  const { deps, owner } = ctx;
+  const { prisma, clock } = deps;
+  const now = clock.now();
+  const rows = await prisma.reminder.findMany({ where: { id: { in: ids }, status: 'SENDING', leaseOwner: owner }, include: claimedInclude });
+  result.lostLease += ids.length - rows.length;
+
+  const live: ClaimedReminder[] = [];
+  for (const r of rows) {
+    const c = r.case;
     if (isEnded(c) || c.status === 'PAID' || c.status === 'WRITTEN_OFF') {
       const reason = isEnded(c) ? `case ${c.stage.toLowerCase()}: not sent` : `case ${c.status.toLowerCase().replace('_', ' ')}: not sent`;
-      const { count } = await prisma.reminder.updateMany({ where: held(id, owner), data: { status: 'CANCELLED', cancelledAt: now, lastError: reason, leaseUntil: null } });
-      return count ? 'cancelled' : 'lostLease';
+      const { count } = await prisma.reminder.updateMany({ where: held(r.id, owner), data: { status: 'CANCELLED', cancelledAt: now, lastError: reason, leaseUntil: null } });
+      result[count ? 'cancelled' : 'lostLease']++;
+    } else {
+      live.push(r);
     }
+  }
 
-    let policy;
-    try {
-      policy = await evaluateCaseContact(prisma, c, { channel: reminder.channel, contactPointId: reminder.contactPointId, at: now });
-    } catch (err) {
-      // The contact point no longer fits (it was moved to another debtor, say): no retry can help.
-      if (err instanceof DomainError) return await fail(ctx, reminder, `${err.code}: ${err.message}`, true);
-      throw err;
+  const answers = await evaluateContactMany(
+    prisma,
+    live.map((r) => ({ case: r.case, channel: r.channel, contactPointId: r.contactPointId, at: now })),
+    { policyOf: ctx.policyOf },
+  );
+  const ready: (Ready & { rendered: string; language: Language })[] = [];
+  for (const [i, r] of live.entries()) {
+    const answer = answers[i]!;
+    // The contact point no longer fits (it was moved to another debtor, say): no retry can help.
+    if ('error' in answer) {
+      result[await fail(ctx, r, `${answer.error.code}: ${answer.error.message}`, true)]++;
+      continue;
     }
-    const { decision, debtor, contactPoint } = policy;
+    const { decision, debtor, contactPoint, policy } = answer;
     if (!decision.allowed) {
       if (decision.nextAllowedAt) {
         const { count } = await prisma.reminder.updateMany({
-          where: held(id, owner),
+          where: held(r.id, owner),
           data: { status: 'SCHEDULED', nextAttemptAt: decision.nextAllowedAt, blockedRule: null, leaseOwner: null, leaseUntil: null, lastError: `deferred by ${decision.rule} until ${decision.nextAllowedAt.toISOString()}: ${decision.message}` },
         });
-        log.debug({ rule: decision.rule, until: decision.nextAllowedAt }, 'reminder deferred by the contact policy');
-        return count ? 'deferred' : 'lostLease';
+        deps.logger.debug({ reminderId: r.id, rule: decision.rule, until: decision.nextAllowedAt }, 'reminder deferred by the contact policy');
+        result[count ? 'deferred' : 'lostLease']++;
+      } else {
+        result[await block(ctx, r, decision.rule, decision.message)]++;
       }
-      return await block(ctx, reminder, decision.rule, decision.message);
+      continue;
     }
-
     // The template in the debtor's language now (the one scheduled as a fallback).
-    const languages = [...new Set([debtor.language, reminder.language])];
+    const languages = [...new Set([debtor.language, r.language])];
     let template: MessageTemplate | undefined;
-    for (const language of languages) template ??= (reminder.templateKey ? await ctx.templateOf(reminder.templateKey, reminder.channel, language) : null) ?? undefined;
-    if (!template) return await fail(ctx, reminder, `no ${reminder.channel} template ${reminder.templateKey ?? '(none)'} in ${languages.join(' or ')}`, true);
-    const rules = await ctx.policyOf(debtor.jurisdiction);
+    for (const language of languages) template ??= (r.templateKey ? await ctx.templateOf(r.templateKey, r.channel, language) : null) ?? undefined;
+    if (!template) {
+      result[await fail(ctx, r, `no ${r.channel} template ${r.templateKey ?? '(none)'} in ${languages.join(' or ')}`, true)]++;
+      continue;
+    }
     let rendered: string;
     try {
       rendered = renderMessage({
         body: template.body,
-        channel: reminder.channel,
+        channel: r.channel,
         language: template.language,
-        optOutLineRequired: rules.optOutLineRequired,
-        vars: templateVars({ debtor: { ...debtor, language: template.language }, case: c, account: c.account, at: now }),
+        optOutLineRequired: policy.optOutLineRequired,
+        vars: templateVars({ debtor: { ...debtor, language: template.language }, case: r.case, account: r.case.account, at: now }),
       });
     } catch (err) {
-      return await fail(ctx, reminder, err instanceof Error ? err.message : String(err), true);
+      result[await fail(ctx, r, err instanceof Error ? err.message : String(err), true)]++;
+      continue;
     }
-    // Store the text and renew the lease in one conditional update: if it no longer holds, do not send.
-    const renewed = await prisma.reminder.updateMany({
-      where: held(id, owner),
-      data: { renderedMessage: rendered, language: template.language, leaseUntil: new Date(clock.now().getTime() + ctx.leaseMs) },
+    const email = r.channel === 'EMAIL' ? splitEmail(rendered) : null;
+    ready.push({
+      reminder: r,
+      rendered,
+      language: template.language,
+      message: { reminderId: r.id, idempotencyKey: r.idempotencyKey, channel: r.channel, to: contactPoint!.value, body: email ? email.body : rendered, ...(email ? { subject: email.subject } : {}) },
     });
-    if (!renewed.count) return 'lostLease';
-    const email = reminder.channel === 'EMAIL' ? splitEmail(rendered) : null;
-    message = {
-      reminderId: id,
-      idempotencyKey: reminder.idempotencyKey,
-      channel: reminder.channel,
-      to: contactPoint!.value,
-      body: email ? email.body : rendered,
-      ...(email ? { subject: email.subject } : {}),
-    };
-  } catch (err) {
-    // Nothing went out: give the row back for a later run rather than leave it to its lease.
-    log.error({ err }, 'reminder dispatch failed before the send');
-    return release(ctx, id, err instanceof Error ? err.message : String(err), ctx.baseBackoffMs);
   }
-
-  let providerMessageId: string;
-  try {
-    ({ providerMessageId } = await deps.provider.send(message));
-  } catch (err) {
-    const text = err instanceof Error ? err.message : String(err);
-    log.warn({ provider: deps.provider.name, error: text.slice(0, 300), permanent: isPermanentFailure(err) }, 'reminder send failed');
-    return fail(ctx, reminder, text, isPermanentFailure(err));
-  }
-  return recordSent(ctx, reminder, providerMessageId);
+  if (ready.length === 0) return [];
+  // Store the texts and renew the leases in one conditional update: a row whose lease no longer holds is not sent.
+  const until = new Date(clock.now().getTime() + ctx.leaseMs).toISOString();
+  const renewed = await prisma.$queryRaw<{ id: string }[]>`
+    UPDATE "Reminder" AS r
+       SET "renderedMessage" = u.text, language = u.language::"Language", "leaseUntil" = ${until}::timestamptz
+      FROM unnest(${ready.map((x) => x.reminder.id)}::uuid[], ${ready.map((x) => x.rendered)}::text[], ${ready.map((x) => x.language)}::text[]) AS u(id, text, language)
+     WHERE r.id = u.id AND r.status = 'SENDING' AND r."leaseOwner" = ${owner}
+ RETURNING r.id::text AS id`;
+  const still = new Set(renewed.map((x) => x.id));
+  result.lostLease += ready.length - still.size;
+  return ready.filter((x) => still.has(x.reminder.id));
 }
 
-type ClaimedReminder = NonNullable<Awaited<ReturnType<PrismaClient['reminder']['findUnique']>>>;
+/**
+ * Step 6 in bulk: the sends of a run are recorded RECORD_EVERY at a time, one transaction each,
+ * while the next sends go on (one recording in flight at a time), and the rest when the run ends. Each recording is one statement:
+ * SENT on the rows still held (sentAt, providerMessageId, attempts + 1), a COMPLETED ContactAttempt
+ * (outcome SENT, so later policy checks count it), a REMINDER_SENT timeline event and a
+ * reminder.send audit event for each, the last three only where the case is still open (an ended
+ * case takes no further writes; its reminder row says SENT all the same). The case's version is
+ * not bumped: a message going out is not a change to the case's fields, and a collector editing
+ * the case must not be refused for it.
+ *
+ * Between a send and its recording the row stays SENDING under this dispatcher's lease: a
+ * dispatcher that dies there leaves it to expire, and the reminder is handed over again under its
+ * idempotency key (as for a single send, the window is only wider by the batch).
+ */
+class SentLog {
+  private pending: { reminder: ClaimedReminder; providerMessageId: string }[] = [];
+  private flushing: Promise<void> = Promise.resolve();
+  private busy = false;
+  constructor(
+    private readonly ctx: HandleContext,
+    private readonly result: DispatchResult,
+  ) {}
 
-async function recordSent(ctx: HandleContext, r: ClaimedReminder, providerMessageId: string): Promise<Outcome> {
-  const { deps, owner } = ctx;
-  const log = deps.logger.child({ reminderId: r.id });
-  try {
-    await writeCase(deps, null, r.caseId, { action: 'reminder.send', system: true }, async ({ tx, now, before }) => {
-      const { count } = await tx.reminder.updateMany({
-        where: held(r.id, owner),
-        data: { status: 'SENT', sentAt: now, providerMessageId, attempts: { increment: 1 }, lastError: null, leaseUntil: null },
-      });
-      if (!count) throw new LostLease();
-      await tx.contactAttempt.create({
-        data: {
-          caseId: before.id,
-          agencyId: before.assignedAgencyId,
-          debtorId: before.debtorId,
-          contactPointId: r.contactPointId,
-          channel: r.channel,
-          direction: 'OUTBOUND',
-          attemptedAt: now,
-          status: 'COMPLETED',
-          outcome: 'SENT',
-          connected: false,
-          reminderId: r.id,
-          notes: `${r.automatic ? 'automatic' : 'scheduled'} reminder ${r.templateKey ?? ''}`.trim(),
-        },
-      });
-      return {
-        result: null,
-        events: [{ type: 'REMINDER_SENT', summary: `${r.channel} reminder sent (${r.templateKey ?? 'no template'})`, data: { reminderId: r.id, providerMessageId } }],
-        auditData: { reminderId: r.id, provider: deps.provider.name, providerMessageId },
-      };
-    });
-    return 'sent';
-  } catch (err) {
-    if (err instanceof LostLease) {
-      // Another dispatcher took the row over while we sent (our lease ran out): it hands the
-      // message over again under the same idempotency key, which the provider deduplicates.
-      log.error({ providerMessageId }, 'reminder sent, but its lease was lost before it was recorded');
-      return 'lostLease';
+  add(reminder: ClaimedReminder, providerMessageId: string): void {
+    this.pending.push({ reminder, providerMessageId });
+    if (!this.busy && this.pending.length >= RECORD_EVERY) this.drain();
+  }
+
+  async finish(): Promise<void> {
+    await this.flushing;
+    if (this.pending.length) {
+      this.drain();
+      await this.flushing;
     }
-    // The message is out: record that much at least (the case may have ended meanwhile, or the
-    // transaction failed), or the lease would expire and the reminder be handed over again.
-    log.error({ err }, 'reminder sent; recording it on the case failed: marking it SENT alone');
-    const { count } = await deps.prisma.reminder.updateMany({
-      where: held(r.id, owner),
-      data: { status: 'SENT', sentAt: deps.clock.now(), providerMessageId, attempts: { increment: 1 }, lastError: null, leaseUntil: null },
-    });
-    return count ? 'sent' : 'lostLease';
+  }
+
+  private drain(): void {
+    this.busy = true;
+    this.flushing = (async () => {
+      while (this.pending.length) {
+        const items = this.pending.splice(0, RECORD_EVERY);
+        await this.record(items);
+      }
+      this.busy = false;
+    })();
+  }
+
+  private async record(items: { reminder: ClaimedReminder; providerMessageId: string }[]): Promise<void> {
+    const { deps, owner } = this.ctx;
+    const now = deps.clock.now();
+    const at = now.toISOString();
+    const ids = items.map((x) => x.reminder.id);
+    const pmids = items.map((x) => x.providerMessageId);
+    try {
+      const rows = await deps.prisma.$transaction(
+        (tx) => tx.$queryRaw<{ id: string }[]>`
+          WITH u AS (
+            SELECT * FROM unnest(${ids}::uuid[], ${pmids}::text[], ${items.map(() => uuidv7(now.getTime()))}::uuid[],
+                                 ${items.map(() => uuidv7(now.getTime()))}::uuid[], ${items.map(() => uuidv7(now.getTime()))}::uuid[])
+                     AS u(id, provider_message_id, attempt_id, event_id, audit_id)
+          ), upd AS (
+            UPDATE "Reminder" AS r
+               SET status = 'SENT', "sentAt" = ${at}::timestamptz, "providerMessageId" = u.provider_message_id, attempts = r.attempts + 1, "lastError" = NULL, "leaseUntil" = NULL
+              FROM u
+             WHERE r.id = u.id AND r.status = 'SENDING' AND r."leaseOwner" = ${owner}
+         RETURNING r.id, r."caseId", r."contactPointId", r.channel, r."templateKey", r.automatic, u.provider_message_id, u.attempt_id, u.event_id, u.audit_id
+          ), open AS (
+            SELECT upd.*, c."assignedAgencyId" AS agency_id, c."debtorId" AS debtor_id
+              FROM upd JOIN "Case" AS c ON c.id = upd."caseId"
+             WHERE c.stage IN ('EARLY_REMINDER', 'FIELD_VISIT', 'LEGAL')
+          ), att AS (
+            INSERT INTO "ContactAttempt" ("id", "caseId", "agencyId", "debtorId", "contactPointId", "channel", "direction", "attemptedAt", "status", "outcome", "connected", "reminderId", "notes", "createdAt")
+            SELECT attempt_id, "caseId", agency_id, debtor_id, "contactPointId", channel, 'OUTBOUND', ${at}::timestamptz, 'COMPLETED', 'SENT', false, id,
+                   trim((CASE WHEN automatic THEN 'automatic' ELSE 'scheduled' END) || ' reminder ' || coalesce("templateKey", '')), ${at}::timestamptz
+              FROM open
+          ), ev AS (
+            INSERT INTO "CaseEvent" ("id", "caseId", "type", "actorId", "actorLabel", "agencyId", "occurredAt", "summary", "data")
+            SELECT event_id, "caseId", 'REMINDER_SENT', NULL, 'system', agency_id, ${at}::timestamptz,
+                   channel::text || ' reminder sent (' || coalesce("templateKey", 'no template') || ')',
+                   jsonb_build_object('reminderId', id, 'providerMessageId', provider_message_id)
+              FROM open
+          ), aud AS (
+            INSERT INTO "AuditEvent" ("id", "at", "action", "entityType", "entityId", "caseId", "data")
+            SELECT audit_id, ${at}::timestamptz, 'reminder.send', 'Case', "caseId"::text, "caseId",
+                   jsonb_build_object('reminderId', id, 'provider', ${deps.provider.name}::text, 'providerMessageId', provider_message_id)
+              FROM open
+          )
+          SELECT id::text AS id FROM upd`,
+      );
+      this.result.sent += rows.length;
+      if (rows.length < items.length) {
+        // Another dispatcher took these rows over while we sent (our lease ran out): it hands the
+        // message over again under the same idempotency key, which the provider deduplicates.
+        const recorded = new Set(rows.map((r) => r.id));
+        const lost = ids.filter((id) => !recorded.has(id));
+        deps.logger.error({ reminderIds: lost }, 'reminders sent, but their leases were lost before they were recorded');
+        this.result.lostLease += lost.length;
+      }
+      if (rows.length) deps.events?.committed();
+    } catch (err) {
+      // The messages are out: record that much at least, or the leases would expire and the
+      // reminders be handed over again.
+      deps.logger.error({ err, reminderIds: ids }, 'reminders sent; recording them on their cases failed: marking them SENT alone');
+      try {
+        const rows = await deps.prisma.$queryRaw<{ id: string }[]>`
+          UPDATE "Reminder" AS r
+             SET status = 'SENT', "sentAt" = ${deps.clock.now().toISOString()}::timestamptz, "providerMessageId" = u.provider_message_id, attempts = r.attempts + 1, "lastError" = NULL, "leaseUntil" = NULL
+            FROM unnest(${ids}::uuid[], ${pmids}::text[]) AS u(id, provider_message_id)
+           WHERE r.id = u.id AND r.status = 'SENDING' AND r."leaseOwner" = ${owner}
+       RETURNING r.id::text AS id`;
+        this.result.sent += rows.length;
+        this.result.lostLease += items.length - rows.length;
+      } catch (again) {
+        // The database is gone: the rows keep their leases, which expire, and each reminder is
+        // handed over again under its idempotency key.
+        deps.logger.error({ err: again, reminderIds: ids }, 'reminders sent; could not record them: left to their leases');
+        this.result.errors += items.length;
+      }
+    }
   }
 }
 
@@ -424,5 +569,20 @@ async function release(ctx: HandleContext, id: string, reason: string, delayMs =
   } catch (err) {
     ctx.deps.logger.error({ err, reminderId: id }, 'could not release a claimed reminder: its lease will expire');
     return 'released';
+  }
+}
+
+/** Gives claimed rows back, unsent and without counting an attempt; answers how many were still held. */
+async function releaseMany(ctx: HandleContext, ids: string[], reason: string, delayMs = 0): Promise<number> {
+  const now = ctx.deps.clock.now();
+  try {
+    const { count } = await ctx.deps.prisma.reminder.updateMany({
+      where: { id: { in: ids }, status: 'SENDING', leaseOwner: ctx.owner },
+      data: { status: 'SCHEDULED', nextAttemptAt: new Date(now.getTime() + delayMs), leaseOwner: null, leaseUntil: null, lastError: reason.slice(0, 1000) },
+    });
+    return count;
+  } catch (err) {
+    ctx.deps.logger.error({ err, reminderIds: ids }, 'could not release claimed reminders: their leases will expire');
+    return 0;
   }
 }

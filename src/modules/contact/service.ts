@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { PrismaClient, ContactPoint, Case, Debtor } from '../../generated/prisma/client.ts';
-import type { ContactChannel, ContactDirection, ContactOutcome } from '../../generated/prisma/enums.ts';
+import type { PrismaClient, ContactPoint, ContactPolicy, Case, Debtor } from '../../generated/prisma/client.ts';
+import type { ContactChannel, ContactDirection, ContactOutcome, Jurisdiction } from '../../generated/prisma/enums.ts';
 import { DomainError, type UserErrorCode } from '../../lib/errors.ts';
 import { idempotencyKeyOf, once } from '../../lib/idempotency.ts';
 import type { Clock } from '../../lib/time.ts';
@@ -13,7 +13,7 @@ import { writeCase } from '../cases/write.ts';
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
 import { recordAudit } from '../audit/service.ts';
-import { channelFits, evaluateContact, historyWindowStart, type PolicyDecision, type PolicyRule } from '../policy/engine.ts';
+import { channelFits, evaluateContact, historyCountsFor, historyWindowStart, type PolicyDecision, type PolicyHistoryEntry, type PolicyRule } from '../policy/engine.ts';
 
 export interface Deps {
   prisma: PrismaClient;
@@ -47,9 +47,107 @@ export interface PolicyContext {
   decision: PolicyDecision;
 }
 
+/** One contact to decide: this case's debtor, on this channel and contact point, at this instant. */
+export interface ContactQuestion {
+  case: Pick<Case, 'id' | 'debtorId'>;
+  channel: ContactChannel;
+  contactPointId: string | null;
+  at: Date;
+}
+
+/** The answer to a ContactQuestion: the decision with what it was made from, or why no decision can be made. */
+export type ContactAnswer = { debtor: Debtor; contactPoint: ContactPoint | null; policy: ContactPolicy; decision: PolicyDecision } | { error: DomainError };
+
+const distinct = <T>(xs: Iterable<T>): T[] => [...new Set(xs)];
+
 /**
- * Everything the contact policy needs, read with indexed queries bounded by the rule windows
- * (never the whole history), then the pure decision (src/modules/policy/engine.ts).
+ * The contact policy for many contacts at once (a dispatcher's batch, a page of cases): one read
+ * per kind of fact for the whole set, not per contact, then the pure decision
+ * (src/modules/policy/engine.ts) for each:
+ * - the debtors, the contact points and the holds in force, each one statement over the ids;
+ * - the contact policy per jurisdiction (`policyOf` lets a caller share them across calls);
+ * - the contact history, only for the questions whose channel the counting rules govern
+ *   (historyCountsFor: calls), in one statement over the debtors, bounded below by the earliest
+ *   rule window (historyWindowStart) and above by the latest instant asked about; each question
+ *   then sees only its own debtor's entries inside its own window.
+ * The statement count is constant in the number of questions.
+ */
+export async function evaluateContactMany(
+  /** The client, or the caller's transaction: every read goes through it (PGlite has one connection). */
+  db: Tx | PrismaClient,
+  questions: readonly ContactQuestion[],
+  options: { policyOf?: (jurisdiction: Jurisdiction) => Promise<ContactPolicy> } = {},
+): Promise<ContactAnswer[]> {
+  if (questions.length === 0) return [];
+  const pointIds = distinct(questions.flatMap((q) => (q.contactPointId ? [q.contactPointId] : [])));
+  const [debtors, points, holds] = await Promise.all([
+    db.debtor.findMany({ where: { id: { in: distinct(questions.map((q) => q.case.debtorId)) } } }),
+    pointIds.length ? db.contactPoint.findMany({ where: { id: { in: pointIds } } }) : Promise.resolve([] as ContactPoint[]),
+    db.hold.findMany({ where: { caseId: { in: distinct(questions.map((q) => q.case.id)) }, releasedAt: null }, select: { caseId: true, startsAt: true, endsAt: true, releasedAt: true } }),
+  ]);
+  const debtorById = new Map(debtors.map((d) => [d.id, d]));
+  const pointById = new Map(points.map((p) => [p.id, p]));
+  const holdsByCase = new Map<string, typeof holds>();
+  for (const h of holds) holdsByCase.set(h.caseId, [...(holdsByCase.get(h.caseId) ?? []), h]);
+  const policyOf = options.policyOf ?? ((j: Jurisdiction) => getContactPolicy(db, j));
+  const policies = new Map<Jurisdiction, ContactPolicy>();
+  for (const j of distinct(debtors.map((d) => d.jurisdiction))) policies.set(j, await policyOf(j));
+
+  // Validate each question; what cannot be decided gets its error (the single form throws it).
+  type Checked = { debtor: Debtor; contactPoint: ContactPoint | null; policy: ContactPolicy; from: Date | null };
+  const checked: (Checked | { error: DomainError })[] = questions.map((q) => {
+    const debtor = debtorById.get(q.case.debtorId);
+    if (!debtor) return { error: new DomainError('NOT_FOUND', 'No such debtor', 'caseId') };
+    let contactPoint: ContactPoint | null = null;
+    if (q.contactPointId) {
+      contactPoint = pointById.get(q.contactPointId) ?? null;
+      // A contact point of another debtor does not exist as far as this case is concerned.
+      if (!contactPoint || contactPoint.debtorId !== debtor.id) return { error: new DomainError('NOT_FOUND', "No such contact point of the case's debtor", 'contactPointId') };
+      if (!channelFits(q.channel, contactPoint.kind)) {
+        return { error: new DomainError('VALIDATION', `${q.channel} cannot reach a ${contactPoint.kind.toLowerCase().replace('_', ' ')}`, 'channel') };
+      }
+    } else if (q.channel !== 'LETTER') {
+      return { error: new DomainError('VALIDATION', `${q.channel} needs a contact point`, 'contactPointId') };
+    }
+    const policy = policies.get(debtor.jurisdiction)!;
+    return { debtor, contactPoint, policy, from: historyCountsFor(q.channel) ? historyWindowStart(policy, q.at, debtor.timeZone) : null };
+  });
+
+  // One read of the outbound history for every question that counts it.
+  const counted = checked.flatMap((c, i) => ('error' in c || c.from === null ? [] : [{ c, q: questions[i]! }]));
+  const historyByDebtor = new Map<string, PolicyHistoryEntry[]>();
+  if (counted.length) {
+    const from = new Date(Math.min(...counted.map(({ c }) => (c as Checked).from!.getTime())));
+    const to = new Date(Math.max(...counted.map(({ q }) => q.at.getTime())));
+    const rows = await db.contactAttempt.findMany({
+      // Outbound attempts only: a call the debtor makes to us is no contact attempt of ours.
+      where: { debtorId: { in: distinct(counted.map(({ q }) => q.case.debtorId)) }, status: 'COMPLETED', direction: 'OUTBOUND', attemptedAt: { gte: from, lte: to } },
+      select: { debtorId: true, attemptedAt: true, channel: true, contactPointId: true, connected: true, caseId: true },
+    });
+    for (const r of rows) historyByDebtor.set(r.debtorId, [...(historyByDebtor.get(r.debtorId) ?? []), r]);
+  }
+
+  return checked.map((c, i) => {
+    if ('error' in c) return c;
+    const q = questions[i]!;
+    const history = c.from === null ? [] : (historyByDebtor.get(c.debtor.id) ?? []).filter((h) => h.attemptedAt >= c.from! && h.attemptedAt <= q.at);
+    const decision = evaluateContact({
+      policy: c.policy,
+      debtor: { timeZone: c.debtor.timeZone, ceaseContact: c.debtor.ceaseContact },
+      contactPoint: c.contactPoint && { id: c.contactPoint.id, debtorOwn: c.contactPoint.party === 'DEBTOR', kind: c.contactPoint.kind, doNotContact: c.contactPoint.doNotContact },
+      channel: q.channel,
+      history,
+      caseId: q.case.id,
+      holds: holdsByCase.get(q.case.id) ?? [],
+      at: q.at,
+    });
+    return { debtor: c.debtor, contactPoint: c.contactPoint, policy: c.policy, decision };
+  });
+}
+
+/**
+ * Everything the contact policy needs for one contact, read with indexed queries bounded by the
+ * rule windows (never the whole history), then the pure decision: evaluateContactMany for one.
  */
 export async function evaluateCaseContact(
   /** The client, or the caller's transaction: every read goes through it (PGlite has one connection). */
@@ -57,39 +155,9 @@ export async function evaluateCaseContact(
   c: Case,
   input: { channel: ContactChannel; contactPointId: string | null; at: Date },
 ): Promise<PolicyContext> {
-  const debtor = await db.debtor.findUniqueOrThrow({ where: { id: c.debtorId } });
-  let contactPoint: ContactPoint | null = null;
-  if (input.contactPointId) {
-    contactPoint = await db.contactPoint.findUnique({ where: { id: input.contactPointId } });
-    // A contact point of another debtor does not exist as far as this case is concerned.
-    if (!contactPoint || contactPoint.debtorId !== debtor.id) throw new DomainError('NOT_FOUND', "No such contact point of the case's debtor", 'contactPointId');
-    if (!channelFits(input.channel, contactPoint.kind)) {
-      throw new DomainError('VALIDATION', `${input.channel} cannot reach a ${contactPoint.kind.toLowerCase().replace('_', ' ')}`, 'channel');
-    }
-  } else if (input.channel !== 'LETTER') {
-    throw new DomainError('VALIDATION', `${input.channel} needs a contact point`, 'contactPointId');
-  }
-  const policy = await getContactPolicy(db, debtor.jurisdiction);
-  const from = historyWindowStart(policy, input.at, debtor.timeZone);
-  const [history, holds] = await Promise.all([
-    db.contactAttempt.findMany({
-      // Outbound attempts only: a call the debtor makes to us is no contact attempt of ours.
-      where: { debtorId: debtor.id, status: 'COMPLETED', direction: 'OUTBOUND', attemptedAt: { gte: from, lte: input.at } },
-      select: { attemptedAt: true, channel: true, contactPointId: true, connected: true, caseId: true },
-    }),
-    db.hold.findMany({ where: { caseId: c.id, releasedAt: null }, select: { startsAt: true, endsAt: true, releasedAt: true } }),
-  ]);
-  const decision = evaluateContact({
-    policy,
-    debtor: { timeZone: debtor.timeZone, ceaseContact: debtor.ceaseContact },
-    contactPoint: contactPoint && { id: contactPoint.id, debtorOwn: contactPoint.party === 'DEBTOR', kind: contactPoint.kind, doNotContact: contactPoint.doNotContact },
-    channel: input.channel,
-    history,
-    caseId: c.id,
-    holds,
-    at: input.at,
-  });
-  return { case: c, debtor, contactPoint, decision };
+  const [answer] = await evaluateContactMany(db, [{ case: c, ...input }]);
+  if ('error' in answer!) throw answer.error;
+  return { case: c, debtor: answer!.debtor, contactPoint: answer!.contactPoint, decision: answer!.decision };
 }
 
 /** The contactPermission query: may I dial now? Reads only; the viewer must see the case. */

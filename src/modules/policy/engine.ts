@@ -121,6 +121,15 @@ export type PolicyDecision =
     };
 
 /**
+ * Whether the contact history can refuse a contact on this channel: the counting rules (calls per
+ * day, attempts per number, the 7-day count, the quiet period) are about calls only. A caller
+ * deciding an SMS or an e-mail need not read the history at all (contact/service.ts).
+ */
+export function historyCountsFor(channel: ContactChannel): boolean {
+  return channel === 'CALL';
+}
+
+/**
  * Whether a channel can reach a kind of contact point.
  * - SMS: a MOBILE only (landlines take no text messages).
  * - CALL: any phone (MOBILE, HOME_PHONE, WORK_PHONE).
@@ -316,7 +325,7 @@ function firstRefusal(input: PolicyInput, t: number): Refusal | null {
   }
 
   // The counting rules are about calls: SMS and EMAIL are not calls and count for none of them.
-  if (channel !== 'CALL') return null;
+  if (!historyCountsFor(channel)) return null;
   const calls = input.history.filter((h) => h.channel === 'CALL' && h.attemptedAt.getTime() <= t);
   // The same Intl source for the day of the call and the day of each entry (lib/time.ts).
   const today = localDate(new Date(t), zone);
