@@ -43,7 +43,7 @@ import type { Case, PrismaClient } from '../src/generated/prisma/client.ts';
 import type { Jurisdiction } from '../src/generated/prisma/enums.ts';
 import { ensureContactPolicies, getContactPolicy } from '../src/modules/policy/service.ts';
 import { evaluateContact, historyWindowStart, zonedWallTimeToInstant } from '../src/modules/policy/engine.ts';
-import { evaluateCaseContact } from '../src/modules/contact/service.ts';
+import { evaluateCaseContact, evaluateContactMany } from '../src/modules/contact/service.ts';
 import { createAutomaticReminders } from '../src/modules/contact/dunning.ts';
 import { dispatchDueReminders } from '../src/modules/contact/outbox.ts';
 import { WebhookProvider } from '../src/modules/contact/providers.ts';
@@ -228,6 +228,32 @@ async function policyBench(store: Store, pii: Pii, now: Date): Promise<void> {
   }
 }
 
+/**
+ * (a′) Decisions per page: evaluateContactMany over pages of 100 of the seeded cases (an SMS and a
+ * CALL question each, to their own mobile), the way the dispatcher decides a claimed batch.
+ */
+async function pageBench(store: Store, now: Date): Promise<void> {
+  const { prisma } = store;
+  const pages = 20;
+  const rows = await prisma.case.findMany({ where: { stage: 'EARLY_REMINDER' }, take: pages * 100, select: { id: true, debtorId: true, debtor: { select: { contactPoints: { where: { kind: 'MOBILE', party: 'DEBTOR' }, select: { id: true }, take: 1 } } } } });
+  const questions = rows.flatMap((c) =>
+    (['SMS', 'CALL'] as const).map((channel) => ({ case: { id: c.id, debtorId: c.debtorId }, channel, contactPointId: c.debtor.contactPoints[0]?.id ?? null, at: now })),
+  );
+  const policies = new Map<Jurisdiction, ReturnType<typeof getContactPolicy>>();
+  const policyOf = (j: Jurisdiction) => policies.get(j) ?? (policies.set(j, getContactPolicy(prisma, j)), policies.get(j)!);
+  await evaluateContactMany(prisma, questions.slice(0, 200), { policyOf }); // warm-up
+  let statements = 0;
+  const stop = store.onQuery(() => statements++);
+  const t0 = performance.now();
+  for (let p = 0; p < questions.length; p += 200) await evaluateContactMany(prisma, questions.slice(p, p + 200), { policyOf });
+  const secs = (performance.now() - t0) / 1000;
+  stop();
+  console.log(
+    `(a) per page: evaluateContactMany over ${fmt(questions.length)} questions in pages of 200 (100 cases, an SMS and a CALL each): ` +
+      `${fmt(questions.length / secs)} decisions/s, ${(statements / (questions.length / 200)).toFixed(1)} SQL statements a page`,
+  );
+}
+
 // ------------------------------------------------------------------ (b) the automatic-reminder job
 
 async function jobBench(store: Store, clock: Clock): Promise<void> {
@@ -385,6 +411,7 @@ async function main() {
     await seedCases(store, cases, now);
     console.log(`seeded ${fmt(cases)} cases (debtors, contact points, accounts, holds) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     await policyBench(store, pii, now);
+    await pageBench(store, now);
     await jobBench(store, clock);
     await dispatchBench(store, dispatchCount);
   } finally {

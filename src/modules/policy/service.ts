@@ -11,9 +11,8 @@ type PolicyReader = Pick<PrismaClient, 'contactPolicy'>;
 
 /** Creates the policy rows of the presets where a jurisdiction has none yet; existing rows are the policy and stay. */
 export async function ensureContactPolicies(prisma: PolicyReader): Promise<void> {
-  for (const preset of Object.values(POLICY_PRESETS)) {
-    await prisma.contactPolicy.upsert({ where: { jurisdiction: preset.jurisdiction }, create: preset, update: {} });
-  }
+  // One statement (this runs at every start): the presets that are missing; existing policies stay as they are.
+  await prisma.contactPolicy.createMany({ data: Object.values(POLICY_PRESETS), skipDuplicates: true });
 }
 
 export async function getContactPolicy(
