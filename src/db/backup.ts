@@ -22,7 +22,6 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import type { Store } from './store.ts';
 import { createPGlite } from './pglite.ts';
@@ -133,34 +132,43 @@ export async function dumpThroughServer(dataDir: string, file: string): Promise<
     );
   });
   conn.write('dump\n');
-  // The header line, then the bytes.
-  let head = Buffer.alloc(0);
-  let rest: Buffer | null = null;
-  for await (const chunk of conn as AsyncIterable<Buffer>) {
-    head = Buffer.concat([head, chunk]);
-    const nl = head.indexOf(10);
-    if (nl >= 0) {
-      rest = head.subarray(nl + 1);
-      head = head.subarray(0, nl);
-      break;
-    }
-    if (head.length > 4096) break;
-  }
-  const line = head.toString('utf8');
-  if (rest === null || !line.startsWith('OK ')) {
-    conn.destroy();
-    throw new BackupError(`The server refused the backup: ${line.replace(/^ERR /, '') || 'no answer'}`);
-  }
-  const expected = Number(line.slice(3));
-  const out = fs.createWriteStream(file, { mode: 0o600 });
-  const first = rest;
-  await pipeline(
-    (async function* () {
-      if (first.length) yield first;
-      yield* conn as AsyncIterable<Buffer>;
-    })(),
-    out,
-  );
+  // The header line, then the bytes, written to the file as they come (with backpressure).
+  const expected = await new Promise<number>((resolve, reject) => {
+    let head = Buffer.alloc(0);
+    let out: fs.WriteStream | null = null;
+    let size = -1;
+    const fail = (err: Error) => {
+      conn.destroy();
+      out?.destroy();
+      reject(err);
+    };
+    const write = (chunk: Buffer) => {
+      if (!out!.write(chunk)) {
+        conn.pause();
+        out!.once('drain', () => conn.resume());
+      }
+    };
+    conn.on('data', (chunk: Buffer) => {
+      if (out) return write(chunk);
+      head = Buffer.concat([head, chunk]);
+      const nl = head.indexOf(10);
+      if (nl < 0) {
+        if (head.length > 4096) fail(new BackupError('The server answered the backup request with something else.'));
+        return;
+      }
+      const line = head.subarray(0, nl).toString('utf8');
+      if (!line.startsWith('OK ')) return fail(new BackupError(`The server refused the backup: ${line.replace(/^ERR /, '')}`));
+      size = Number(line.slice(3));
+      out = fs.createWriteStream(file, { mode: 0o600 });
+      out.on('error', fail);
+      write(head.subarray(nl + 1));
+    });
+    conn.on('error', fail);
+    conn.on('end', () => {
+      if (!out) return fail(new BackupError('The server closed the connection without a copy.'));
+      out.end(() => resolve(size));
+    });
+  });
   const size = fs.statSync(file).size;
   if (size !== expected) throw new BackupError(`The database copy was cut short (${size} of ${expected} bytes).`);
   return size;
