@@ -256,7 +256,10 @@ export async function restoreBackupFile(file: string, folder: string): Promise<B
       await fsp.rename(path.join(staging, 'secrets.json'), path.join(target, 'secrets.json'));
       await fsp.chmod(path.join(target, 'secrets.json'), 0o600);
     }
-    if (fs.existsSync(path.join(staging, 'evidence'))) await fsp.rename(path.join(staging, 'evidence'), path.join(target, 'evidence'));
+    if (fs.existsSync(path.join(staging, 'evidence'))) {
+      await fsp.rename(path.join(staging, 'evidence'), path.join(target, 'evidence'));
+      await fsp.chmod(path.join(target, 'evidence'), 0o700);
+    }
     return manifest;
   } catch (err) {
     // Leave the folder as it was found: empty.
