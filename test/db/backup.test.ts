@@ -6,7 +6,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { openEmbeddedStore, type Store } from '../../src/db/store.ts';
-import { applyMigrations } from '../../src/db/migrations.ts';
 import { startRuntime, type Runtime } from '../../src/bootstrap.ts';
 import { loadSecrets } from '../../src/lib/secrets.ts';
 import { FixedClock } from '../../src/lib/time.ts';
@@ -132,19 +131,22 @@ describe.skipIf(process.env.TEST_DATABASE_URL)('npm run backup while the server 
   }, 120_000);
 
   it('backs up a folder no process holds by opening it itself', async () => {
-    const idle = path.join(root, 'idle');
-    const store = await openEmbeddedStore(idle, { purpose: 'setup' });
-    await applyMigrations(store.sql);
-    await store.prisma.agency.create({ data: { code: 'IDLE', name: 'Idle Recovery', licenseNumber: 'L-1', dataProcessingContractRef: 'D-1' } });
-    await store.close();
+    // The folder restored above, its server stopped.
+    const idle = path.join(root, 'restored');
+    for (const r of opened.splice(0)) await r.close();
     const file = path.join(root, 'idle.tar.gz');
-    const manifest = await backupEmbeddedStore(file, { dataDir: idle, evidenceDir: path.join(idle, 'evidence'), includeEvidence: true });
-    expect(manifest).toMatchObject({ madeBy: 'backup-command', secrets: false, evidenceFiles: 0 });
+    const manifest = await backupEmbeddedStore(file, { dataDir: idle, evidenceDir: path.join(idle, 'evidence'), includeEvidence: false });
+    expect(manifest).toMatchObject({ madeBy: 'backup-command', secrets: true, evidenceFiles: 0 });
     const back = path.join(root, 'idle-restored');
     await restoreBackupFile(file, back);
-    const reopened = await openEmbeddedStore(back, { purpose: 'check' });
-    expect(await reopened.prisma.agency.findMany({ select: { code: true } })).toEqual([{ code: 'IDLE' }]);
-    await reopened.close();
+    expect(fs.existsSync(path.join(back, 'evidence'))).toBe(false);
+    const [original, copy] = [await openEmbeddedStore(idle, { purpose: 'check' }), await openEmbeddedStore(back, { purpose: 'check' })];
+    try {
+      expect(await figures(copy, DOMAIN_TABLES)).toEqual(await figures(original, DOMAIN_TABLES));
+    } finally {
+      await original.close();
+      await copy.close();
+    }
   }, 60_000);
 
   it('refuses: a restore into a folder that is not empty, a file that is not a backup, a holder that does not answer, PostgreSQL', async () => {
@@ -162,10 +164,11 @@ describe.skipIf(process.env.TEST_DATABASE_URL)('npm run backup while the server 
     expect(fs.readdirSync(target)).toEqual([]); // left as found
 
     // A process holds the folder but does not listen for backups (a seed, a migration).
-    const held = await openEmbeddedStore(path.join(root, 'idle'), { purpose: 'seed:demo' });
+    const held = await openEmbeddedStore(path.join(root, 'restored'), { purpose: 'seed:demo' });
     try {
-      await expect(backupEmbeddedStore(path.join(root, 'held.tar.gz'), { dataDir: path.join(root, 'idle'), evidenceDir: root, includeEvidence: false })).rejects.toThrow(BackupError);
-      await expect(backupEmbeddedStore(path.join(root, 'held.tar.gz'), { dataDir: path.join(root, 'idle'), evidenceDir: root, includeEvidence: false })).rejects.toThrow(/does not answer backups/);
+      const attempt = backupEmbeddedStore(path.join(root, 'held.tar.gz'), { dataDir: path.join(root, 'restored'), evidenceDir: root, includeEvidence: false });
+      await expect(attempt).rejects.toThrow(BackupError);
+      await expect(attempt).rejects.toThrow(/does not answer backups/);
     } finally {
       await held.close();
     }
