@@ -37,7 +37,13 @@ async function serve(): Promise<void> {
   const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000 }) : null;
   scheduler?.start();
   // The embedded store's folder is this process's: `npm run backup` asks it for a copy over a socket in the folder.
-  const backups = runtime.store.kind === 'pglite' ? await listenForBackups(runtime.store, config.dataDir, runtime.logger) : null;
+  const backups =
+    runtime.store.kind === 'pglite'
+      ? await listenForBackups(runtime.store, config.dataDir, runtime.logger).catch((err: unknown) => {
+          runtime.logger.warn({ err }, 'backup: no control socket; npm run backup works only while the server is stopped');
+          return null;
+        })
+      : null;
   const where = config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`;
   runtime.logger.info({ url: `${server.url}/graphql`, store: runtime.store.kind }, 'Arrears is serving');
   process.stderr.write(`\nArrears serves GraphQL at ${server.url}/graphql on ${where}.\n` +
