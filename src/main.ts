@@ -6,6 +6,9 @@
  *   token <email>     print a bearer token for a user
  *   import <file>     take in a CSV or JSONL file of delinquent accounts, in batches
  *   job <name>        run one periodic job once
+ *   store:copy --to <postgres url>   copy the embedded store into an empty PostgreSQL database
+ *   backup <file>     a consistent copy of the embedded store, also while the server runs
+ *   restore <file> <folder>          a backup into an empty folder
  */
 import { loadConfig, ConfigError } from './config.ts';
 import { openStore } from './db/store.ts';
@@ -20,6 +23,7 @@ import { shutdown, startRuntime } from './bootstrap.ts';
 import { listen } from './server.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
 import { JobScheduler, defaultJobs } from './jobs/index.ts';
+import { listenForBackups } from './db/backup.ts';
 
 async function serve(): Promise<void> {
   const config = loadConfig();
@@ -32,6 +36,14 @@ async function serve(): Promise<void> {
   // Periodic work (bucket history, placement expiry, promise checks, reminders), leased in the database.
   const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000 }) : null;
   scheduler?.start();
+  // The embedded store's folder is this process's: `npm run backup` asks it for a copy over a socket in the folder.
+  const backups =
+    runtime.store.kind === 'pglite'
+      ? await listenForBackups(runtime.store, config.dataDir, runtime.logger).catch((err: unknown) => {
+          runtime.logger.warn({ err }, 'backup: no control socket; npm run backup works only while the server is stopped');
+          return null;
+        })
+      : null;
   const where = config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`;
   runtime.logger.info({ url: `${server.url}/graphql`, store: runtime.store.kind }, 'Arrears is serving');
   process.stderr.write(`\nArrears serves GraphQL at ${server.url}/graphql on ${where}.\n` +
@@ -41,6 +53,7 @@ async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     runtime.logger.info({ signal }, 'shutting down: no new requests, finishing those in flight');
+    await backups?.close();
     await shutdown(runtime, server, scheduler, 10_000);
     runtime.logger.info('stopped');
     process.exit(0);
@@ -164,8 +177,20 @@ async function main(): Promise<void> {
       const { runJobCommand } = await import('./jobs/command.ts');
       return runJobCommand(rest);
     }
+    case 'store:copy': {
+      const { runStoreCopyCommand } = await import('./cli/store-copy.ts');
+      return runStoreCopyCommand(rest);
+    }
+    case 'backup': {
+      const { runBackupCommand } = await import('./cli/backup.ts');
+      return runBackupCommand(rest);
+    }
+    case 'restore': {
+      const { runRestoreCommand } = await import('./cli/backup.ts');
+      return runRestoreCommand(rest);
+    }
     default:
-      throw new ConfigError(`unknown command "${command}": serve, migrate, seed, token, admin:create, import or job`);
+      throw new ConfigError(`unknown command "${command}": serve, migrate, seed, token, admin:create, import, job, store:copy, backup or restore`);
   }
 }
 

@@ -123,7 +123,13 @@ export async function openEmbeddedStore(
       await pglite.query('select 1');
     },
     async dumpDataDir() {
-      return pglite.dumpDataDir('none');
+      // Under PGlite's transaction lock, which the Prisma adapter holds for each interactive
+      // transaction: the copy falls between two transactions. The checkpoint writes the data
+      // files first, so a restored copy starts without replaying the write-ahead log.
+      return pglite.transaction(async (tx) => {
+        await tx.exec('CHECKPOINT');
+        return pglite.dumpDataDir('none');
+      });
     },
     async close() {
       await prisma.$disconnect();
