@@ -20,6 +20,8 @@ import { useLiveEventStreams } from './events/sse.ts';
 import { useReadiness } from './readiness.ts';
 import { Metrics, useMetricsEndpoint } from './server/metrics.ts';
 import { recordDenial } from './modules/audit/denials.ts';
+import { JOB_REGISTRY } from './jobs/index.ts';
+import persistedDocuments from '../sdk/src/generated/persisted-documents.json' with { type: 'json' };
 import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
@@ -79,6 +81,7 @@ export async function startRuntime(
   });
   const metrics = new Metrics();
   const stopCounting = store.onQuery(() => metrics.sqlStatements.inc());
+  metrics.attach({ sql: store.sql, clock, logger, jobNames: Object.keys(JOB_REGISTRY), ...(store.poolStats ? { pool: () => store.poolStats!() } : {}) });
   // Rate limits are shared by every instance through Redis when it is configured.
   const buckets: CostBuckets = config.redisUrl ? new RedisCostBuckets(config.redisUrl, logger) : new MemoryCostBuckets();
   const addresses = new AddressLimiter(config.redisUrl, { ...ANONYMOUS_REQUESTS, points: config.anonymousRequestsPerMinute });
@@ -104,6 +107,8 @@ export async function startRuntime(
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
     plugins: [
+      metrics.httpPlugin(),
+      metrics.graphqlPlugin(Object.values(persistedDocuments as Record<string, string>)),
       useReadiness({ store, blobs, events: transport, evidenceDir: config.evidenceDir, logger }),
       useLiveEventStreams(() => events),
       useMetricsEndpoint(metrics, config.metricsToken),

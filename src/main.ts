@@ -30,7 +30,7 @@ async function serve(): Promise<void> {
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   });
   // Periodic work (bucket history, placement expiry, promise checks, reminders), leased in the database.
-  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000 }) : null;
+  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000, onRunFinished: (r) => runtime.metrics.recordJobRun(r) }) : null;
   scheduler?.start();
   const where = config.databaseUrl ? 'PostgreSQL' : `the embedded store in ${config.dataDir}`;
   runtime.logger.info({ url: `${server.url}/graphql`, store: runtime.store.kind }, 'Arrears is serving');

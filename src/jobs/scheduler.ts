@@ -93,6 +93,8 @@ export interface JobSchedulerOptions {
   owner?: string;
   /** How often the scheduler looks for due jobs; default one minute. */
   tickMs?: number;
+  /** Told of every run that ended (SUCCEEDED or FAILED): metrics. */
+  onRunFinished?: (result: JobRunResult) => void;
 }
 
 /**
@@ -117,6 +119,7 @@ export class JobScheduler {
   private ticking: Promise<unknown> | undefined;
   private stopping = false;
   private readonly abort = new AbortController();
+  private readonly onRunFinished: ((result: JobRunResult) => void) | undefined;
 
   constructor(
     private readonly deps: JobDeps,
@@ -130,6 +133,7 @@ export class JobScheduler {
     }
     this.owner = options.owner ?? defaultOwner();
     this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
+    this.onRunFinished = options.onRunFinished;
   }
 
   get jobNames(): string[] {
@@ -295,7 +299,13 @@ export class JobScheduler {
         runLogger.error({ err }, 'could not record the end of the job run');
       }
       runLogger.info({ status, ms: finishedAt.getTime() - startedAt.getTime(), detail }, 'job finished');
-      return { name: job.name, status, runId, owner: this.owner, startedAt, finishedAt, detail, ...(error !== undefined ? { error } : {}) };
+      const result: JobRunResult = { name: job.name, status, runId, owner: this.owner, startedAt, finishedAt, detail, ...(error !== undefined ? { error } : {}) };
+      try {
+        this.onRunFinished?.(result);
+      } catch (err) {
+        runLogger.warn({ err }, 'job run not reported');
+      }
+      return result;
     } finally {
       if (heartbeat) clearInterval(heartbeat);
       await this.release(job.name).catch((err: unknown) => logger.warn({ err }, 'could not release the job lease: it will expire'));
