@@ -18,6 +18,8 @@ import { isAgencyRole } from './auth/viewer.ts';
 import { armorPlugins } from './server/limits.ts';
 import { useGuard, viewerOfRequest, type Denial } from './server/guard.ts';
 import { AddressLimiter, MemoryCostBuckets, type CostBuckets } from './server/rate-limit.ts';
+import type { Tracer } from '@opentelemetry/api';
+import { activeTraceId, endRequestSpan, inRequestSpan, useTracing } from './server/tracing.ts';
 
 interface RequestScope {
   requestId: string;
@@ -64,6 +66,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Refusals worth an audit event (throttled principals, failed authentications). */
   onDenial?: (denial: Denial) => void;
+  /** Tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): request, operation and root-field spans. */
+  tracer?: Tracer;
 }
 
 /** Pages served from this machine: GraphiQL and local front ends during development. */
@@ -83,6 +87,8 @@ export interface App {
   /** The Fetch API handler: tests call it directly, the HTTP server wraps it. */
   fetch(request: Request): Promise<Response>;
   yoga: YogaServerInstance<Record<string, never>, Context>;
+  /** Set when tracing is on: each request runs in its own server span. */
+  tracer?: Tracer;
 }
 
 export function createApp(options: AppOptions): App {
@@ -94,8 +100,9 @@ export function createApp(options: AppOptions): App {
       const scope = requestScope.getStore();
       if (!scope) return;
       response.headers.set('x-request-id', scope.requestId);
+      const traceId = options.tracer ? activeTraceId() : undefined;
       deps.logger.info(
-        { requestId: scope.requestId, method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - scope.startedAt },
+        { requestId: scope.requestId, ...(traceId ? { traceId } : {}), method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - scope.startedAt },
         'request',
       );
     },
@@ -194,6 +201,7 @@ export function createApp(options: AppOptions): App {
     },
     plugins: [
       requestPlugin,
+      ...(options.tracer ? [useTracing(options.tracer)] : []),
       // First: credentials before the body is read; cost and budget before execution.
       useGuard({
         schema,
@@ -249,11 +257,24 @@ export function createApp(options: AppOptions): App {
     ],
   });
 
+  const tracer = options.tracer;
   return {
     yoga,
+    ...(tracer ? { tracer } : {}),
     fetch(request) {
       const scope: RequestScope = { requestId: requestIdOf(request), startedAt: Date.now() };
-      return requestScope.run(scope, async () => yoga.fetch(request));
+      const handle = () => requestScope.run(scope, async () => yoga.fetch(request));
+      if (!tracer) return handle();
+      return inRequestSpan(tracer, { method: request.method, path: new URL(request.url).pathname, headers: request.headers }, scope.requestId, async (span) => {
+        try {
+          const response = await handle();
+          endRequestSpan(span, response.status);
+          return response;
+        } catch (error) {
+          endRequestSpan(span, 500, error);
+          throw error;
+        }
+      });
     },
   };
 }
@@ -282,7 +303,13 @@ export async function listen(app: App, host: string, port: number, limits: Trans
       requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
       startedAt: Date.now(),
     };
-    requestScope.run(scope, () => app.yoga.requestListener(req, res));
+    const handle = () => requestScope.run(scope, () => app.yoga.requestListener(req, res));
+    if (!app.tracer) return void handle();
+    const path = (req.url ?? '/').split('?')[0]!;
+    inRequestSpan(app.tracer, { method: req.method ?? 'GET', path, headers: req.headers }, scope.requestId, (span) => {
+      res.once('close', () => endRequestSpan(span, res.statusCode));
+      void handle();
+    });
   });
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = limits.headersTimeoutMs ?? 10_000;
