@@ -22,6 +22,7 @@ import { Metrics, useMetricsEndpoint } from './server/metrics.ts';
 import { recordDenial } from './modules/audit/denials.ts';
 import { JOB_REGISTRY } from './jobs/index.ts';
 import { startTracing, type Tracing } from './server/tracing.ts';
+import { newcomerGraphiQL } from './server/graphiql.ts';
 import persistedDocuments from '../sdk/src/generated/persisted-documents.json' with { type: 'json' };
 import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
@@ -117,6 +118,17 @@ export async function startRuntime(
     maxResponseBytes: config.maxResponseBytes,
     trustProxy: config.trustProxy,
     ...(tracing ? { tracer: tracing.tracer } : {}),
+    ...(config.production
+      ? {}
+      : {
+          graphiql: newcomerGraphiQL({
+            prisma: store.prisma,
+            clock,
+            jwtSecret: secrets.jwtSecret,
+            demo: config.graphiqlDemo,
+            tokenTtlSeconds: Math.min(3600, config.jwtMaxTtlSeconds),
+          }),
+        }),
     // Throttled principals go to the audit of denials; failed API keys are reported by the
     // authenticator itself (onApiKeyFailure, with the key's id and user), other failed
     // credentials only count against their address.

@@ -20,6 +20,7 @@ import { useGuard, viewerOfRequest, type Denial } from './server/guard.ts';
 import { AddressLimiter, MemoryCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 import type { Tracer } from '@opentelemetry/api';
 import { activeTraceId, endRequestSpan, inRequestSpan, useTracing } from './server/tracing.ts';
+import type { NewcomerGraphiQL } from './server/graphiql.ts';
 
 interface RequestScope {
   requestId: string;
@@ -68,6 +69,8 @@ export interface AppOptions {
   onDenial?: (denial: Denial) => void;
   /** Tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): request, operation and root-field spans. */
   tracer?: Tracer;
+  /** Outside production: GraphiQL's sign-in box, first tab and docs without a token (src/server/graphiql.ts). */
+  graphiql?: NewcomerGraphiQL;
 }
 
 /** Pages served from this machine: GraphiQL and local front ends during development. */
@@ -93,6 +96,7 @@ export interface App {
 
 export function createApp(options: AppOptions): App {
   const { deps, authenticator, production } = options;
+  const newcomers = production ? undefined : options.graphiql;
 
   // Every response carries its request id, and every request is logged once (no personal data).
   const requestPlugin: Plugin = {
@@ -100,6 +104,13 @@ export function createApp(options: AppOptions): App {
       const scope = requestScope.getStore();
       if (!scope) return;
       response.headers.set('x-request-id', scope.requestId);
+      // GraphiQL's page may hold a demo token: not framed by other sites, not cached, not referred.
+      if (response.headers.get('content-type')?.startsWith('text/html')) {
+        response.headers.set('x-frame-options', 'DENY');
+        response.headers.set('content-security-policy', "frame-ancestors 'none'");
+        response.headers.set('cache-control', 'no-store');
+        response.headers.set('referrer-policy', 'no-referrer');
+      }
       const traceId = options.tracer ? activeTraceId() : undefined;
       deps.logger.info(
         { requestId: scope.requestId, ...(traceId ? { traceId } : {}), method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - scope.startedAt },
@@ -155,14 +166,16 @@ export function createApp(options: AppOptions): App {
       };
     },
     // GraphiQL's code is served from this package, not from a CDN: it works on a closed network.
-    renderGraphiQL,
+    renderGraphiQL: newcomers ? (o) => newcomers.render(o) : renderGraphiQL,
     graphiql: production
       ? false
-      : {
-          title: 'Arrears',
-          defaultQuery: '# Set the header {"Authorization": "Bearer <token>"} below (npm run token -- admin@bank.example).\n{\n  viewer { user { fullName role } }\n}\n',
-          headers: '{"Authorization": "Bearer <paste a token>"}',
-        },
+      : newcomers
+        ? (request, serverContext) => newcomers.options(request, clientAddressOf(request, (serverContext ?? {}) as Record<string, unknown>, options.trustProxy ?? false))
+        : {
+            title: 'Arrears',
+            defaultQuery: '# Set the header {"Authorization": "Bearer <token>"} below (npm run token -- admin@bank.example).\n{\n  viewer { user { fullName role } }\n}\n',
+            headers: '{"Authorization": "Bearer <paste a token>"}',
+          },
     logging: false,
     maskedErrors: {
       maskError(error, message) {
@@ -217,6 +230,8 @@ export function createApp(options: AppOptions): App {
         clientAddress: (request, serverContext) => clientAddressOf(request, serverContext, options.trustProxy ?? false),
         requestId: currentRequestId,
         ...(options.onDenial ? { onDenial: options.onDenial } : {}),
+        // Outside production: GraphiQL's docs pane loads before anyone signs in (src/server/graphiql.ts).
+        ...(newcomers ? { anonymousIntrospection: (_request: Request, address: string) => newcomers.helpsAddress(address) } : {}),
       }),
       // Multipart posts (uploads) are "simple" requests that browsers send without a preflight:
       // they must carry a header that only a script can set.
