@@ -162,20 +162,23 @@ export class Metrics {
         this.set({ state: 'max' }, p.max);
       },
     });
-    new Gauge({
-      name: 'arrears_db_pool_waiting',
-      help: 'Queries waiting for a free PostgreSQL pool connection; absent on the embedded store',
-      registers: [this.registry],
-      collect() {
-        const p = self.sources?.pool?.();
-        if (p) this.set(p.waiting);
-      },
-    });
   }
 
   /** The database behind the scrape-time figures (queues, jobs, evidence, pool). */
   attach(sources: MetricsSources): void {
     this.sources = sources;
+    const pool = sources.pool;
+    // Only on PostgreSQL: a gauge without labels would otherwise read 0 on the embedded store.
+    if (pool && !this.registry.getSingleMetric('arrears_db_pool_waiting')) {
+      new Gauge({
+        name: 'arrears_db_pool_waiting',
+        help: 'Queries waiting for a free PostgreSQL pool connection',
+        registers: [this.registry],
+        collect() {
+          this.set(pool().waiting);
+        },
+      });
+    }
   }
 
   /** The next scrape reads the database again (tests; the cache otherwise lasts a few seconds). */

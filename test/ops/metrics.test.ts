@@ -181,6 +181,23 @@ describe('/metrics over HTTP', () => {
       expect(sample(text, 'arrears_db_pool_waiting')).toBe(0);
     } else {
       expect(sample(text, 'arrears_db_pool_connections')).toBeUndefined();
+      expect(sample(text, 'arrears_db_pool_waiting')).toBeUndefined();
     }
+  });
+});
+
+describe('tracing off (no OTEL_EXPORTER_OTLP_ENDPOINT)', () => {
+  it('loads no SDK: no tracer on the app, no Prisma tracing helper', () => {
+    expect(runtime.tracing).toBeUndefined();
+    expect(runtime.app.tracer).toBeUndefined();
+    expect((globalThis as Record<string, unknown>)['PRISMA_INSTRUMENTATION']).toBeUndefined();
+  });
+
+  it('reads the OpenTelemetry settings', () => {
+    const base = { NODE_ENV: 'test', ARREARS_DATA_DIR: '/nonexistent-test-dir' };
+    expect(loadConfig(base).otelEndpoint).toBeUndefined();
+    expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }).otelEndpoint).toBe('http://collector:4318');
+    expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_SDK_DISABLED: 'true' }).otelEndpoint).toBeUndefined();
+    expect(() => loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' })).toThrow(/OTLP over HTTP/);
   });
 });
