@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { GraphQLError, Kind, parse } from 'graphql';
+import { GraphQLError, Kind, getOperationAST, parse } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { createCounter, createHistogram, usePrometheus, type FillLabelsFnParams } from '@graphql-yoga/plugin-prometheus';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -76,6 +76,12 @@ export class Metrics {
     name: 'arrears_http_requests_total',
     help: 'HTTP requests answered, by route and status (refusals before GraphQL included: 401, 429)',
     labelNames: ['route', 'status'],
+    registers: [this.registry],
+  });
+  readonly userErrors = new Counter({
+    name: 'arrears_graphql_user_errors_total',
+    help: 'Expected refusals of mutations (payload userErrors), by operation and UserErrorCode',
+    labelNames: ['operationName', 'code'],
     registers: [this.registry],
   });
   readonly jobRuns = new Counter({
@@ -199,7 +205,8 @@ export class Metrics {
     const operation = operationLabeller(knownDocuments);
     const labels = (p: FillLabelsFnParams) => ({ operationName: operation(p.operationName), operationType: p.operationType ?? 'unknown' });
     const registry = this.registry;
-    return usePrometheus({
+    const userErrors = this.userErrors;
+    const prometheus = usePrometheus({
       registry: this.registry,
       endpoint: false, // served by useMetricsEndpoint, behind its token
       skipIntrospection: true,
@@ -249,6 +256,31 @@ export class Metrics {
         graphql_envelop_execute_resolver: false,
       },
     }) as Plugin;
+    return {
+      onPluginInit({ addPlugin }) {
+        addPlugin(prometheus);
+      },
+      // Mutations' userErrors (API.md): read from the payloads the client asked for with their code.
+      onExecute({ args }) {
+        const op = getOperationAST(args.document, args.operationName);
+        if (op?.operation !== 'mutation') return;
+        const operationName = operation(op.name?.value);
+        return {
+          onExecuteDone({ result }) {
+            if (!result || Symbol.asyncIterator in (result as object)) return;
+            const data = (result as { data?: Record<string, unknown> | null }).data;
+            for (const payload of Object.values(data ?? {})) {
+              const list = (payload as { userErrors?: unknown } | null)?.userErrors;
+              if (!Array.isArray(list)) continue;
+              for (const e of list) {
+                const code = (e as { code?: unknown } | null)?.code;
+                userErrors.inc({ operationName, code: typeof code === 'string' && /^[A-Z][A-Z_]{1,39}$/.test(code) ? code : 'unknown' });
+              }
+            }
+          },
+        };
+      },
+    };
   }
 
   /** Counts every HTTP response by route and status, refusals before GraphQL included. */

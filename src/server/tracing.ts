@@ -88,7 +88,8 @@ export function activeTraceId(): string | undefined {
  */
 export function useTracing(tracer: Tracer): Plugin {
   const rootFields = useOnResolve(({ info, replaceResolver, resolver }) => {
-    if (info.path.prev !== undefined) return;
+    // Root fields of queries and mutations (a subscription's root resolves once per event: no span each).
+    if (info.path.prev !== undefined || info.operation.operation === 'subscription') return;
     const name = `${info.parentType.name}.${info.fieldName}`;
     replaceResolver((root, args, ctx, i) =>
       tracer.startActiveSpan(name, { attributes: { 'graphql.field.path': name } }, async (span) => {

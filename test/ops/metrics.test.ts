@@ -106,6 +106,18 @@ describe('/metrics over HTTP', () => {
     expect(sample(text, 'arrears_http_requests_total', { route: '/metrics', status: '401' })).toBe(2);
   });
 
+  it('counts mutations’ user errors by operation and code', async () => {
+    const taken = await post({
+      query: 'mutation CreateUser($input: CreateUserInput!) { createUser(input: $input) { user { id } userErrors { code field message } } }',
+      variables: { input: { email: 'admin@bank.example', fullName: 'Again', role: 'BANK_ADMIN' } },
+    });
+    const body = (await taken.json()) as { data: { createUser: { userErrors: { code: string }[] } } };
+    const code = body.data.createUser.userErrors[0]!.code;
+    expect(code).toBe('DUPLICATE');
+    const { text } = await scrape();
+    expect(sample(text, 'arrears_graphql_user_errors_total', { operationName: 'CreateUser', code })).toBe(1);
+  });
+
   it('reports the reminder backlog, the oldest due reminder, the relay lag and the evidence stored', async () => {
     const prisma = runtime.store.prisma;
     const now = clock.now();
