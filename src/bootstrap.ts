@@ -20,6 +20,10 @@ import { useLiveEventStreams } from './events/sse.ts';
 import { useReadiness } from './readiness.ts';
 import { Metrics, useMetricsEndpoint } from './server/metrics.ts';
 import { recordDenial } from './modules/audit/denials.ts';
+import { JOB_REGISTRY } from './jobs/index.ts';
+import { startTracing, type Tracing } from './server/tracing.ts';
+import { newcomerGraphiQL } from './server/graphiql.ts';
+import persistedDocuments from '../sdk/src/generated/persisted-documents.json' with { type: 'json' };
 import { AddressLimiter, ANONYMOUS_REQUESTS, MemoryCostBuckets, RedisCostBuckets, type CostBuckets } from './server/rate-limit.ts';
 
 export interface Runtime {
@@ -34,6 +38,8 @@ export interface Runtime {
   /** Shutdown, first step: open event streams end cleanly (clients reconnect and resume elsewhere). */
   beginShutdown(): void;
   metrics: Metrics;
+  /** Set when tracing is on. */
+  tracing: Tracing | undefined;
   close(): Promise<void>;
 }
 
@@ -43,9 +49,26 @@ export interface Runtime {
  */
 export async function startRuntime(
   config: Config,
-  options: { clock?: Clock; logger?: Logger; purpose?: string; store?: Store; secrets?: Secrets; migrate?: boolean; events?: EventTransport; liveEvents?: LiveEventsOptions; blobs?: BlobStore } = {},
+  options: {
+    clock?: Clock;
+    logger?: Logger;
+    purpose?: string;
+    store?: Store;
+    secrets?: Secrets;
+    migrate?: boolean;
+    events?: EventTransport;
+    liveEvents?: LiveEventsOptions;
+    blobs?: BlobStore;
+    /** Spans go to this exporter (an OpenTelemetry SpanExporter: tests) instead of OTEL_EXPORTER_OTLP_ENDPOINT. */
+    spanExporter?: unknown;
+  } = {},
 ): Promise<Runtime> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  // First, so that the migrations' and start-up's SQL is traced too.
+  const tracing =
+    config.otelEndpoint || options.spanExporter
+      ? await startTracing({ serviceName: config.otelServiceName, ...(options.spanExporter ? { exporter: options.spanExporter } : {}) })
+      : undefined;
   const secrets = options.secrets ?? loadSecrets(config);
   const store = options.store ?? (await openStore(config, options.purpose ?? 'server', (err) => logger.warn({ err }, 'a database connection dropped; the pool replaces it')));
   try {
@@ -58,6 +81,7 @@ export async function startRuntime(
     await ensureDefaultDunningRules(store.prisma);
   } catch (err) {
     await store.close();
+    await tracing?.shutdown();
     throw err;
   }
   const clock = options.clock ?? systemClock;
@@ -79,6 +103,7 @@ export async function startRuntime(
   });
   const metrics = new Metrics();
   const stopCounting = store.onQuery(() => metrics.sqlStatements.inc());
+  metrics.attach({ sql: store.sql, clock, logger, jobNames: Object.keys(JOB_REGISTRY), ...(store.poolStats ? { pool: () => store.poolStats!() } : {}) });
   // Rate limits are shared by every instance through Redis when it is configured.
   const buckets: CostBuckets = config.redisUrl ? new RedisCostBuckets(config.redisUrl, logger) : new MemoryCostBuckets();
   const addresses = new AddressLimiter(config.redisUrl, { ...ANONYMOUS_REQUESTS, points: config.anonymousRequestsPerMinute });
@@ -92,6 +117,18 @@ export async function startRuntime(
     userBudget: config.userCostBudget,
     maxResponseBytes: config.maxResponseBytes,
     trustProxy: config.trustProxy,
+    ...(tracing ? { tracer: tracing.tracer } : {}),
+    ...(config.production
+      ? {}
+      : {
+          graphiql: newcomerGraphiQL({
+            prisma: store.prisma,
+            clock,
+            jwtSecret: secrets.jwtSecret,
+            demo: config.graphiqlDemo,
+            tokenTtlSeconds: Math.min(3600, config.jwtMaxTtlSeconds),
+          }),
+        }),
     // Throttled principals go to the audit of denials; failed API keys are reported by the
     // authenticator itself (onApiKeyFailure, with the key's id and user), other failed
     // credentials only count against their address.
@@ -104,6 +141,8 @@ export async function startRuntime(
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
     plugins: [
+      metrics.httpPlugin(),
+      metrics.graphqlPlugin(Object.values(persistedDocuments as Record<string, string>)),
       useReadiness({ store, blobs, events: transport, evidenceDir: config.evidenceDir, logger }),
       useLiveEventStreams(() => events),
       useMetricsEndpoint(metrics, config.metricsToken),
@@ -124,11 +163,13 @@ export async function startRuntime(
       events.endStreams();
     },
     metrics,
+    tracing,
     async close() {
       stopCounting();
       await Promise.allSettled([buckets.close(), addresses.close()]);
       await events.close();
       await store.close();
+      await tracing?.shutdown().catch((err: unknown) => logger.warn({ err }, 'tracing: spans not flushed'));
     },
   };
 }

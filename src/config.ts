@@ -55,6 +55,12 @@ export interface Config {
   smsWebhookUrl: string | undefined;
   /** HMAC secret shared with the gateway: signs what we send, verifies its delivery receipts. */
   smsWebhookSecret: string | undefined;
+  /** Where spans go (OTLP over HTTP): OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT; unset (or OTEL_SDK_DISABLED=true): no tracing. */
+  otelEndpoint: string | undefined;
+  /** OTEL_SERVICE_NAME, default `arrears`. */
+  otelServiceName: string;
+  /** Outside production only: GraphiQL's docs pane and demo sign-in for any address (ARREARS_GRAPHIQL_DEMO=on), not only this machine. */
+  graphiqlDemo: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -134,7 +140,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if ((smsWebhookUrl === undefined) !== (smsWebhookSecret === undefined)) throw new ConfigError('ARREARS_SMS_WEBHOOK_URL and ARREARS_SMS_WEBHOOK_SECRET go together');
   if (smsWebhookUrl && !/^https?:\/\//.test(smsWebhookUrl)) throw new ConfigError('ARREARS_SMS_WEBHOOK_URL must be http(s)');
   if (smsWebhookSecret && smsWebhookSecret.length < 16) throw new ConfigError('ARREARS_SMS_WEBHOOK_SECRET must be at least 16 characters');
+  const otelEndpoint = bool(env, 'OTEL_SDK_DISABLED', false) ? undefined : (str(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT') ?? str(env, 'OTEL_EXPORTER_OTLP_ENDPOINT'));
+  if (otelEndpoint && !/^https?:\/\//.test(otelEndpoint)) throw new ConfigError('OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL (OTLP over HTTP)');
+  const graphiqlDemo = bool(env, 'ARREARS_GRAPHIQL_DEMO', false);
+  if (graphiqlDemo && production) throw new ConfigError('ARREARS_GRAPHIQL_DEMO is for demo and development servers: not with NODE_ENV=production');
   return {
+    otelEndpoint,
+    otelServiceName: str(env, 'OTEL_SERVICE_NAME') ?? 'arrears',
+    graphiqlDemo,
     smsWebhookUrl,
     smsWebhookSecret,
     port: int(env, 'PORT', 4000, 0, 65535),

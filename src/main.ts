@@ -34,7 +34,7 @@ async function serve(): Promise<void> {
     maxConnectionsPerAddress: config.maxConnectionsPerAddress,
   });
   // Periodic work (bucket history, placement expiry, promise checks, reminders), leased in the database.
-  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000 }) : null;
+  const scheduler = config.jobsEnabled ? new JobScheduler(runtime.deps, defaultJobs(), { tickMs: 5_000, onRunFinished: (r) => runtime.metrics.recordJobRun(r) }) : null;
   scheduler?.start();
   // The embedded store's folder is this process's: `npm run backup` asks it for a copy over a socket in the folder.
   const backups =

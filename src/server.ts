@@ -18,6 +18,9 @@ import { isAgencyRole } from './auth/viewer.ts';
 import { armorPlugins } from './server/limits.ts';
 import { useGuard, viewerOfRequest, type Denial } from './server/guard.ts';
 import { AddressLimiter, MemoryCostBuckets, type CostBuckets } from './server/rate-limit.ts';
+import type { Tracer } from '@opentelemetry/api';
+import { activeTraceId, endRequestSpan, inRequestSpan, useTracing } from './server/tracing.ts';
+import type { NewcomerGraphiQL } from './server/graphiql.ts';
 
 interface RequestScope {
   requestId: string;
@@ -64,6 +67,10 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Refusals worth an audit event (throttled principals, failed authentications). */
   onDenial?: (denial: Denial) => void;
+  /** Tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT): request, operation and root-field spans. */
+  tracer?: Tracer;
+  /** Outside production: GraphiQL's sign-in box, first tab and docs without a token (src/server/graphiql.ts). */
+  graphiql?: NewcomerGraphiQL;
 }
 
 /** Pages served from this machine: GraphiQL and local front ends during development. */
@@ -83,10 +90,13 @@ export interface App {
   /** The Fetch API handler: tests call it directly, the HTTP server wraps it. */
   fetch(request: Request): Promise<Response>;
   yoga: YogaServerInstance<Record<string, never>, Context>;
+  /** Set when tracing is on: each request runs in its own server span. */
+  tracer?: Tracer;
 }
 
 export function createApp(options: AppOptions): App {
   const { deps, authenticator, production } = options;
+  const newcomers = production ? undefined : options.graphiql;
 
   // Every response carries its request id, and every request is logged once (no personal data).
   const requestPlugin: Plugin = {
@@ -94,8 +104,16 @@ export function createApp(options: AppOptions): App {
       const scope = requestScope.getStore();
       if (!scope) return;
       response.headers.set('x-request-id', scope.requestId);
+      // GraphiQL's page may hold a demo token: not framed by other sites, not cached, not referred.
+      if (response.headers.get('content-type')?.startsWith('text/html')) {
+        response.headers.set('x-frame-options', 'DENY');
+        response.headers.set('content-security-policy', "frame-ancestors 'none'");
+        response.headers.set('cache-control', 'no-store');
+        response.headers.set('referrer-policy', 'no-referrer');
+      }
+      const traceId = options.tracer ? activeTraceId() : undefined;
       deps.logger.info(
-        { requestId: scope.requestId, method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - scope.startedAt },
+        { requestId: scope.requestId, ...(traceId ? { traceId } : {}), method: request.method, path: new URL(request.url).pathname, status: response.status, ms: Date.now() - scope.startedAt },
         'request',
       );
     },
@@ -148,14 +166,16 @@ export function createApp(options: AppOptions): App {
       };
     },
     // GraphiQL's code is served from this package, not from a CDN: it works on a closed network.
-    renderGraphiQL,
+    renderGraphiQL: newcomers ? (o) => newcomers.render(o) : renderGraphiQL,
     graphiql: production
       ? false
-      : {
-          title: 'Arrears',
-          defaultQuery: '# Set the header {"Authorization": "Bearer <token>"} below (npm run token -- admin@bank.example).\n{\n  viewer { user { fullName role } }\n}\n',
-          headers: '{"Authorization": "Bearer <paste a token>"}',
-        },
+      : newcomers
+        ? (request, serverContext) => newcomers.options(request, clientAddressOf(request, (serverContext ?? {}) as Record<string, unknown>, options.trustProxy ?? false))
+        : {
+            title: 'Arrears',
+            defaultQuery: '# Set the header {"Authorization": "Bearer <token>"} below (npm run token -- admin@bank.example).\n{\n  viewer { user { fullName role } }\n}\n',
+            headers: '{"Authorization": "Bearer <paste a token>"}',
+          },
     logging: false,
     maskedErrors: {
       maskError(error, message) {
@@ -194,6 +214,7 @@ export function createApp(options: AppOptions): App {
     },
     plugins: [
       requestPlugin,
+      ...(options.tracer ? [useTracing(options.tracer)] : []),
       // First: credentials before the body is read; cost and budget before execution.
       useGuard({
         schema,
@@ -209,6 +230,8 @@ export function createApp(options: AppOptions): App {
         clientAddress: (request, serverContext) => clientAddressOf(request, serverContext, options.trustProxy ?? false),
         requestId: currentRequestId,
         ...(options.onDenial ? { onDenial: options.onDenial } : {}),
+        // Outside production: GraphiQL's docs pane loads before anyone signs in (src/server/graphiql.ts).
+        ...(newcomers ? { anonymousIntrospection: (_request: Request, address: string) => newcomers.helpsAddress(address) } : {}),
       }),
       // Multipart posts (uploads) are "simple" requests that browsers send without a preflight:
       // they must carry a header that only a script can set.
@@ -249,11 +272,24 @@ export function createApp(options: AppOptions): App {
     ],
   });
 
+  const tracer = options.tracer;
   return {
     yoga,
+    ...(tracer ? { tracer } : {}),
     fetch(request) {
       const scope: RequestScope = { requestId: requestIdOf(request), startedAt: Date.now() };
-      return requestScope.run(scope, async () => yoga.fetch(request));
+      const handle = () => requestScope.run(scope, async () => yoga.fetch(request));
+      if (!tracer) return handle();
+      return inRequestSpan(tracer, { method: request.method, path: new URL(request.url).pathname, headers: request.headers }, scope.requestId, async (span) => {
+        try {
+          const response = await handle();
+          endRequestSpan(span, response.status);
+          return response;
+        } catch (error) {
+          endRequestSpan(span, 500, error);
+          throw error;
+        }
+      });
     },
   };
 }
@@ -282,7 +318,13 @@ export async function listen(app: App, host: string, port: number, limits: Trans
       requestId: typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID(),
       startedAt: Date.now(),
     };
-    requestScope.run(scope, () => app.yoga.requestListener(req, res));
+    const handle = () => requestScope.run(scope, () => app.yoga.requestListener(req, res));
+    if (!app.tracer) return void handle();
+    const path = (req.url ?? '/').split('?')[0]!;
+    inRequestSpan(app.tracer, { method: req.method ?? 'GET', path, headers: req.headers }, scope.requestId, (span) => {
+      res.once('close', () => endRequestSpan(span, res.statusCode));
+      void handle();
+    });
   });
   server.keepAliveTimeout = 5_000;
   server.headersTimeout = limits.headersTimeoutMs ?? 10_000;

@@ -18,6 +18,8 @@ export interface Store {
   onQuery(listener: (sql: string, durationMs: number) => void): () => void;
   /** Answers when the database answers. */
   ping(): Promise<void>;
+  /** PostgreSQL only: the application pool's connections, for /metrics. */
+  poolStats?(): { total: number; idle: number; waiting: number; max: number };
   /** Embedded store only: a tarball of the whole database (test snapshots, backups). */
   dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
@@ -159,6 +161,7 @@ export async function openPostgresStore(url: string, options: { poolSize?: numbe
     prisma,
     sql: pgRunner(pool),
     ...events,
+    poolStats: () => ({ total: appPool.totalCount, idle: appPool.idleCount, waiting: appPool.waitingCount, max }),
     async ping() {
       await pool.query('select 1');
     },

@@ -16,6 +16,7 @@ import { systemClock, type Clock } from '../lib/time.ts';
 import { createLogger } from '../lib/logger.ts';
 import { JOB_REGISTRY, findJob } from './index.ts';
 import { JobScheduler, defaultOwner } from './scheduler.ts';
+import { startTracing } from '../server/tracing.ts';
 
 export const EXIT_LEASE_HELD = 75;
 
@@ -74,6 +75,8 @@ export async function jobCommand(args: string[], io: JobCommandIo = {}): Promise
     }
     throw e;
   }
+  // A run by hand is traced like the server's runs when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+  const tracing = config.otelEndpoint ? await startTracing({ serviceName: config.otelServiceName }) : undefined;
   try {
     await applyMigrations(store.sql);
     const logger = createLogger(config.logLevel);
@@ -104,6 +107,7 @@ export async function jobCommand(args: string[], io: JobCommandIo = {}): Promise
     return 0;
   } finally {
     await store.close();
+    await tracing?.shutdown().catch(() => undefined);
   }
 }
 

@@ -20,6 +20,7 @@ import type { Prisma, PrismaClient } from '../generated/prisma/client.ts';
 import type { Clock } from '../lib/time.ts';
 import type { Pii } from '../lib/pii.ts';
 import type { Logger } from '../lib/logger.ts';
+import { context, SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 
 export interface JobDeps {
   prisma: PrismaClient;
@@ -93,6 +94,8 @@ export interface JobSchedulerOptions {
   owner?: string;
   /** How often the scheduler looks for due jobs; default one minute. */
   tickMs?: number;
+  /** Told of every run that ended (SUCCEEDED or FAILED): metrics. */
+  onRunFinished?: (result: JobRunResult) => void;
 }
 
 /**
@@ -117,6 +120,7 @@ export class JobScheduler {
   private ticking: Promise<unknown> | undefined;
   private stopping = false;
   private readonly abort = new AbortController();
+  private readonly onRunFinished: ((result: JobRunResult) => void) | undefined;
 
   constructor(
     private readonly deps: JobDeps,
@@ -130,6 +134,7 @@ export class JobScheduler {
     }
     this.owner = options.owner ?? defaultOwner();
     this.tickMs = options.tickMs ?? DEFAULT_TICK_MS;
+    this.onRunFinished = options.onRunFinished;
   }
 
   get jobNames(): string[] {
@@ -267,20 +272,15 @@ export class JobScheduler {
       let status: 'SUCCEEDED' | 'FAILED';
       let detail: Record<string, unknown>;
       let error: string | undefined;
+      // A span per run when tracing is on (the API's no-op tracer otherwise): its SQL nests under it.
+      const span = trace.getTracer('arrears').startSpan(`job ${job.name}`, { attributes: { 'arrears.job.name': job.name, 'arrears.job.run_id': runId } });
       try {
-        detail = toJsonObject(
-          await job.run({
-            prisma,
-            clock,
-            ...(this.deps.pii ? { pii: this.deps.pii } : {}),
-            logger: runLogger,
-            owner: this.owner,
-            runId,
-            signal: controller.signal,
-          }),
-        );
+        const ctx = { prisma, clock, ...(this.deps.pii ? { pii: this.deps.pii } : {}), logger: runLogger, owner: this.owner, runId, signal: controller.signal };
+        detail = toJsonObject(await runInSpan(span, () => job.run(ctx)));
         status = 'SUCCEEDED';
       } catch (err) {
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        if (err instanceof Error) span.recordException(err);
         status = 'FAILED';
         error = err instanceof Error ? err.message : String(err);
         detail = { error, ...(err instanceof Error && err.name !== 'Error' ? { errorName: err.name } : {}) };
@@ -288,6 +288,8 @@ export class JobScheduler {
       } finally {
         this.abort.signal.removeEventListener('abort', onStop);
       }
+      span.setAttribute('arrears.job.status', status);
+      span.end();
       const finishedAt = clock.now();
       try {
         await prisma.jobRun.update({ where: { id: runId }, data: { status, finishedAt, detail: detail as Prisma.InputJsonObject } });
@@ -295,7 +297,13 @@ export class JobScheduler {
         runLogger.error({ err }, 'could not record the end of the job run');
       }
       runLogger.info({ status, ms: finishedAt.getTime() - startedAt.getTime(), detail }, 'job finished');
-      return { name: job.name, status, runId, owner: this.owner, startedAt, finishedAt, detail, ...(error !== undefined ? { error } : {}) };
+      const result: JobRunResult = { name: job.name, status, runId, owner: this.owner, startedAt, finishedAt, detail, ...(error !== undefined ? { error } : {}) };
+      try {
+        this.onRunFinished?.(result);
+      } catch (err) {
+        runLogger.warn({ err }, 'job run not reported');
+      }
+      return result;
     } finally {
       if (heartbeat) clearInterval(heartbeat);
       await this.release(job.name).catch((err: unknown) => logger.warn({ err }, 'could not release the job lease: it will expire'));
@@ -329,6 +337,11 @@ export class JobScheduler {
   private async release(name: string): Promise<void> {
     await this.deps.prisma.jobLease.updateMany({ where: { name, owner: this.owner }, data: { leaseUntil: this.deps.clock.now() } });
   }
+}
+
+/** Runs `fn` with `span` as the active span (its SQL and logs beneath it). */
+function runInSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  return context.with(trace.setSpan(context.active(), span), fn);
 }
 
 /** What a job returns, as JSON: BigInt as a string, Date as ISO 8601. */

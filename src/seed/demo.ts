@@ -444,6 +444,9 @@ const STAFF: readonly StaffSeed[] = [
   },
 ];
 
+/** The demo users' e-mails: GraphiQL's sign-in box offers these and no other account (src/server/graphiql.ts). */
+export const DEMO_USER_EMAILS: readonly string[] = STAFF.map((s) => s.email);
+
 interface Staff {
   key: StaffKey;
   id: string;

@@ -1,4 +1,4 @@
-import { GraphQLError, type ExecutionResult, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, execute, getOperationAST, parse, validate, type DocumentNode, type ExecutionResult, type GraphQLSchema, type SelectionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Authenticator } from '../auth/tokens.ts';
 import type { Viewer } from '../auth/viewer.ts';
@@ -17,6 +17,8 @@ interface RequestState {
 }
 
 const states = new WeakMap<Request, RequestState>();
+/** Requests without credentials let through to introspect (outside production): their client address. */
+const anonymous = new WeakMap<Request, string>();
 
 /** The viewer that the guard authenticated for this request (before its document was read). */
 export function viewerOfRequest(request: Request | undefined): Viewer | undefined {
@@ -52,6 +54,41 @@ export interface GuardOptions {
   clientAddress(request: Request, serverContext: Record<string, unknown>): string;
   requestId(): string | undefined;
   onDenial?: (denial: Denial) => void;
+  /**
+   * Outside production only: may this request, sent without credentials, introspect the schema
+   * (GraphiQL's docs pane for newcomers)? Only an introspection-only query is answered; anything
+   * else is refused as before. Unset: never.
+   */
+  anonymousIntrospection?: (request: Request, clientAddress: string) => boolean;
+}
+
+/** The root fields an anonymous introspection may select. */
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type', '__typename']);
+/** GraphiQL's introspection query is about 1,600 characters and one __schema. */
+const MAX_ANONYMOUS_INTROSPECTION = { chars: 10_000, rootFields: 3 };
+
+/** The document, when it is one query that selects only introspection fields at its root. */
+function introspectionOnly(query: unknown, operationName: unknown): { document: DocumentNode; operationName: string | undefined } | null {
+  if (typeof query !== 'string' || query.length > MAX_ANONYMOUS_INTROSPECTION.chars) return null;
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: 2_000 });
+  } catch {
+    return null;
+  }
+  const name = typeof operationName === 'string' ? operationName : undefined;
+  const op = getOperationAST(document, name);
+  if (!op || op.operation !== 'query') return null;
+  const fragments = new Map(document.definitions.flatMap((d) => (d.kind === Kind.FRAGMENT_DEFINITION ? [[d.name.value, d] as const] : [])));
+  let roots = 0;
+  const onlyIntrospection = (selections: readonly SelectionNode[], seen: Set<string>): boolean =>
+    selections.every((sel) => {
+      if (sel.kind === Kind.FIELD) return INTROSPECTION_FIELDS.has(sel.name.value) && ++roots <= MAX_ANONYMOUS_INTROSPECTION.rootFields;
+      if (sel.kind === Kind.INLINE_FRAGMENT) return onlyIntrospection(sel.selectionSet.selections, seen);
+      const fragment = fragments.get(sel.name.value);
+      return !!fragment && !seen.has(sel.name.value) && onlyIntrospection(fragment.selectionSet.selections, new Set([...seen, sel.name.value]));
+    });
+  return onlyIntrospection(op.selectionSet.selections, new Set()) ? { document, operationName: name } : null;
 }
 
 export function throttled(retryAfterMs: number, message: string): GraphQLError {
@@ -133,6 +170,12 @@ export function useGuard(options: GuardOptions): Plugin {
         deny({ kind: 'THROTTLED', clientAddress: address, requestId: options.requestId(), detail: 'address blocked after requests without valid credentials' });
         return endResponse(addressThrottled(fetchAPI, blockedMs));
       }
+      // No credentials at all, from a caller GraphiQL's newcomer helpers serve: the document is
+      // read, and answered only if it is an introspection (onParams below).
+      if (!header && options.anonymousIntrospection?.(request, address)) {
+        anonymous.set(request, address);
+        return;
+      }
       let viewer: Viewer | null;
       try {
         viewer = await authenticator.authenticate(header, { clientAddress: address, requestId: options.requestId() ?? undefined });
@@ -147,6 +190,29 @@ export function useGuard(options: GuardOptions): Plugin {
       const budget = viewer.authMethod === 'API_KEY' ? (viewer.apiKey?.budget ?? API_KEY_BUDGET) : (options.userBudget ?? USER_BUDGET);
       const principal = viewer.apiKeyId ? `key:${viewer.apiKeyId}` : `user:${viewer.userId}`;
       states.set(request, { viewer, principal, budget });
+    },
+
+    async onParams({ request, params, setResult }) {
+      const address = anonymous.get(request);
+      if (address === undefined) return;
+      const found = introspectionOnly(params.query, params.operationName);
+      const refusal = (message: string) =>
+        setResult({ errors: [new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: { 'WWW-Authenticate': 'Bearer' } } } })] });
+      // Every anonymous document counts against the address's budget, answered or not.
+      const waitMs = await addresses.fail(address);
+      if (waitMs > 0) {
+        deny({ kind: 'THROTTLED', clientAddress: address, requestId: options.requestId(), detail: 'requests without valid credentials' });
+        const t = throttled(waitMs, 'Too many requests without valid credentials from this address.');
+        return setResult({ errors: [new GraphQLError(t.message, { extensions: { ...t.extensions } })] });
+      }
+      if (!found) {
+        deny({ kind: 'AUTH_FAILED', clientAddress: address, requestId: options.requestId(), detail: 'no credentials' });
+        return refusal('Authentication required: send Authorization: Bearer <token>.');
+      }
+      const errors = validate(schema, found.document);
+      if (errors.length) return setResult({ errors });
+      const variables = params.variables && typeof params.variables === 'object' ? (params.variables as Record<string, unknown>) : undefined;
+      setResult((await execute({ schema, document: found.document, operationName: found.operationName, variableValues: variables })) as ExecutionResult);
     },
 
     onExecute({ args, setResultAndStopExecution, setExecuteFn, executeFn }) {
