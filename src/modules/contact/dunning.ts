@@ -20,7 +20,7 @@
  *
  * Set-based, for 100,000 cases and more with flat memory: cases are read 1,000 at a time (keyset
  * on id, one statement with the debtor and the contact points; the next page is read while the
- * current one is written, so at most two pages are held), and each page's new reminders, their
+ * current ones are written, two pages at a time, so at most three pages are held), and each page's new reminders, their
  * REMINDER_SCHEDULED timeline events and one audit event for the page are inserted in one
  * transaction with bulk statements, not a transaction per reminder. The lawfulness of each
  * message is checked by the dispatcher at send time (outbox.ts), with the whole policy; this job
@@ -50,6 +50,8 @@ export interface AutomaticReminderDeps {
 export interface AutomaticReminderOptions {
   /** Cases per page; default 1000. */
   batchSize?: number;
+  /** Pages written at once, each in its own transaction; default 2 (the database does the work: one per core here). */
+  writers?: number;
   /** Stops between pages; the result says `interrupted`. */
   signal?: AbortSignal;
   /** Told after each page, with the counts so far (progress, benchmarks). */
@@ -188,11 +190,16 @@ export async function createAutomaticReminders(deps: AutomaticReminderDeps, opti
   // daysPastDue (lib/time.ts) with its one Intl call hoisted out of the loop: today in the bank's zone.
   const today = localDate(now, BANK_TIME_ZONE);
 
-  // The next page is read while this one is written (two pages in memory at most).
+  // The next page is read while this one is written (writers + 1 pages in memory at most).
+  const writers = Math.max(1, options.writers ?? 2);
+  const writing = new Set<Promise<void>>();
   let next: Promise<CaseRow[]> | null = fetchPage(null);
   try {
     while (next) {
-      if (options.signal?.aborted) return { ...result, interrupted: true };
+      if (options.signal?.aborted) {
+        await Promise.all(writing);
+        return { ...result, interrupted: true };
+      }
       const page: CaseRow[] = await next;
       next = null;
       if (page.length === 0) break;
@@ -233,12 +240,20 @@ export async function createAutomaticReminders(deps: AutomaticReminderDeps, opti
           });
         }
       }
-      if (candidates.length) await insertPage(deps, candidates, now, result);
+      if (candidates.length) {
+        const write: Promise<void> = insertPage(deps, candidates, now, result).finally(() => writing.delete(write));
+        writing.add(write);
+        // Pages are disjoint sets of cases: `writers` of them are written at once, on their own connections.
+        if (writing.size >= writers) await Promise.race(writing);
+      }
       options.onPage?.(result);
     }
+    await Promise.all(writing);
   } finally {
-    // A page read ahead and not used (an error above): nobody waits for it, so its failure is no one's.
+    // A page read ahead and not used (an error above): nobody waits for it, so its failure is no one's;
+    // the writes still running end before the job answers (one of them failed: the error goes up).
     next?.catch(() => {});
+    await Promise.allSettled(writing);
   }
   if (missingTemplates.size) logger.warn({ missing: [...missingTemplates] }, 'automatic reminders skipped: templates missing');
   return result;
