@@ -8,7 +8,7 @@ import { createTestApp, TEST_NOW, type TestApp } from '../support/app.ts';
 import { createCase, createPeople } from '../support/scenario.ts';
 import { createLogger } from '../../src/lib/logger.ts';
 import { DAY_MS } from '../../src/lib/time.ts';
-import { dispatchDueReminders, type DispatchOptions } from '../../src/modules/contact/outbox.ts';
+import { claimDueReminders, dispatchDueReminders, type DispatchOptions } from '../../src/modules/contact/outbox.ts';
 import { evaluateCaseContact, evaluateContactMany, type ContactQuestion } from '../../src/modules/contact/service.ts';
 import { ProviderError } from '../../src/modules/contact/providers.ts';
 import { ensureDefaultTemplates } from '../../src/modules/contact/templates.ts';
@@ -161,6 +161,24 @@ describe('the dispatcher at scale', () => {
     t.clock.advance(DAY_MS);
     await dispatch();
     expect(provider.sent.filter((m) => ids.includes(m.reminderId))).toHaveLength(3);
+  });
+
+  it('claims rows of dead dispatchers first, then due rows in (nextAttemptAt, id) order, never more than asked', async () => {
+    const rows = await due(8);
+    const ids = rows.map((r) => r.reminder.id);
+    // Leave nothing else due (earlier tests' retries).
+    await t.prisma.reminder.updateMany({ where: { id: { notIn: ids }, status: { in: ['SCHEDULED', 'SENDING'] } }, data: { status: 'CANCELLED', leaseOwner: null, leaseUntil: null } });
+    const expired = ids.slice(0, 3);
+    await t.prisma.reminder.updateMany({ where: { id: { in: expired } }, data: { status: 'SENDING', leaseOwner: 'dead', leaseUntil: new Date(NOW.getTime() - 1000) } });
+    // The due ones at different instants: the earliest two go first.
+    for (const [k, id] of ids.slice(3).entries()) await t.prisma.reminder.update({ where: { id }, data: { nextAttemptAt: new Date(NOW.getTime() - (k + 1) * 60_000) } });
+    const claimed = await claimDueReminders(t.prisma, 'claimer', NOW, 60_000, 5);
+    expect(claimed).toHaveLength(5);
+    expect(new Set(claimed)).toEqual(new Set([...expired, ids[7]!, ids[6]!]));
+    const rest = await claimDueReminders(t.prisma, 'claimer-2', NOW, 60_000, 5);
+    expect(new Set(rest)).toEqual(new Set([ids[5]!, ids[4]!, ids[3]!]));
+    expect(await claimDueReminders(t.prisma, 'claimer-3', NOW, 60_000, 5)).toEqual([]);
+    await t.prisma.reminder.updateMany({ where: { id: { in: ids } }, data: { status: 'CANCELLED', leaseOwner: null, leaseUntil: null } });
   });
 
   it('records sends in several transactions when a batch holds more than one recording', async () => {
