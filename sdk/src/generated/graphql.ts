@@ -150,6 +150,8 @@ export type CheckInVisitInput = {
   credentialsShown: Array<CredentialShownInput>;
   /** The visit's version as last read. */
   expectedVersion?: number | null | undefined;
+  /** When it happened, by the field device (recorded offline): default now; at most 72 hours back. Every rule is judged at this time. */
+  occurredAt?: string | null | undefined;
   visitId: string;
 };
 
@@ -174,6 +176,8 @@ export type CompleteVisitInput = {
   delinquencyReasonText?: string | null | undefined;
   /** The visit's version as last read. */
   expectedVersion?: number | null | undefined;
+  /** When it happened, by the field device (recorded offline): default now; at most 72 hours back. Every rule is judged at this time. */
+  occurredAt?: string | null | undefined;
   /** CONSENT_WITHDRAWN ends the visit at once. */
   outcome: VisitOutcome;
   plansOffered?: Array<PlanKind> | null | undefined;
@@ -306,6 +310,7 @@ export type DelinquencyReason =
 
 export type EvidenceKind =
   | 'AUDIO'
+  | 'LETTER'
   | 'NOTE'
   | 'OVERDUE_STATEMENT'
   | 'PHOTO'
@@ -370,7 +375,7 @@ export type Language =
   | 'ZH_CN';
 
 export type LogContactAttemptInput = {
-  /** Default now; at most 7 days back. */
+  /** @deprecated Use occurredAt (the same, at most 72 hours back). */
   attemptedAt?: string | null | undefined;
   caseId: string;
   channel: ContactChannel;
@@ -379,6 +384,8 @@ export type LogContactAttemptInput = {
   /** Default OUTBOUND. */
   direction?: ContactDirection | null | undefined;
   notes?: string | null | undefined;
+  /** When it happened, by the device (a field app offline): default now; at most 72 hours back, at most 5 minutes ahead. The contact policy is judged at this time; the server keeps its own time of recording (recordedAt). */
+  occurredAt?: string | null | undefined;
   outcome: ContactOutcome;
   /** The call recording, kept as evidence. */
   recordingEvidenceId?: string | null | undefined;
@@ -790,7 +797,7 @@ export type CaseDetailQuery = { node:
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'CardAccount', id: string }
-    | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
+    | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
     | { __typename: 'CaseEvent', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactPoint', id: string }
@@ -822,7 +829,7 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'CardAccount', id: string }
-    | { __typename: 'Case', id: string, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
+    | { __typename: 'Case', id: string, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
     | { __typename: 'CaseEvent', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactPoint', id: string }
@@ -915,7 +922,7 @@ export type ContactPolicyFieldsFragment = { id: string, jurisdiction: Jurisdicti
 
 export type ReminderFieldsFragment = { id: string, channel: ContactChannel, status: ReminderStatus, scheduledAt: string, templateKey: string | null, language: Language, automatic: boolean, blockedRule: string | null, renderedMessage: string | null, attempts: number, lastError: string | null, sentAt: string | null, deliveredAt: string | null, cancelledAt: string | null, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } };
 
-export type ContactAttemptFieldsFragment = { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null };
+export type ContactAttemptFieldsFragment = { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, occurredAt: string, recordedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null };
 
 export type ContactPolicyQueryVariables = Exact<{
   jurisdiction?: Jurisdiction;
@@ -953,7 +960,7 @@ export type LogContactAttemptMutationVariables = Exact<{
 }>;
 
 
-export type LogContactAttemptMutation = { logContactAttempt: { contactAttempt: { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null } | null, policyViolation: { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type LogContactAttemptMutation = { logContactAttempt: { contactAttempt: { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, occurredAt: string, recordedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null } | null, policyViolation: { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type UpdateContactPolicyMutationVariables = Exact<{
   input: UpdateContactPolicyInput;
@@ -1152,63 +1159,63 @@ export type WorkQueueQueryVariables = Exact<{
 
 export type WorkQueueQuery = { viewer: { workQueue: { totalCount: number, nodes: Array<{ id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } };
 
-export type VisitFieldsFragment = { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> };
+export type VisitFieldsFragment = { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> };
 
 export type PlanVisitMutationVariables = Exact<{
   input: PlanVisitInput;
 }>;
 
 
-export type PlanVisitMutation = { planVisit: { visit: { dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type PlanVisitMutation = { planVisit: { visit: { dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type RecordVisitConsentMutationVariables = Exact<{
   input: RecordVisitConsentInput;
 }>;
 
 
-export type RecordVisitConsentMutation = { recordVisitConsent: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type RecordVisitConsentMutation = { recordVisitConsent: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type ScheduleVisitMutationVariables = Exact<{
   input: ScheduleVisitInput;
 }>;
 
 
-export type ScheduleVisitMutation = { scheduleVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type ScheduleVisitMutation = { scheduleVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type CheckInVisitMutationVariables = Exact<{
   input: CheckInVisitInput;
 }>;
 
 
-export type CheckInVisitMutation = { checkInVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type CheckInVisitMutation = { checkInVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type CompleteVisitMutationVariables = Exact<{
   input: CompleteVisitInput;
 }>;
 
 
-export type CompleteVisitMutation = { completeVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type CompleteVisitMutation = { completeVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type ReportVisitMutationVariables = Exact<{
   input: ReportVisitInput;
 }>;
 
 
-export type ReportVisitMutation = { reportVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type ReportVisitMutation = { reportVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type DecideVisitMutationVariables = Exact<{
   input: DecideVisitInput;
 }>;
 
 
-export type DecideVisitMutation = { decideVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type DecideVisitMutation = { decideVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type CancelVisitMutationVariables = Exact<{
   input: CancelVisitInput;
 }>;
 
 
-export type CancelVisitMutation = { cancelVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type CancelVisitMutation = { cancelVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1458,6 +1465,8 @@ export const ContactAttemptFieldsFragmentDoc = /* #__PURE__ */ new TypedDocument
   rule
   notes
   attemptedAt
+  occurredAt
+  recordedAt
   createdAt
   contactPoint {
     id
@@ -1603,7 +1612,9 @@ export const VisitFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -1991,6 +2002,7 @@ export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
           type
           actorLabel
           occurredAt
+          recordedAt
           summary
           data
         }
@@ -2122,7 +2134,7 @@ fragment Money on Money {
 fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:500f365822398550c128f29ee86e95508439667362a66e3254496e6673f02a23"}) as unknown as TypedDocumentString<CaseDetailQuery, CaseDetailQueryVariables>;
+}`, {"hash":"sha256:45acd108351b06525314ff8a2e563114f79a2dd3e88f2ddfbfb90a2a45d92014"}) as unknown as TypedDocumentString<CaseDetailQuery, CaseDetailQueryVariables>;
 export const CaseTimelineDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CaseTimeline($id: ID!, $first: Int, $after: String) {
   node(id: $id) {
@@ -2135,6 +2147,7 @@ export const CaseTimelineDocument = /* #__PURE__ */ new TypedDocumentString(`
           type
           actorLabel
           occurredAt
+          recordedAt
           summary
           data
         }
@@ -2149,7 +2162,7 @@ export const CaseTimelineDocument = /* #__PURE__ */ new TypedDocumentString(`
     fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:08b8813cf8e8caac52ea7495ad278cf3829817494c3af12f8a21560ce88f9d9f"}) as unknown as TypedDocumentString<CaseTimelineQuery, CaseTimelineQueryVariables>;
+}`, {"hash":"sha256:8b09afb75797c142bb1dae7f1309b986b09916f3fde1d55af54ef9260bf5ad0a"}) as unknown as TypedDocumentString<CaseTimelineQuery, CaseTimelineQueryVariables>;
 export const OpenCaseDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation OpenCase($input: OpenCaseInput!) {
   openCase(input: $input) {
@@ -2745,13 +2758,15 @@ fragment ContactAttemptFields on ContactAttempt {
   rule
   notes
   attemptedAt
+  occurredAt
+  recordedAt
   createdAt
   contactPoint {
     id
     kind
     value
   }
-}`, {"hash":"sha256:215f6a5fe57bb018aa7465abfef18af864c44c5121763161d19c508780d19f8d"}) as unknown as TypedDocumentString<LogContactAttemptMutation, LogContactAttemptMutationVariables>;
+}`, {"hash":"sha256:cbcf8eb16b160d53cd8db1403a52677c06d3531bd5ed73fa53875d594d863923"}) as unknown as TypedDocumentString<LogContactAttemptMutation, LogContactAttemptMutationVariables>;
 export const UpdateContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation UpdateContactPolicy($input: UpdateContactPolicyInput!) {
   updateContactPolicy(input: $input) {
@@ -3471,7 +3486,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3499,7 +3516,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:2cf1637d5eba43a3aaf30ac09558a0ab9d1fbf725084f0196c0edbe2f5be5d59"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
+}`, {"hash":"sha256:205222a493baac7843b5e06b8b52bfe7e53058b518ed9a0b01451147f1343415"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
 export const RecordVisitConsentDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation RecordVisitConsent($input: RecordVisitConsentInput!) {
   recordVisitConsent(input: $input) {
@@ -3539,7 +3556,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3567,7 +3586,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:88cd309eab61dbf7a9f82575bdbfed9cc6c08c6323ce1a88b4b0f3cc0b8e8903"}) as unknown as TypedDocumentString<RecordVisitConsentMutation, RecordVisitConsentMutationVariables>;
+}`, {"hash":"sha256:2e47882b2bc8ee3a58bfd86c395c88deb22bec11d6d86e9d367986ca20f8ff87"}) as unknown as TypedDocumentString<RecordVisitConsentMutation, RecordVisitConsentMutationVariables>;
 export const ScheduleVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation ScheduleVisit($input: ScheduleVisitInput!) {
   scheduleVisit(input: $input) {
@@ -3607,7 +3626,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3635,7 +3656,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:415d61f1f005c7c428e67bfd6b7087cf5d65624decf9de5d11b755086866d9f6"}) as unknown as TypedDocumentString<ScheduleVisitMutation, ScheduleVisitMutationVariables>;
+}`, {"hash":"sha256:8a004145f628bc86d05e12af43f77cbd109b4950115cdc7ef3286fb10ee05740"}) as unknown as TypedDocumentString<ScheduleVisitMutation, ScheduleVisitMutationVariables>;
 export const CheckInVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation CheckInVisit($input: CheckInVisitInput!) {
   checkInVisit(input: $input) {
@@ -3675,7 +3696,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3703,7 +3726,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:3124c556b066d639b9770542133ff5c6aba80e9cb86e49da3d3e0f62a7900329"}) as unknown as TypedDocumentString<CheckInVisitMutation, CheckInVisitMutationVariables>;
+}`, {"hash":"sha256:1d3cd744b238ce7e9253d2e6c2961999db0358f7cddc7addc76ae12164b1d7d6"}) as unknown as TypedDocumentString<CheckInVisitMutation, CheckInVisitMutationVariables>;
 export const CompleteVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation CompleteVisit($input: CompleteVisitInput!) {
   completeVisit(input: $input) {
@@ -3743,7 +3766,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3771,7 +3796,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:bf317fca8c6386a0b9a7bffd2a6639734f1335b8b82ba4ebe4be1ae8903a46d2"}) as unknown as TypedDocumentString<CompleteVisitMutation, CompleteVisitMutationVariables>;
+}`, {"hash":"sha256:4b15264c2a39bca7ff17162ebe9d13f6654c1b23a344d8bc5b2401408145ec3a"}) as unknown as TypedDocumentString<CompleteVisitMutation, CompleteVisitMutationVariables>;
 export const ReportVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation ReportVisit($input: ReportVisitInput!) {
   reportVisit(input: $input) {
@@ -3811,7 +3836,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3839,7 +3866,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:ec16604b257aba156d0850e0729496121e3173c64518c0fb76d8c40456bb717e"}) as unknown as TypedDocumentString<ReportVisitMutation, ReportVisitMutationVariables>;
+}`, {"hash":"sha256:c6079e3dd3af408352dbfcdadf98baa9f82791870826e5c3f07a86d7f520b182"}) as unknown as TypedDocumentString<ReportVisitMutation, ReportVisitMutationVariables>;
 export const DecideVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation DecideVisit($input: DecideVisitInput!) {
   decideVisit(input: $input) {
@@ -3879,7 +3906,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3907,7 +3936,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:e995eebcec0c41af9b23d52914da329ad220f023d77c9496425fa42f9b9ae6be"}) as unknown as TypedDocumentString<DecideVisitMutation, DecideVisitMutationVariables>;
+}`, {"hash":"sha256:0c7f5fa1d0bd8ca2e2acc66017953b855fb8e42aeb0a739377951014b65d56cc"}) as unknown as TypedDocumentString<DecideVisitMutation, DecideVisitMutationVariables>;
 export const CancelVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation CancelVisit($input: CancelVisitInput!) {
   cancelVisit(input: $input) {
@@ -3947,7 +3976,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3975,4 +4006,4 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:8f7585a7c99784c57c14d9456a6f734b3880861179f96bade1996824cad040cd"}) as unknown as TypedDocumentString<CancelVisitMutation, CancelVisitMutationVariables>;
+}`, {"hash":"sha256:eac98fa6dc8ad460a647f3bf0db723435eff1db565ebacb462cc000eec078107"}) as unknown as TypedDocumentString<CancelVisitMutation, CancelVisitMutationVariables>;

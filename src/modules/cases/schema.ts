@@ -177,7 +177,12 @@ export const CaseEventRef = builder.prismaNode('CaseEvent', {
   fields: (t) => ({
     type: t.exposeString('type'),
     actorLabel: t.exposeString('actorLabel'),
-    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When it happened: for a step recorded offline, the field device’s time of the step.' }),
+    recordedAt: t.field({
+      type: 'DateTime',
+      description: 'When the server recorded it: later than occurredAt for a step recorded offline (at most 72 hours).',
+      resolve: (e) => e.recordedAt ?? e.occurredAt,
+    }),
     summary: t.exposeString('summary'),
     data: t.field({
       type: 'JSON',

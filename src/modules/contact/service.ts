@@ -9,7 +9,8 @@ import { auditActor } from '../../lib/actor.ts';
 import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
 import type { Tx } from '../../db/store.ts';
 import type { EventBus } from '../../events/bus.ts';
-import { writeCase } from '../cases/write.ts';
+import { writeCase, type CaseEventInput } from '../cases/write.ts';
+import { stepTime } from '../../lib/field-time.ts';
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
 import { recordAudit } from '../audit/service.ts';
@@ -105,6 +106,9 @@ export interface LogContactAttemptInput {
   contactPointId?: string | null;
   channel: ContactChannel;
   direction?: ContactDirection | null;
+  /** When it happened (a field app offline): at most 72 h back. */
+  occurredAt?: Date | null;
+  /** @deprecated the same as occurredAt. */
   attemptedAt?: Date | null;
   outcome: ContactOutcome;
   notes?: string | null;
@@ -118,9 +122,8 @@ export interface LogContactAttemptInput {
  */
 export async function logContactAttempt(deps: Deps, actor: Actor, input: LogContactAttemptInput) {
   const now = deps.clock.now();
-  const at = input.attemptedAt ?? now;
-  if (at.getTime() > now.getTime() + 60_000) throw new DomainError('VALIDATION', 'attemptedAt is in the future', 'attemptedAt');
-  if (now.getTime() - at.getTime() > 7 * 86_400_000) throw new DomainError('VALIDATION', 'Log an attempt within 7 days of it', 'attemptedAt');
+  // Offline field work: judged at when it happened (the device's time), recorded now.
+  const at = input.occurredAt ? stepTime(input.occurredAt, now, 'occurredAt') : stepTime(input.attemptedAt, now, 'attemptedAt');
   const allowed = input.channel === 'CALL' ? CALL_OUTCOMES : MESSAGE_OUTCOMES;
   if (!allowed.includes(input.outcome)) throw new DomainError('VALIDATION', `${input.outcome} is not an outcome of ${input.channel}`, 'outcome');
   const notes = (input.notes ?? '').trim();
@@ -150,9 +153,10 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
         notes,
         recordingEvidenceId: input.recordingEvidenceId ?? null,
         actorId: actor.viewer.userId,
+        recordedAt: now,
       },
     });
-    const events = [{ type: 'CONTACT_ATTEMPTED', summary: `${input.channel} ${direction.toLowerCase()}: ${input.outcome}${violation ? ` (policy violation: ${violation.rule})` : ''}`, data: { attemptId: attempt.id, outcome: input.outcome } }];
+    const events: CaseEventInput[] = [{ type: 'CONTACT_ATTEMPTED', summary: `${input.channel} ${direction.toLowerCase()}: ${input.outcome}${violation ? ` (policy violation: ${violation.rule})` : ''}`, data: { attemptId: attempt.id, outcome: input.outcome }, occurredAt: at }];
     if (violation) {
       await recordAudit(tx, auditActor(actor), now, {
         action: 'contact.policyViolation',
