@@ -5,6 +5,37 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** An address found for the debtor of a case the viewer works. */
+export type AddAddressInput = {
+  caseId: string;
+  city: string;
+  /** ISO 3166 alpha-2, default CN. */
+  country?: string | null | undefined;
+  expectedVersion?: number | null | undefined;
+  kind: AddressKind;
+  line1: string;
+  line2?: string | null | undefined;
+  postalCode?: string | null | undefined;
+  region: string;
+  source: ContactSource;
+  sourceNote?: string | null | undefined;
+};
+
+/** A phone number or e-mail address found for the debtor of a case the viewer works. */
+export type AddContactPointInput = {
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  kind: ContactPointKind;
+  /** DEBTOR (default) or THIRD_PARTY (never told of the debt; give the relation). */
+  party?: ContactParty | null | undefined;
+  relation?: string | null | undefined;
+  /** An agency gives AGENCY_TRACE, DEBTOR or PUBLIC_RECORD. */
+  source: ContactSource;
+  /** Where it was found, in a few words. */
+  sourceNote?: string | null | undefined;
+  value: string;
+};
+
 export type AddressInput = {
   city: string;
   /** ISO 3166 alpha-2, default CN. */
@@ -230,6 +261,12 @@ export type ContactPointKind =
   | 'MOBILE'
   | 'WORK_PHONE';
 
+export type ContactSource =
+  | 'AGENCY_TRACE'
+  | 'BANK_DATA'
+  | 'DEBTOR'
+  | 'PUBLIC_RECORD';
+
 export type CreateAgencyInput = {
   code: string;
   /** The data-processing contract with the bank (PIPL art. 21). */
@@ -389,6 +426,20 @@ export type LogContactAttemptInput = {
   outcome: ContactOutcome;
   /** The call recording, kept as evidence. */
   recordingEvidenceId?: string | null | undefined;
+};
+
+export type MarkAddressMovedAwayInput = {
+  addressId: string;
+  caseId: string;
+  /** What showed the debtor moved away. */
+  note: string;
+};
+
+export type MarkContactPointWrongNumberInput = {
+  caseId: string;
+  contactPointId: string;
+  /** What showed it is a wrong number. */
+  note: string;
 };
 
 export type OpenCaseInput = {
@@ -674,6 +725,26 @@ export type UserErrorCode =
   | 'STALE_VERSION'
   | 'VALIDATION';
 
+export type VerificationStatus =
+  | 'REJECTED'
+  | 'UNVERIFIED'
+  | 'VERIFIED';
+
+export type VerifyAddressInput = {
+  addressId: string;
+  caseId: string;
+  note?: string | null | undefined;
+  status: VerificationStatus;
+};
+
+export type VerifyContactPointInput = {
+  caseId: string;
+  contactPointId: string;
+  note?: string | null | undefined;
+  /** VERIFIED, or REJECTED (not the debtor’s: no longer contacted). */
+  status: VerificationStatus;
+};
+
 export type VisitDecision =
   | 'CLOSE'
   | 'CONTINUE'
@@ -797,7 +868,7 @@ export type CaseDetailQuery = { node:
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'CardAccount', id: string }
-    | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
+    | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean, wrongNumberAt: string | null, source: ContactSource, verification: VerificationStatus }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, verification: VerificationStatus, movedAwayAt: string | null }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
     | { __typename: 'CaseEvent', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactPoint', id: string }
@@ -1145,6 +1216,82 @@ export type ReversePaymentMutationVariables = Exact<{
 
 
 export type ReversePaymentMutation = { reversePayment: { payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, reversal: { id: string, reason: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type TracedContactPointFieldsFragment = { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string };
+
+export type TracedAddressFieldsFragment = { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string };
+
+export type DebtorContactsQueryVariables = Exact<{
+  caseId: string;
+}>;
+
+
+export type DebtorContactsQuery = { node:
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+   | null };
+
+export type AddContactPointMutationVariables = Exact<{
+  input: AddContactPointInput;
+}>;
+
+
+export type AddContactPointMutation = { addContactPoint: { contactPoint: { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type AddAddressMutationVariables = Exact<{
+  input: AddAddressInput;
+}>;
+
+
+export type AddAddressMutation = { addAddress: { address: { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type VerifyContactPointMutationVariables = Exact<{
+  input: VerifyContactPointInput;
+}>;
+
+
+export type VerifyContactPointMutation = { verifyContactPoint: { contactPoint: { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type VerifyAddressMutationVariables = Exact<{
+  input: VerifyAddressInput;
+}>;
+
+
+export type VerifyAddressMutation = { verifyAddress: { address: { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type MarkContactPointWrongNumberMutationVariables = Exact<{
+  input: MarkContactPointWrongNumberInput;
+}>;
+
+
+export type MarkContactPointWrongNumberMutation = { markContactPointWrongNumber: { contactPoint: { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type MarkAddressMovedAwayMutationVariables = Exact<{
+  input: MarkAddressMovedAwayInput;
+}>;
+
+
+export type MarkAddressMovedAwayMutation = { markAddressMovedAway: { address: { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
@@ -1592,6 +1739,43 @@ export const PaymentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(
   currency
   formatted
 }`, {"fragmentName":"PaymentFields"}) as unknown as TypedDocumentString<PaymentFieldsFragment, unknown>;
+export const TracedContactPointFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}
+    `, {"fragmentName":"TracedContactPointFields"}) as unknown as TypedDocumentString<TracedContactPointFieldsFragment, unknown>;
+export const TracedAddressFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}
+    `, {"fragmentName":"TracedAddressFields"}) as unknown as TypedDocumentString<TracedAddressFieldsFragment, unknown>;
 export const VisitFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment VisitFields on Visit {
   id
@@ -1975,6 +2159,9 @@ export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
           value
           primary
           doNotContact
+          wrongNumberAt
+          source
+          verification
         }
         addresses {
           id
@@ -1985,6 +2172,9 @@ export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
           region
           postalCode
           country
+          source
+          verification
+          movedAwayAt
         }
       }
       account {
@@ -2134,7 +2324,7 @@ fragment Money on Money {
 fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:45acd108351b06525314ff8a2e563114f79a2dd3e88f2ddfbfb90a2a45d92014"}) as unknown as TypedDocumentString<CaseDetailQuery, CaseDetailQueryVariables>;
+}`, {"hash":"sha256:7ffccf55ad6faed4f7391a43fd7a249acc2d80e2023fc6f18987e34028e8bd94"}) as unknown as TypedDocumentString<CaseDetailQuery, CaseDetailQueryVariables>;
 export const CaseTimelineDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CaseTimeline($id: ID!, $first: Int, $after: String) {
   node(id: $id) {
@@ -3378,6 +3568,242 @@ fragment PaymentFields on Payment {
     }
   }
 }`, {"hash":"sha256:55b5ae929950fd419a109bf47c732bb3252804e6942ed09be3dd4edb975bf4fa"}) as unknown as TypedDocumentString<ReversePaymentMutation, ReversePaymentMutationVariables>;
+export const DebtorContactsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query DebtorContacts($caseId: ID!) {
+  node(id: $caseId) {
+    id
+    ... on Case {
+      version
+      debtor {
+        id
+        contactPoints {
+          ...TracedContactPointFields
+        }
+        addresses {
+          ...TracedAddressFields
+        }
+      }
+    }
+  }
+}
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}
+fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}`, {"hash":"sha256:d90094bab79dc044a5f2626d46ef443c0825239973f1f2c0db3c8cc9286e5e9d"}) as unknown as TypedDocumentString<DebtorContactsQuery, DebtorContactsQueryVariables>;
+export const AddContactPointDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation AddContactPoint($input: AddContactPointInput!) {
+  addContactPoint(input: $input) {
+    contactPoint {
+      ...TracedContactPointFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}`, {"hash":"sha256:c678a628891076c3d5ac3878c7759b363dbe2a83ae2be5446ce42cd61cb66ec5"}) as unknown as TypedDocumentString<AddContactPointMutation, AddContactPointMutationVariables>;
+export const AddAddressDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation AddAddress($input: AddAddressInput!) {
+  addAddress(input: $input) {
+    address {
+      ...TracedAddressFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}`, {"hash":"sha256:7df20de15b491f083f759f85d385d76c5dfbb04c7f7a719f90f8cd598e027ff8"}) as unknown as TypedDocumentString<AddAddressMutation, AddAddressMutationVariables>;
+export const VerifyContactPointDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation VerifyContactPoint($input: VerifyContactPointInput!) {
+  verifyContactPoint(input: $input) {
+    contactPoint {
+      ...TracedContactPointFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}`, {"hash":"sha256:83ddf0de0dfcf4ec987c741b89f34752d3e41f11a13b7c56f90921994196e4d1"}) as unknown as TypedDocumentString<VerifyContactPointMutation, VerifyContactPointMutationVariables>;
+export const VerifyAddressDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation VerifyAddress($input: VerifyAddressInput!) {
+  verifyAddress(input: $input) {
+    address {
+      ...TracedAddressFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}`, {"hash":"sha256:10f2e355203d1e584502b99de20a64a736b8bb00cb54967583f3a7d42fd04cb4"}) as unknown as TypedDocumentString<VerifyAddressMutation, VerifyAddressMutationVariables>;
+export const MarkContactPointWrongNumberDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation MarkContactPointWrongNumber($input: MarkContactPointWrongNumberInput!) {
+  markContactPointWrongNumber(input: $input) {
+    contactPoint {
+      ...TracedContactPointFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}`, {"hash":"sha256:e31441ec344a8fe171de4692974ded8544eada333f92cfaa9f8dcc680be1919e"}) as unknown as TypedDocumentString<MarkContactPointWrongNumberMutation, MarkContactPointWrongNumberMutationVariables>;
+export const MarkAddressMovedAwayDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation MarkAddressMovedAway($input: MarkAddressMovedAwayInput!) {
+  markAddressMovedAway(input: $input) {
+    address {
+      ...TracedAddressFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}`, {"hash":"sha256:e0ecb7110aef2bcbd36f9f3be0c0deef118987ce5887b276ff96540df624a100"}) as unknown as TypedDocumentString<MarkAddressMovedAwayMutation, MarkAddressMovedAwayMutationVariables>;
 export const ViewerDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Viewer {
   viewer {

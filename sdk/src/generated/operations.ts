@@ -2,6 +2,8 @@
 // The client's method table: one entry per operation of operations/*.graphql.
 
 import {
+  AddAddressDocument,
+  AddContactPointDocument,
   AgenciesDocument,
   ApproveRepaymentPlanDocument,
   AssignCaseDocument,
@@ -24,11 +26,14 @@ import {
   CreateAgencyDocument,
   CreateUserDocument,
   DeactivateUserDocument,
+  DebtorContactsDocument,
   DecideVisitDocument,
   HoldCaseDocument,
   ImportCasesDocument,
   IssueApiKeyDocument,
   LogContactAttemptDocument,
+  MarkAddressMovedAwayDocument,
+  MarkContactPointWrongNumberDocument,
   NodeDocument,
   NodesDocument,
   OpenCaseDocument,
@@ -50,12 +55,16 @@ import {
   SupersedeEvidenceDocument,
   UpdateContactPolicyDocument,
   UploadEvidenceDocument,
+  VerifyAddressDocument,
+  VerifyContactPointDocument,
   ViewerDocument,
   WorkQueueDocument,
 } from './graphql.ts';
 
 /** Queries and mutations: `client.<name>(variables, options)`. */
 export const operations = {
+  addAddress: AddAddressDocument,
+  addContactPoint: AddContactPointDocument,
   agencies: AgenciesDocument,
   approveRepaymentPlan: ApproveRepaymentPlanDocument,
   assignCase: AssignCaseDocument,
@@ -77,11 +86,14 @@ export const operations = {
   createAgency: CreateAgencyDocument,
   createUser: CreateUserDocument,
   deactivateUser: DeactivateUserDocument,
+  debtorContacts: DebtorContactsDocument,
   decideVisit: DecideVisitDocument,
   holdCase: HoldCaseDocument,
   importCases: ImportCasesDocument,
   issueApiKey: IssueApiKeyDocument,
   logContactAttempt: LogContactAttemptDocument,
+  markAddressMovedAway: MarkAddressMovedAwayDocument,
+  markContactPointWrongNumber: MarkContactPointWrongNumberDocument,
   node: NodeDocument,
   nodes: NodesDocument,
   openCase: OpenCaseDocument,
@@ -103,6 +115,8 @@ export const operations = {
   supersedeEvidence: SupersedeEvidenceDocument,
   updateContactPolicy: UpdateContactPolicyDocument,
   uploadEvidence: UploadEvidenceDocument,
+  verifyAddress: VerifyAddressDocument,
+  verifyContactPoint: VerifyContactPointDocument,
   viewer: ViewerDocument,
   workQueue: WorkQueueDocument,
 } as const;

@@ -11,6 +11,7 @@ import type { Tx } from '../../db/store.ts';
 import type { EventBus } from '../../events/bus.ts';
 import { writeCase, type CaseEventInput } from '../cases/write.ts';
 import { stepTime } from '../../lib/field-time.ts';
+import { wrongNumberMark } from '../tracing/service.ts';
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
 import { recordAudit } from '../audit/service.ts';
@@ -167,7 +168,7 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
       });
     }
     if (input.outcome === 'WRONG_NUMBER' && ctx.contactPoint) {
-      await tx.contactPoint.update({ where: { id: ctx.contactPoint.id }, data: { wrongNumberAt: at, doNotContact: true, doNotContactAt: now, doNotContactReason: 'wrong number' } });
+      await tx.contactPoint.update({ where: { id: ctx.contactPoint.id }, data: wrongNumberMark(at, now, notes || 'a call reached someone else') });
       events.push({ type: 'CONTACT_POINT_MARKED', summary: 'Wrong number: the contact point is no longer used', data: { contactPointId: ctx.contactPoint.id } as never });
     }
     if (input.outcome === 'DISPUTE' && !(await tx.hold.findFirst({ where: { caseId: before.id, ...activeHoldWhere(now) } }))) {

@@ -7,7 +7,8 @@ import { formatMoney } from '../../lib/money.ts';
 import { stepTime } from '../../lib/field-time.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
-import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
+import { agencyEra, caseVisibility, inAgencyEra } from '../../auth/scopes.ts';
+import { usableAddress } from '../tracing/service.ts';
 import type { EventBus } from '../../events/bus.ts';
 import type { Tx } from '../../db/store.ts';
 import { writeCase, type CaseEventInput, type CaseWriteContext } from '../cases/write.ts';
@@ -123,10 +124,12 @@ export async function planVisit(
     if (before.stage !== 'FIELD_VISIT') throw new DomainError('INVALID_TRANSITION', `Visits are for cases in FIELD_VISIT; this one is ${before.stage}`, 'caseId');
     await notOnHold(tx, before.id, now);
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, include: { contactPoints: true, addresses: true } });
-    const address = debtor.addresses.find((a) => a.id === input.addressId);
+    // Only what the viewer's era shows: an address another agency traced is not there for this one.
+    const address = debtor.addresses.find((a) => a.id === input.addressId && inAgencyEra(actor.viewer, a));
     if (!address) throw new DomainError('NOT_FOUND', "No such address of the case's debtor", 'addressId');
+    usableAddress(address);
     const account = await tx.cardAccount.findUniqueOrThrow({ where: { id: before.accountId } });
-    const own = debtor.contactPoints.filter((cp) => cp.party === 'DEBTOR' && !cp.doNotContact);
+    const own = debtor.contactPoints.filter((cp) => cp.party === 'DEBTOR' && !cp.doNotContact && cp.verification !== 'REJECTED' && inAgencyEra(actor.viewer, cp));
     const full: Dossier = {
       compiledAt: now.toISOString(),
       caseNumber: formatCaseNumber(before.caseNo),
