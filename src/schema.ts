@@ -10,6 +10,7 @@ import './modules/cases/mutations.ts';
 import './modules/cases/subscriptions.ts';
 import './modules/contact/schema.ts';
 import './modules/contact/mutations.ts';
+import './modules/contact/versions-schema.ts';
 import './modules/tracing/schema.ts';
 import './modules/visits/schema.ts';
 import './modules/visits/mutations.ts';

@@ -5,6 +5,17 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type ActivateDunningRuleVersionInput = {
+  reason: string;
+  ruleVersionId: string;
+};
+
+export type ActivateMessageTemplateVersionInput = {
+  /** Kept in the audit log with the text before and after. */
+  reason: string;
+  templateVersionId: string;
+};
+
 /** An address found for the debtor of a case the viewer works. */
 export type AddAddressInput = {
   caseId: string;
@@ -274,6 +285,33 @@ export type CreateAgencyInput = {
   licenseNumber: string;
   name: string;
   status?: AgencyStatus | null | undefined;
+};
+
+export type CreateDunningRuleVersionInput = {
+  active: boolean;
+  /** 0: once. */
+  cadenceDays: number;
+  /** SMS or EMAIL. */
+  channel: ContactChannel;
+  /** None: no upper bound. */
+  maxDaysPastDue?: number | null | undefined;
+  minDaysPastDue: number;
+  /** An existing rule for a new version, or a new rule. */
+  name: string;
+  note?: string | null | undefined;
+  /** A template with active text for the channel in both languages. */
+  templateKey: string;
+};
+
+export type CreateMessageTemplateVersionInput = {
+  /** Placeholders: {{debtorName}} {{amount}} {{cardLast4}} {{deadline}} {{bankName}} {{caseNumber}}. */
+  body: string;
+  channel: ContactChannel;
+  /** An existing key for a new version, or a new key. */
+  key: string;
+  language: Language;
+  /** What changed and why. */
+  note?: string | null | undefined;
 };
 
 export type CreateUserInput = {
@@ -874,9 +912,13 @@ export type CaseDetailQuery = { node:
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -906,9 +948,13 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -1075,9 +1121,13 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -1119,9 +1169,13 @@ export type NodeQuery = { node:
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -1149,9 +1203,13 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -1217,6 +1275,92 @@ export type ReversePaymentMutationVariables = Exact<{
 
 export type ReversePaymentMutation = { reversePayment: { payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, reversal: { id: string, reason: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
+export type MessageTemplateFieldsFragment = { id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string };
+
+export type MessageTemplateVersionFieldsFragment = { id: string, key: string, channel: ContactChannel, language: Language, version: number, body: string, note: string, createdAt: string, activatedAt: string | null };
+
+export type DunningRuleFieldsFragment = { id: string, name: string, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, version: number, activatedAt: string | null };
+
+export type DunningRuleVersionFieldsFragment = { id: string, name: string, version: number, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, note: string, createdAt: string, activatedAt: string | null };
+
+export type MessageTemplatesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  key?: string | null | undefined;
+  channel?: ContactChannel | null | undefined;
+  language?: Language | null | undefined;
+}>;
+
+
+export type MessageTemplatesQuery = { messageTemplates: { nodes: Array<{ id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MessageTemplateVersionsQueryVariables = Exact<{
+  key: string;
+  channel: ContactChannel;
+  language: Language;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type MessageTemplateVersionsQuery = { messageTemplateVersions: { nodes: Array<{ id: string, key: string, channel: ContactChannel, language: Language, version: number, body: string, note: string, createdAt: string, activatedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type PreviewMessageTemplateQueryVariables = Exact<{
+  caseId: string;
+  templateVersionId?: string | null | undefined;
+  key?: string | null | undefined;
+  channel?: ContactChannel | null | undefined;
+  at?: string | null | undefined;
+}>;
+
+
+export type PreviewMessageTemplateQuery = { previewMessageTemplate: { channel: ContactChannel, language: Language, version: number | null, text: string, subject: string | null, body: string } };
+
+export type DunningRulesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type DunningRulesQuery = { dunningRules: { nodes: Array<{ id: string, name: string, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, version: number, activatedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type DunningRuleVersionsQueryVariables = Exact<{
+  name: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type DunningRuleVersionsQuery = { dunningRuleVersions: { nodes: Array<{ id: string, name: string, version: number, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, note: string, createdAt: string, activatedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type CreateMessageTemplateVersionMutationVariables = Exact<{
+  input: CreateMessageTemplateVersionInput;
+}>;
+
+
+export type CreateMessageTemplateVersionMutation = { createMessageTemplateVersion: { templateVersion: { id: string, key: string, channel: ContactChannel, language: Language, version: number, body: string, note: string, createdAt: string, activatedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ActivateMessageTemplateVersionMutationVariables = Exact<{
+  input: ActivateMessageTemplateVersionInput;
+}>;
+
+
+export type ActivateMessageTemplateVersionMutation = { activateMessageTemplateVersion: { template: { id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string } | null, templateVersion: { id: string, key: string, channel: ContactChannel, language: Language, version: number, body: string, note: string, createdAt: string, activatedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CreateDunningRuleVersionMutationVariables = Exact<{
+  input: CreateDunningRuleVersionInput;
+}>;
+
+
+export type CreateDunningRuleVersionMutation = { createDunningRuleVersion: { ruleVersion: { id: string, name: string, version: number, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, note: string, createdAt: string, activatedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ActivateDunningRuleVersionMutationVariables = Exact<{
+  input: ActivateDunningRuleVersionInput;
+}>;
+
+
+export type ActivateDunningRuleVersionMutation = { activateDunningRuleVersion: { rule: { id: string, name: string, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, version: number, activatedAt: string | null } | null, ruleVersion: { id: string, name: string, version: number, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, note: string, createdAt: string, activatedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
 export type TracedContactPointFieldsFragment = { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string };
 
 export type TracedAddressFieldsFragment = { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string };
@@ -1233,6 +1377,10 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -1739,6 +1887,61 @@ export const PaymentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(
   currency
   formatted
 }`, {"fragmentName":"PaymentFields"}) as unknown as TypedDocumentString<PaymentFieldsFragment, unknown>;
+export const MessageTemplateFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment MessageTemplateFields on MessageTemplate {
+  id
+  key
+  channel
+  language
+  body
+  version
+  activatedAt
+  updatedAt
+}
+    `, {"fragmentName":"MessageTemplateFields"}) as unknown as TypedDocumentString<MessageTemplateFieldsFragment, unknown>;
+export const MessageTemplateVersionFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment MessageTemplateVersionFields on MessageTemplateVersion {
+  id
+  key
+  channel
+  language
+  version
+  body
+  note
+  createdAt
+  activatedAt
+}
+    `, {"fragmentName":"MessageTemplateVersionFields"}) as unknown as TypedDocumentString<MessageTemplateVersionFieldsFragment, unknown>;
+export const DunningRuleFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment DunningRuleFields on DunningRule {
+  id
+  name
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  version
+  activatedAt
+}
+    `, {"fragmentName":"DunningRuleFields"}) as unknown as TypedDocumentString<DunningRuleFieldsFragment, unknown>;
+export const DunningRuleVersionFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment DunningRuleVersionFields on DunningRuleVersion {
+  id
+  name
+  version
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  note
+  createdAt
+  activatedAt
+}
+    `, {"fragmentName":"DunningRuleVersionFields"}) as unknown as TypedDocumentString<DunningRuleVersionFieldsFragment, unknown>;
 export const TracedContactPointFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment TracedContactPointFields on ContactPoint {
   id
@@ -3568,6 +3771,273 @@ fragment PaymentFields on Payment {
     }
   }
 }`, {"hash":"sha256:55b5ae929950fd419a109bf47c732bb3252804e6942ed09be3dd4edb975bf4fa"}) as unknown as TypedDocumentString<ReversePaymentMutation, ReversePaymentMutationVariables>;
+export const MessageTemplatesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query MessageTemplates($first: Int = 50, $after: String, $key: String, $channel: ContactChannel, $language: Language) {
+  messageTemplates(
+    first: $first
+    after: $after
+    key: $key
+    channel: $channel
+    language: $language
+  ) {
+    nodes {
+      ...MessageTemplateFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment MessageTemplateFields on MessageTemplate {
+  id
+  key
+  channel
+  language
+  body
+  version
+  activatedAt
+  updatedAt
+}`, {"hash":"sha256:43f94c9549bd92829fe4c68cb2cdd3cbce8140d84aa9870603297377f196b760"}) as unknown as TypedDocumentString<MessageTemplatesQuery, MessageTemplatesQueryVariables>;
+export const MessageTemplateVersionsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query MessageTemplateVersions($key: String!, $channel: ContactChannel!, $language: Language!, $first: Int = 20, $after: String) {
+  messageTemplateVersions(
+    key: $key
+    channel: $channel
+    language: $language
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...MessageTemplateVersionFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment MessageTemplateVersionFields on MessageTemplateVersion {
+  id
+  key
+  channel
+  language
+  version
+  body
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:be4cb0b7d7f58be11aa8a4e64cd845427ed53e5e635a232e87a2182cff6162a9"}) as unknown as TypedDocumentString<MessageTemplateVersionsQuery, MessageTemplateVersionsQueryVariables>;
+export const PreviewMessageTemplateDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query PreviewMessageTemplate($caseId: ID!, $templateVersionId: ID, $key: String, $channel: ContactChannel, $at: DateTime) {
+  previewMessageTemplate(
+    caseId: $caseId
+    templateVersionId: $templateVersionId
+    key: $key
+    channel: $channel
+    at: $at
+  ) {
+    channel
+    language
+    version
+    text
+    subject
+    body
+  }
+}
+    `, {"hash":"sha256:8790a395f81f8bbfb7df008b8c188da04516b6642772685973831c6d6656c9a5"}) as unknown as TypedDocumentString<PreviewMessageTemplateQuery, PreviewMessageTemplateQueryVariables>;
+export const DunningRulesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query DunningRules($first: Int = 50, $after: String) {
+  dunningRules(first: $first, after: $after) {
+    nodes {
+      ...DunningRuleFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment DunningRuleFields on DunningRule {
+  id
+  name
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  version
+  activatedAt
+}`, {"hash":"sha256:7ae16c2e6d820a626b9c24b84fee5d2d84360f98e4b920ad92aae72aca2b79a8"}) as unknown as TypedDocumentString<DunningRulesQuery, DunningRulesQueryVariables>;
+export const DunningRuleVersionsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query DunningRuleVersions($name: String!, $first: Int = 20, $after: String) {
+  dunningRuleVersions(name: $name, first: $first, after: $after) {
+    nodes {
+      ...DunningRuleVersionFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment DunningRuleVersionFields on DunningRuleVersion {
+  id
+  name
+  version
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:9bf76599f2dc3945f6b52a654649d78ef427ddc703a57b7d32a819123a140539"}) as unknown as TypedDocumentString<DunningRuleVersionsQuery, DunningRuleVersionsQueryVariables>;
+export const CreateMessageTemplateVersionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CreateMessageTemplateVersion($input: CreateMessageTemplateVersionInput!) {
+  createMessageTemplateVersion(input: $input) {
+    templateVersion {
+      ...MessageTemplateVersionFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment MessageTemplateVersionFields on MessageTemplateVersion {
+  id
+  key
+  channel
+  language
+  version
+  body
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:33f6fb533a234a28874adc465fca374350853786ebbb9a990ba5562eb7c3f64c"}) as unknown as TypedDocumentString<CreateMessageTemplateVersionMutation, CreateMessageTemplateVersionMutationVariables>;
+export const ActivateMessageTemplateVersionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ActivateMessageTemplateVersion($input: ActivateMessageTemplateVersionInput!) {
+  activateMessageTemplateVersion(input: $input) {
+    template {
+      ...MessageTemplateFields
+    }
+    templateVersion {
+      ...MessageTemplateVersionFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment MessageTemplateFields on MessageTemplate {
+  id
+  key
+  channel
+  language
+  body
+  version
+  activatedAt
+  updatedAt
+}
+fragment MessageTemplateVersionFields on MessageTemplateVersion {
+  id
+  key
+  channel
+  language
+  version
+  body
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:5ba85f8171be5924450e6c6cf9752bdef50eb803fc65be96e0ec04c25e784eeb"}) as unknown as TypedDocumentString<ActivateMessageTemplateVersionMutation, ActivateMessageTemplateVersionMutationVariables>;
+export const CreateDunningRuleVersionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CreateDunningRuleVersion($input: CreateDunningRuleVersionInput!) {
+  createDunningRuleVersion(input: $input) {
+    ruleVersion {
+      ...DunningRuleVersionFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment DunningRuleVersionFields on DunningRuleVersion {
+  id
+  name
+  version
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:9d9e4750e1a80270d97dde67b8a3a3306fadafdcc0bdc7ba674c7ab5f03ce8cc"}) as unknown as TypedDocumentString<CreateDunningRuleVersionMutation, CreateDunningRuleVersionMutationVariables>;
+export const ActivateDunningRuleVersionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ActivateDunningRuleVersion($input: ActivateDunningRuleVersionInput!) {
+  activateDunningRuleVersion(input: $input) {
+    rule {
+      ...DunningRuleFields
+    }
+    ruleVersion {
+      ...DunningRuleVersionFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment DunningRuleFields on DunningRule {
+  id
+  name
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  version
+  activatedAt
+}
+fragment DunningRuleVersionFields on DunningRuleVersion {
+  id
+  name
+  version
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:30c38c039c348c550de045bdde4d8572f5cf7f07fa328b0174a1b78a05c8be63"}) as unknown as TypedDocumentString<ActivateDunningRuleVersionMutation, ActivateDunningRuleVersionMutationVariables>;
 export const DebtorContactsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query DebtorContacts($caseId: ID!) {
   node(id: $caseId) {
