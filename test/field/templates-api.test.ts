@@ -115,12 +115,15 @@ describe('versions', () => {
 
   it('the automatic-reminder job and the outbox send the active version', async () => {
     t.clock.set(TEST_NOW);
+    const body = NEW_BODY.replace('第二版', '第三版');
+    const v = await mutate(s.users.admin, D.create, { key: 'overdue-notice', channel: 'SMS', language: 'ZH_CN', body });
+    await mutate(s.users.admin, D.activate, { templateVersionId: v.templateVersion.id, reason: 'third text' });
     const c = await createCase(t.prisma, t.pii, { now: t.clock.now(), daysPastDue: 2, debtorName: '赵六' });
     await createAutomaticReminders({ prisma: t.prisma, clock: t.clock, logger });
     const provider = new FakeProvider();
     await dispatchDueReminders({ prisma: t.prisma, clock: t.clock, logger, provider }, { owner: 'test', random: () => 0 });
     const reminder = await t.prisma.reminder.findFirstOrThrow({ where: { caseId: c.id, templateKey: 'overdue-notice' } });
-    expect(reminder.renderedMessage).toContain('（第二版）');
+    expect(reminder.renderedMessage).toContain('（第三版）');
     expect(reminder.renderedMessage).toContain('赵六您好');
     expect(provider.sentTo(reminder.id)).toHaveLength(1);
   });
