@@ -16,6 +16,7 @@ import './modules/visits/schema.ts';
 import './modules/visits/mutations.ts';
 import './modules/evidence/schema.ts';
 import './modules/evidence/mutations.ts';
+import './modules/letters/schema.ts';
 import './modules/repayment/schema.ts';
 import './modules/repayment/mutations.ts';
 import './modules/audit/schema.ts';

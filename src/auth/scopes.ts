@@ -127,6 +127,7 @@ export const visibleRecords = {
   RepaymentPlan: (v: Viewer): Prisma.RepaymentPlanWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   Instalment: (v: Viewer): Prisma.InstalmentWhereInput => ({ AND: [agencyEra(v), { plan: viaCase(v) }] }),
   Payment: (v: Viewer): Prisma.PaymentWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  LetterDispatch: (v: Viewer): Prisma.LetterDispatchWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
 };
 
 /** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */

@@ -449,6 +449,10 @@ export type Language =
   | 'EN'
   | 'ZH_CN';
 
+export type LetterStatus =
+  | 'DISPATCHED'
+  | 'RETURNED';
+
 export type LogContactAttemptInput = {
   /** @deprecated Use occurredAt (the same, at most 72 hours back). */
   attemptedAt?: string | null | undefined;
@@ -689,6 +693,17 @@ export type ScheduleVisitInput = {
   windowStart: string;
 };
 
+export type SendLetterInput = {
+  /** One of the debtor's addresses (not moved away from). */
+  addressId: string;
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  /** The same key sends the letter once. */
+  idempotencyKey?: string | null | undefined;
+  /** A LETTER template; default overdue-letter. Rendered in the debtor’s language. */
+  templateKey?: string | null | undefined;
+};
+
 export type SortDirection =
   | 'ASC'
   | 'DESC';
@@ -917,6 +932,7 @@ export type CaseDetailQuery = { node:
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
@@ -953,6 +969,7 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
@@ -1126,6 +1143,7 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
@@ -1152,6 +1170,52 @@ export type SupersedeEvidenceMutationVariables = Exact<{
 
 export type SupersedeEvidenceMutation = { supersedeEvidence: { evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, superseded: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
+export type LetterFieldsFragment = { id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } };
+
+export type SendLetterMutationVariables = Exact<{
+  input: SendLetterInput;
+}>;
+
+
+export type SendLetterMutation = { sendLetter: { letter: { id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CaseLettersQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CaseLettersQuery = { node:
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string, letters: { totalCount: number, nodes: Array<{ id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+   | null };
+
 export type NodeQueryVariables = Exact<{
   id: string;
 }>;
@@ -1174,6 +1238,7 @@ export type NodeQuery = { node:
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
@@ -1208,6 +1273,7 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
@@ -1377,6 +1443,7 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -1793,6 +1860,41 @@ export const EvidenceFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString
   }
 }
     `, {"fragmentName":"EvidenceFields"}) as unknown as TypedDocumentString<EvidenceFieldsFragment, unknown>;
+export const LetterFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment LetterFields on Letter {
+  id
+  status
+  templateKey
+  templateVersion
+  language
+  text
+  amount {
+    ...Money
+  }
+  deadline
+  sha256
+  dispatchedAt
+  address {
+    id
+    kind
+    line1
+    city
+  }
+  evidence {
+    id
+    kind
+    fileName
+    contentType
+    sizeBytes
+    sha256
+    downloadUrl
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"LetterFields"}) as unknown as TypedDocumentString<LetterFieldsFragment, unknown>;
 export const PromiseFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment PromiseFields on PromiseToPay {
   id
@@ -3354,6 +3456,112 @@ fragment EvidenceFields on Evidence {
     id
   }
 }`, {"hash":"sha256:f5658e6064c240a7dd28daab1fc01aa2a04627482f8aca237012da3ea67840cd"}) as unknown as TypedDocumentString<SupersedeEvidenceMutation, SupersedeEvidenceMutationVariables>;
+export const SendLetterDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SendLetter($input: SendLetterInput!) {
+  sendLetter(input: $input) {
+    letter {
+      ...LetterFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LetterFields on Letter {
+  id
+  status
+  templateKey
+  templateVersion
+  language
+  text
+  amount {
+    ...Money
+  }
+  deadline
+  sha256
+  dispatchedAt
+  address {
+    id
+    kind
+    line1
+    city
+  }
+  evidence {
+    id
+    kind
+    fileName
+    contentType
+    sizeBytes
+    sha256
+    downloadUrl
+  }
+}`, {"hash":"sha256:ab748db2a80f31bf991d032a408003494c6a0077177c4f6764dc9771eadb263a"}) as unknown as TypedDocumentString<SendLetterMutation, SendLetterMutationVariables>;
+export const CaseLettersDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseLetters($id: ID!, $first: Int = 20, $after: String) {
+  node(id: $id) {
+    id
+    ... on Case {
+      letters(first: $first, after: $after) {
+        nodes {
+          ...LetterFields
+        }
+        pageInfo {
+          ...PageInfo
+        }
+        totalCount
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment LetterFields on Letter {
+  id
+  status
+  templateKey
+  templateVersion
+  language
+  text
+  amount {
+    ...Money
+  }
+  deadline
+  sha256
+  dispatchedAt
+  address {
+    id
+    kind
+    line1
+    city
+  }
+  evidence {
+    id
+    kind
+    fileName
+    contentType
+    sizeBytes
+    sha256
+    downloadUrl
+  }
+}`, {"hash":"sha256:d2d5a116029447a2c4c33ab14a691e1f80e286dcf59bc9574c43a4c639abcac8"}) as unknown as TypedDocumentString<CaseLettersQuery, CaseLettersQueryVariables>;
 export const NodeDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Node($id: ID!) {
   node(id: $id) {
