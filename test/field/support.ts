@@ -6,11 +6,11 @@ import { createArrearsClient, type ArrearsClient } from '../../sdk/src/index.ts'
 import type { TestApp } from '../support/app.ts';
 import type { ScenarioUser } from '../support/scenario.ts';
 
-export function sdkAs(t: TestApp, user: ScenarioUser): ArrearsClient {
+export function sdkAs(t: TestApp, user: ScenarioUser, app: { fetch(request: Request): Response | Promise<Response> } = t.runtime.app): ArrearsClient {
   return createArrearsClient({
     url: 'http://arrears.test/graphql',
     getToken: () => t.token(user),
-    fetch: (url, init) => t.runtime.app.fetch(new Request(url, init as RequestInit)),
+    fetch: async (url, init) => app.fetch(new Request(url, init as RequestInit)),
     retries: 0,
   });
 }
