@@ -99,6 +99,15 @@ describe('adding a contact point', () => {
     expect((await as(s.users.southManager, D.node, { id: ad.address.id })).data.node).toBeNull();
     expect((await mutate(s.users.southManager, D.wrong, { caseId: c.id, contactPointId: p.contactPoint.id, note: 'guessing' })).userErrors[0]).toMatchObject({ code: 'NOT_FOUND' });
     expect((await mutate(s.users.southManager, D.plan, { caseId: c.id, addressId: ad.address.id, purpose: 'visit' })).userErrors[0]).toMatchObject({ code: 'NOT_FOUND', field: ['addressId'] });
+    // Nor can South dial it, schedule to it or ask the policy about it by its id: not there.
+    const permission = await as(s.users.southManager, D.permission, { c: c.id, p: p.contactPoint.id });
+    expect(permission.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const dial = await mutate(s.users.southManager, `mutation($input: LogContactAttemptInput!) { logContactAttempt(input: $input) { contactAttempt { id } userErrors { code field } } }`, { caseId: c.id, contactPointId: p.contactPoint.id, channel: 'CALL', outcome: 'NO_ANSWER' });
+    expect(dial.userErrors).toEqual([{ code: 'NOT_FOUND', field: ['contactPointId'] }]);
+    const sms = await mutate(s.users.southManager, `mutation($input: ScheduleReminderInput!) { scheduleReminder(input: $input) { reminder { id } userErrors { code field } } }`, { caseId: c.id, contactPointId: p.contactPoint.id, channel: 'SMS', templateKey: 'overdue-notice', scheduledAt: t.clock.now().toISOString(), idempotencyKey: 'south-probe-0001' });
+    expect(sms.userErrors).toEqual([{ code: 'NOT_FOUND', field: ['contactPointId'] }]);
+    // The bank still may.
+    expect((await as(s.users.supervisor, D.permission, { c: c.id, p: p.contactPoint.id })).data.contactPermission).not.toBeNull();
     // South may record the same number itself: no DUPLICATE that would tell it North had it.
     expect((await mutate(s.users.southManager, D.addCp, traced(c.id))).userErrors).toEqual([]);
     const bank = await as(s.users.supervisor, D.contacts, { id: c.id });

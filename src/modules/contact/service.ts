@@ -11,7 +11,7 @@ import type { Tx } from '../../db/store.ts';
 import type { EventBus } from '../../events/bus.ts';
 import { writeCase, type CaseEventInput } from '../cases/write.ts';
 import { stepTime } from '../../lib/field-time.ts';
-import { wrongNumberMark } from '../tracing/service.ts';
+import { requireContactPointInEra, wrongNumberMark } from '../tracing/service.ts';
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
 import { recordAudit } from '../audit/service.ts';
@@ -98,6 +98,7 @@ export async function evaluateCaseContact(
 export async function contactPermission(deps: Deps, actor: Actor, input: { caseId: string; channel: ContactChannel; contactPointId: string; at?: Date | null }) {
   const c = await deps.prisma.case.findFirst({ where: { id: input.caseId, ...caseVisibility(actor.viewer) } });
   if (!c) throw new DomainError('NOT_FOUND', 'No such case', 'caseId');
+  await requireContactPointInEra(deps.prisma, actor, input.contactPointId);
   const ctx = await evaluateCaseContact(deps.prisma, c, { channel: input.channel, contactPointId: input.contactPointId, at: input.at ?? deps.clock.now() });
   return ctx.decision;
 }
@@ -133,6 +134,7 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
   return writeCase(deps, actor, input.caseId, { action: 'contact.log' }, async ({ tx, before }) => {
     // Outbound contact is what the policy governs; an inbound call from the debtor is not a contact attempt by us.
     const direction = input.direction ?? 'OUTBOUND';
+    await requireContactPointInEra(tx, actor, input.contactPointId);
     const ctx = await evaluateCaseContact(tx, before, { channel: input.channel, contactPointId: input.contactPointId ?? null, at });
     const violation = direction === 'OUTBOUND' && !ctx.decision.allowed ? ctx.decision : null;
     if (input.recordingEvidenceId && !(await tx.evidence.count({ where: { id: input.recordingEvidenceId, caseId: before.id, ...agencyEra(actor.viewer) } }))) {
@@ -222,6 +224,7 @@ async function writeReminder(deps: Deps, actor: Actor | null, input: ScheduleRem
       const other = await tx.messageTemplate.count({ where: { key: input.templateKey } });
       throw new DomainError('VALIDATION', other ? `Template ${input.templateKey} has no ${input.channel} text in ${debtor.language}` : `Unknown template ${input.templateKey}`, 'templateKey');
     }
+    await requireContactPointInEra(tx, actor, input.contactPointId);
     const ctx = await evaluateCaseContact(tx, before, { channel: input.channel, contactPointId: input.contactPointId, at: input.scheduledAt });
     const refusal = ctx.decision.allowed ? null : ctx.decision;
     const reminder = await tx.reminder.create({

@@ -8,7 +8,7 @@
  * Every write goes through the case it is made on (writeCase: the lock, the viewer's scope, the
  * timeline, the audit), so that an agency cannot reach a debtor through a case it does not hold.
  */
-import type { Address, ContactPoint, Prisma } from '../../generated/prisma/client.ts';
+import type { Address, ContactPoint, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { AddressKind, ContactParty, ContactPointKind, ContactSource, VerificationStatus } from '../../generated/prisma/enums.ts';
 import { DomainError } from '../../lib/errors.ts';
 import type { Actor } from '../../lib/actor.ts';
@@ -57,6 +57,18 @@ async function addressOf(tx: Tx, actor: Actor, debtorId: string, id: string): Pr
   const a = await tx.address.findFirst({ where: { id, debtorId, ...agencyEra(actor.viewer) } });
   if (!a) throw new DomainError('NOT_FOUND', "No such address of the case's debtor", 'addressId');
   return a;
+}
+
+/**
+ * A contact point named by a viewer must be one its era shows: another agency's find is not
+ * there (NOT_FOUND, as for a contact point of another debtor). Called before the contact policy
+ * is asked about it (contactPermission, logContactAttempt, scheduleReminder).
+ */
+export async function requireContactPointInEra(db: Tx | PrismaClient, actor: Actor | null, contactPointId: string | null | undefined): Promise<void> {
+  if (!actor || !contactPointId) return;
+  const era = agencyEra(actor.viewer);
+  if (!era.OR) return;
+  if (!(await db.contactPoint.count({ where: { id: contactPointId, ...era } }))) throw new DomainError('NOT_FOUND', "No such contact point of the case's debtor", 'contactPointId');
 }
 
 /** What marks a contact point as a wrong number: also written by logContactAttempt's WRONG_NUMBER outcome. */
