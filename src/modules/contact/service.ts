@@ -159,7 +159,7 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
         recordedAt: now,
       },
     });
-    const events: CaseEventInput[] = [{ type: 'CONTACT_ATTEMPTED', summary: `${input.channel} ${direction.toLowerCase()}: ${input.outcome}${violation ? ` (policy violation: ${violation.rule})` : ''}`, data: { attemptId: attempt.id, outcome: input.outcome }, occurredAt: at }];
+    const events: CaseEventInput[] = [{ type: 'CONTACT_ATTEMPTED', summary: `${input.channel} ${direction.toLowerCase()}: ${input.outcome}${violation ? ` (policy violation: ${violation.rule})` : ''}`, data: { attemptId: attempt.id, outcome: input.outcome }, ...(input.occurredAt || input.attemptedAt ? { occurredAt: at } : {}) }];
     if (violation) {
       await recordAudit(tx, auditActor(actor), now, {
         action: 'contact.policyViolation',

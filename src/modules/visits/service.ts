@@ -257,8 +257,10 @@ export async function checkInVisit(
   actor: Actor,
   input: { visitId: string; credentialsShown: { userId: string; credentialNumber: string }[]; occurredAt?: Date | null; expectedVersion?: number | null },
 ) {
-  const at = stepTime(input.occurredAt, deps.clock.now());
+  // The device's time of a step recorded offline, checked before anything is locked; else now.
+  const device = input.occurredAt ? stepTime(input.occurredAt, deps.clock.now()) : null;
   return writeVisit(deps, actor, input.visitId, 'visit.checkIn', input.expectedVersion, async ({ tx, now, before }, visit) => {
+    const at = device ?? now;
     requireStatus(visit, ['SCHEDULED'], 'check in to');
     await requireParticipant(tx, visit, actor);
     // Every rule at the time of the check-in (offline field work): the hold, the window, the consent, the credentials.
@@ -284,7 +286,7 @@ export async function checkInVisit(
     }
     return {
       visit: { status: 'IN_PROGRESS', checkedInAt: at, checkInRecordedAt: now },
-      event: { type: 'VISIT_CHECKED_IN', summary: `Collectors on site; credentials shown and checked${at < now ? ' (recorded offline)' : ''}`, occurredAt: at },
+      event: { type: 'VISIT_CHECKED_IN', summary: `Collectors on site; credentials shown and checked${device && device < now ? ' (recorded offline)' : ''}`, occurredAt: at },
     };
   });
 }
@@ -305,8 +307,9 @@ export async function completeVisit(
     expectedVersion?: number | null;
   },
 ) {
-  const at = stepTime(input.occurredAt, deps.clock.now());
+  const device = input.occurredAt ? stepTime(input.occurredAt, deps.clock.now()) : null;
   return writeVisit(deps, actor, input.visitId, 'visit.complete', input.expectedVersion, async ({ tx, now }, visit) => {
+    const at = device ?? now;
     requireStatus(visit, ['IN_PROGRESS'], 'complete');
     await requireParticipant(tx, visit, actor);
     if (visit.checkedInAt && at < visit.checkedInAt) throw new DomainError('VALIDATION', 'The outcome cannot come before the check-in', 'occurredAt');
@@ -336,7 +339,7 @@ export async function completeVisit(
         consequencesExplained: input.consequencesExplained ?? null,
         plansOffered: input.plansOffered ?? [],
       },
-      event: { type: 'VISIT_COMPLETED', summary: `Visit completed: ${input.outcome}${at < now ? ' (recorded offline)' : ''}`, data: { outcome: input.outcome }, occurredAt: at },
+      event: { type: 'VISIT_COMPLETED', summary: `Visit completed: ${input.outcome}${device && device < now ? ' (recorded offline)' : ''}`, data: { outcome: input.outcome }, occurredAt: at },
     };
   });
 }
