@@ -136,7 +136,8 @@ function generate(rng: Rng, p: Principal, walk?: { caseId: string }): Doc {
   const sees = (r: Rec) => {
     if (r.type === 'Agency') return r.id === p.viewer.agencyId;
     if (r.type === 'User') return r.era === null || r.era === p.viewer.agencyId;
-    if (['Case', 'Debtor', 'CardAccount', 'ContactPoint', 'Address'].includes(r.type)) return seesCase(p.viewer, w.cases.find((c) => c.key === r.caseKey)!);
+    if (['Case', 'Debtor', 'CardAccount'].includes(r.type)) return seesCase(p.viewer, w.cases.find((c) => c.key === r.caseKey)!);
+    // A contact point or an address is of an era too (skip tracing): the bank's records, or an agency's finds.
     return visibleRec(r);
   };
   const idToken = (types: string[] | null): string => {
