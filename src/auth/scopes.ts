@@ -109,8 +109,9 @@ function requireAgency(viewer: Viewer): string {
 export const visibleRecords = {
   Case: (v: Viewer): Prisma.CaseWhereInput => caseVisibility(v),
   Debtor: (v: Viewer): Prisma.DebtorWhereInput => debtorVisibility(v),
-  ContactPoint: (v: Viewer): Prisma.ContactPointWhereInput => ({ debtor: debtorVisibility(v) }),
-  Address: (v: Viewer): Prisma.AddressWhereInput => ({ debtor: debtorVisibility(v) }),
+  // A contact point or address an agency traced is of its era: another agency never sees it.
+  ContactPoint: (v: Viewer): Prisma.ContactPointWhereInput => ({ AND: [{ debtor: debtorVisibility(v) }, agencyEra(v)] }),
+  Address: (v: Viewer): Prisma.AddressWhereInput => ({ AND: [{ debtor: debtorVisibility(v) }, agencyEra(v)] }),
   CardAccount: (v: Viewer): Prisma.CardAccountWhereInput => ({ cases: { some: caseVisibility(v) } }),
   Agency: (v: Viewer): Prisma.AgencyWhereInput => agencyVisibility(v),
   User: (v: Viewer): Prisma.UserWhereInput => userVisibility(v),
@@ -126,6 +127,7 @@ export const visibleRecords = {
   RepaymentPlan: (v: Viewer): Prisma.RepaymentPlanWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   Instalment: (v: Viewer): Prisma.InstalmentWhereInput => ({ AND: [agencyEra(v), { plan: viaCase(v) }] }),
   Payment: (v: Viewer): Prisma.PaymentWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  LetterDispatch: (v: Viewer): Prisma.LetterDispatchWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
 };
 
 /** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */

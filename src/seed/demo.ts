@@ -3115,6 +3115,7 @@ const EVIDENCE_TEXT: Record<EvidenceKind, string> = {
   AUDIO: 'Audio recording of the visit.',
   VIDEO: 'Video recording of the visit.',
   NOTE: 'Collector notes.',
+  LETTER: 'Letter sent to the debtor.',
 };
 
 function agencyName(code: 'NORTH' | 'SOUTH'): string {

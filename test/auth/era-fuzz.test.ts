@@ -36,7 +36,8 @@ import { viewerOf } from '../../src/auth/viewer.ts';
 import { buildEraWorld, forbiddenMarkers, gid, seesCase, seesRecord, type EraWorld, type Principal, type Rec, type UserKey } from './era-world.ts';
 
 const SEED = 20_261_128;
-const RUNS = Number(process.env.ERA_FUZZ_RUNS ?? 180);
+// Enough runs to reach every field within five hops (the last check): 180 stopped reaching two when the schema grew (issue 13).
+const RUNS = Number(process.env.ERA_FUZZ_RUNS ?? 200);
 const WALKS = Number(process.env.ERA_FUZZ_WALKS ?? 60);
 const MAX_HOPS = 5;
 /** The server refuses documents nested deeper than 12 fields (src/server.ts). */
@@ -135,7 +136,8 @@ function generate(rng: Rng, p: Principal, walk?: { caseId: string }): Doc {
   const sees = (r: Rec) => {
     if (r.type === 'Agency') return r.id === p.viewer.agencyId;
     if (r.type === 'User') return r.era === null || r.era === p.viewer.agencyId;
-    if (['Case', 'Debtor', 'CardAccount', 'ContactPoint', 'Address'].includes(r.type)) return seesCase(p.viewer, w.cases.find((c) => c.key === r.caseKey)!);
+    if (['Case', 'Debtor', 'CardAccount'].includes(r.type)) return seesCase(p.viewer, w.cases.find((c) => c.key === r.caseKey)!);
+    // A contact point or an address is of an era too (skip tracing): the bank's records, or an agency's finds.
     return visibleRec(r);
   };
   const idToken = (types: string[] | null): string => {

@@ -25,6 +25,8 @@ import { planVisit, recordVisitConsent, scheduleVisit } from '../../src/modules/
 import { approveRepaymentPlan, proposeRepaymentPlan, recordPayment, recordPromiseToPay, reversePayment } from '../../src/modules/repayment/service.ts';
 import { assignCase, holdCase, recallCase, releaseCaseHold } from '../../src/modules/cases/lifecycle.ts';
 import { files } from '../evidence/files.ts';
+import { addAddress, addContactPoint } from '../../src/modules/tracing/service.ts';
+import { sendLetter } from '../../src/modules/letters/service.ts';
 
 export type Era = 'bank' | 'north' | 'south';
 export type UserKey = keyof Scenario['users'];
@@ -247,6 +249,15 @@ export async function buildEraWorld(t: TestApp): Promise<EraWorld> {
         const rev = await reversePayment(deps, actor('supervisor'), { paymentId: bankPayment, reason: tag('reversal'), expectedVersion: version });
         rec('PaymentReversal', rev.reversal.id, 'reversal');
       }
+
+      // Skip tracing and a letter of this era (issue 13): what an agency found, and sent, is of its era.
+      const traced = await addContactPoint(deps, actor(worker), { caseId: wc.id, kind: 'MOBILE', value: `1377${String(cases.length).padStart(2, '0')}${String(i).padStart(5, '0')}`, source: era === 'bank' ? 'BANK_DATA' : 'AGENCY_TRACE', sourceNote: tag('tracedPhone') });
+      rec('ContactPoint', traced.contactPoint.id, 'tracedPhone');
+      const tracedAddress = await addAddress(deps, actor(worker), { caseId: wc.id, kind: 'WORK', line1: tag('tracedAddress'), city: 'Tianjin', region: 'Tianjin', source: era === 'bank' ? 'BANK_DATA' : 'AGENCY_TRACE', sourceNote: tag('tracedAddressSource') });
+      rec('Address', tracedAddress.address.id, 'tracedAddress');
+      const letter = await sendLetter(deps, actor(worker), { caseId: wc.id, addressId: wc.addressId });
+      rec('Letter', letter.letter.id, 'letter');
+      rec('Evidence', letter.evidence.id, 'letterEvidence');
 
       const hold = await holdCase(deps, actor(worker), { caseId: wc.id, reason: 'HARDSHIP', note: tag('hold') });
       rec('Hold', hold.hold.id, 'hold');

@@ -5,6 +5,48 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type ActivateDunningRuleVersionInput = {
+  reason: string;
+  ruleVersionId: string;
+};
+
+export type ActivateMessageTemplateVersionInput = {
+  /** Kept in the audit log with the text before and after. */
+  reason: string;
+  templateVersionId: string;
+};
+
+/** An address found for the debtor of a case the viewer works. */
+export type AddAddressInput = {
+  caseId: string;
+  city: string;
+  /** ISO 3166 alpha-2, default CN. */
+  country?: string | null | undefined;
+  expectedVersion?: number | null | undefined;
+  kind: AddressKind;
+  line1: string;
+  line2?: string | null | undefined;
+  postalCode?: string | null | undefined;
+  region: string;
+  source: ContactSource;
+  sourceNote?: string | null | undefined;
+};
+
+/** A phone number or e-mail address found for the debtor of a case the viewer works. */
+export type AddContactPointInput = {
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  kind: ContactPointKind;
+  /** DEBTOR (default) or THIRD_PARTY (never told of the debt; give the relation). */
+  party?: ContactParty | null | undefined;
+  relation?: string | null | undefined;
+  /** An agency gives AGENCY_TRACE, DEBTOR or PUBLIC_RECORD. */
+  source: ContactSource;
+  /** Where it was found, in a few words. */
+  sourceNote?: string | null | undefined;
+  value: string;
+};
+
 export type AddressInput = {
   city: string;
   /** ISO 3166 alpha-2, default CN. */
@@ -150,6 +192,8 @@ export type CheckInVisitInput = {
   credentialsShown: Array<CredentialShownInput>;
   /** The visit's version as last read. */
   expectedVersion?: number | null | undefined;
+  /** When it happened, by the field device (recorded offline): default now; at most 72 hours back. Every rule is judged at this time. */
+  occurredAt?: string | null | undefined;
   visitId: string;
 };
 
@@ -174,6 +218,8 @@ export type CompleteVisitInput = {
   delinquencyReasonText?: string | null | undefined;
   /** The visit's version as last read. */
   expectedVersion?: number | null | undefined;
+  /** When it happened, by the field device (recorded offline): default now; at most 72 hours back. Every rule is judged at this time. */
+  occurredAt?: string | null | undefined;
   /** CONSENT_WITHDRAWN ends the visit at once. */
   outcome: VisitOutcome;
   plansOffered?: Array<PlanKind> | null | undefined;
@@ -226,6 +272,12 @@ export type ContactPointKind =
   | 'MOBILE'
   | 'WORK_PHONE';
 
+export type ContactSource =
+  | 'AGENCY_TRACE'
+  | 'BANK_DATA'
+  | 'DEBTOR'
+  | 'PUBLIC_RECORD';
+
 export type CreateAgencyInput = {
   code: string;
   /** The data-processing contract with the bank (PIPL art. 21). */
@@ -233,6 +285,33 @@ export type CreateAgencyInput = {
   licenseNumber: string;
   name: string;
   status?: AgencyStatus | null | undefined;
+};
+
+export type CreateDunningRuleVersionInput = {
+  active: boolean;
+  /** 0: once. */
+  cadenceDays: number;
+  /** SMS or EMAIL. */
+  channel: ContactChannel;
+  /** None: no upper bound. */
+  maxDaysPastDue?: number | null | undefined;
+  minDaysPastDue: number;
+  /** An existing rule for a new version, or a new rule. */
+  name: string;
+  note?: string | null | undefined;
+  /** A template with active text for the channel in both languages. */
+  templateKey: string;
+};
+
+export type CreateMessageTemplateVersionInput = {
+  /** Placeholders: {{debtorName}} {{amount}} {{cardLast4}} {{deadline}} {{bankName}} {{caseNumber}}. */
+  body: string;
+  channel: ContactChannel;
+  /** An existing key for a new version, or a new key. */
+  key: string;
+  language: Language;
+  /** What changed and why. */
+  note?: string | null | undefined;
 };
 
 export type CreateUserInput = {
@@ -306,6 +385,7 @@ export type DelinquencyReason =
 
 export type EvidenceKind =
   | 'AUDIO'
+  | 'LETTER'
   | 'NOTE'
   | 'OVERDUE_STATEMENT'
   | 'PHOTO'
@@ -369,8 +449,12 @@ export type Language =
   | 'EN'
   | 'ZH_CN';
 
+export type LetterStatus =
+  | 'DISPATCHED'
+  | 'RETURNED';
+
 export type LogContactAttemptInput = {
-  /** Default now; at most 7 days back. */
+  /** @deprecated Use occurredAt (the same, at most 72 hours back). */
   attemptedAt?: string | null | undefined;
   caseId: string;
   channel: ContactChannel;
@@ -379,9 +463,25 @@ export type LogContactAttemptInput = {
   /** Default OUTBOUND. */
   direction?: ContactDirection | null | undefined;
   notes?: string | null | undefined;
+  /** When it happened, by the device (a field app offline): default now; at most 72 hours back, at most 5 minutes ahead. The contact policy is judged at this time; the server keeps its own time of recording (recordedAt). */
+  occurredAt?: string | null | undefined;
   outcome: ContactOutcome;
   /** The call recording, kept as evidence. */
   recordingEvidenceId?: string | null | undefined;
+};
+
+export type MarkAddressMovedAwayInput = {
+  addressId: string;
+  caseId: string;
+  /** What showed the debtor moved away. */
+  note: string;
+};
+
+export type MarkContactPointWrongNumberInput = {
+  caseId: string;
+  contactPointId: string;
+  /** What showed it is a wrong number. */
+  note: string;
 };
 
 export type OpenCaseInput = {
@@ -593,6 +693,17 @@ export type ScheduleVisitInput = {
   windowStart: string;
 };
 
+export type SendLetterInput = {
+  /** One of the debtor's addresses (not moved away from). */
+  addressId: string;
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  /** The same key sends the letter once. */
+  idempotencyKey?: string | null | undefined;
+  /** A LETTER template; default overdue-letter. Rendered in the debtor’s language. */
+  templateKey?: string | null | undefined;
+};
+
 export type SortDirection =
   | 'ASC'
   | 'DESC';
@@ -666,6 +777,26 @@ export type UserErrorCode =
   | 'OUTSIDE_CONTACT_HOURS'
   | 'STALE_VERSION'
   | 'VALIDATION';
+
+export type VerificationStatus =
+  | 'REJECTED'
+  | 'UNVERIFIED'
+  | 'VERIFIED';
+
+export type VerifyAddressInput = {
+  addressId: string;
+  caseId: string;
+  note?: string | null | undefined;
+  status: VerificationStatus;
+};
+
+export type VerifyContactPointInput = {
+  caseId: string;
+  contactPointId: string;
+  note?: string | null | undefined;
+  /** VERIFIED, or REJECTED (not the debtor’s: no longer contacted). */
+  status: VerificationStatus;
+};
 
 export type VisitDecision =
   | 'CLOSE'
@@ -790,15 +921,20 @@ export type CaseDetailQuery = { node:
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'CardAccount', id: string }
-    | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
+    | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean, wrongNumberAt: string | null, source: ContactSource, verification: VerificationStatus }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, verification: VerificationStatus, movedAwayAt: string | null }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
     | { __typename: 'CaseEvent', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -822,15 +958,20 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'ApiKey', id: string }
     | { __typename: 'AuditEvent', id: string }
     | { __typename: 'CardAccount', id: string }
-    | { __typename: 'Case', id: string, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
+    | { __typename: 'Case', id: string, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
     | { __typename: 'CaseEvent', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -915,7 +1056,7 @@ export type ContactPolicyFieldsFragment = { id: string, jurisdiction: Jurisdicti
 
 export type ReminderFieldsFragment = { id: string, channel: ContactChannel, status: ReminderStatus, scheduledAt: string, templateKey: string | null, language: Language, automatic: boolean, blockedRule: string | null, renderedMessage: string | null, attempts: number, lastError: string | null, sentAt: string | null, deliveredAt: string | null, cancelledAt: string | null, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } };
 
-export type ContactAttemptFieldsFragment = { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null };
+export type ContactAttemptFieldsFragment = { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, occurredAt: string, recordedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null };
 
 export type ContactPolicyQueryVariables = Exact<{
   jurisdiction?: Jurisdiction;
@@ -953,7 +1094,7 @@ export type LogContactAttemptMutationVariables = Exact<{
 }>;
 
 
-export type LogContactAttemptMutation = { logContactAttempt: { contactAttempt: { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null } | null, policyViolation: { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type LogContactAttemptMutation = { logContactAttempt: { contactAttempt: { id: string, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome | null, status: ContactAttemptStatus, connected: boolean, violation: boolean, rule: string | null, notes: string, attemptedAt: string, occurredAt: string, recordedAt: string, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } | null } | null, policyViolation: { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type UpdateContactPolicyMutationVariables = Exact<{
   input: UpdateContactPolicyInput;
@@ -997,9 +1138,14 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -1024,6 +1170,52 @@ export type SupersedeEvidenceMutationVariables = Exact<{
 
 export type SupersedeEvidenceMutation = { supersedeEvidence: { evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, superseded: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
+export type LetterFieldsFragment = { id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } };
+
+export type SendLetterMutationVariables = Exact<{
+  input: SendLetterInput;
+}>;
+
+
+export type SendLetterMutation = { sendLetter: { letter: { id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CaseLettersQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CaseLettersQuery = { node:
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string, letters: { totalCount: number, nodes: Array<{ id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+   | null };
+
 export type NodeQueryVariables = Exact<{
   id: string;
 }>;
@@ -1041,9 +1233,14 @@ export type NodeQuery = { node:
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -1071,9 +1268,14 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
@@ -1139,6 +1341,173 @@ export type ReversePaymentMutationVariables = Exact<{
 
 export type ReversePaymentMutation = { reversePayment: { payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, reversal: { id: string, reason: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
+export type MessageTemplateFieldsFragment = { id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string };
+
+export type MessageTemplateVersionFieldsFragment = { id: string, key: string, channel: ContactChannel, language: Language, version: number, body: string, note: string, createdAt: string, activatedAt: string | null };
+
+export type DunningRuleFieldsFragment = { id: string, name: string, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, version: number, activatedAt: string | null };
+
+export type DunningRuleVersionFieldsFragment = { id: string, name: string, version: number, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, note: string, createdAt: string, activatedAt: string | null };
+
+export type MessageTemplatesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  key?: string | null | undefined;
+  channel?: ContactChannel | null | undefined;
+  language?: Language | null | undefined;
+}>;
+
+
+export type MessageTemplatesQuery = { messageTemplates: { nodes: Array<{ id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type MessageTemplateVersionsQueryVariables = Exact<{
+  key: string;
+  channel: ContactChannel;
+  language: Language;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type MessageTemplateVersionsQuery = { messageTemplateVersions: { nodes: Array<{ id: string, key: string, channel: ContactChannel, language: Language, version: number, body: string, note: string, createdAt: string, activatedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type PreviewMessageTemplateQueryVariables = Exact<{
+  caseId: string;
+  templateVersionId?: string | null | undefined;
+  key?: string | null | undefined;
+  channel?: ContactChannel | null | undefined;
+  at?: string | null | undefined;
+}>;
+
+
+export type PreviewMessageTemplateQuery = { previewMessageTemplate: { channel: ContactChannel, language: Language, version: number | null, text: string, subject: string | null, body: string } };
+
+export type DunningRulesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type DunningRulesQuery = { dunningRules: { nodes: Array<{ id: string, name: string, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, version: number, activatedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type DunningRuleVersionsQueryVariables = Exact<{
+  name: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type DunningRuleVersionsQuery = { dunningRuleVersions: { nodes: Array<{ id: string, name: string, version: number, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, note: string, createdAt: string, activatedAt: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type CreateMessageTemplateVersionMutationVariables = Exact<{
+  input: CreateMessageTemplateVersionInput;
+}>;
+
+
+export type CreateMessageTemplateVersionMutation = { createMessageTemplateVersion: { templateVersion: { id: string, key: string, channel: ContactChannel, language: Language, version: number, body: string, note: string, createdAt: string, activatedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ActivateMessageTemplateVersionMutationVariables = Exact<{
+  input: ActivateMessageTemplateVersionInput;
+}>;
+
+
+export type ActivateMessageTemplateVersionMutation = { activateMessageTemplateVersion: { template: { id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string } | null, templateVersion: { id: string, key: string, channel: ContactChannel, language: Language, version: number, body: string, note: string, createdAt: string, activatedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CreateDunningRuleVersionMutationVariables = Exact<{
+  input: CreateDunningRuleVersionInput;
+}>;
+
+
+export type CreateDunningRuleVersionMutation = { createDunningRuleVersion: { ruleVersion: { id: string, name: string, version: number, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, note: string, createdAt: string, activatedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ActivateDunningRuleVersionMutationVariables = Exact<{
+  input: ActivateDunningRuleVersionInput;
+}>;
+
+
+export type ActivateDunningRuleVersionMutation = { activateDunningRuleVersion: { rule: { id: string, name: string, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, version: number, activatedAt: string | null } | null, ruleVersion: { id: string, name: string, version: number, minDaysPastDue: number, maxDaysPastDue: number | null, channel: ContactChannel, templateKey: string, cadenceDays: number, active: boolean, note: string, createdAt: string, activatedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type TracedContactPointFieldsFragment = { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string };
+
+export type TracedAddressFieldsFragment = { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string };
+
+export type DebtorContactsQueryVariables = Exact<{
+  caseId: string;
+}>;
+
+
+export type DebtorContactsQuery = { node:
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+   | null };
+
+export type AddContactPointMutationVariables = Exact<{
+  input: AddContactPointInput;
+}>;
+
+
+export type AddContactPointMutation = { addContactPoint: { contactPoint: { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type AddAddressMutationVariables = Exact<{
+  input: AddAddressInput;
+}>;
+
+
+export type AddAddressMutation = { addAddress: { address: { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type VerifyContactPointMutationVariables = Exact<{
+  input: VerifyContactPointInput;
+}>;
+
+
+export type VerifyContactPointMutation = { verifyContactPoint: { contactPoint: { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type VerifyAddressMutationVariables = Exact<{
+  input: VerifyAddressInput;
+}>;
+
+
+export type VerifyAddressMutation = { verifyAddress: { address: { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type MarkContactPointWrongNumberMutationVariables = Exact<{
+  input: MarkContactPointWrongNumberInput;
+}>;
+
+
+export type MarkContactPointWrongNumberMutation = { markContactPointWrongNumber: { contactPoint: { id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type MarkAddressMovedAwayMutationVariables = Exact<{
+  input: MarkAddressMovedAwayInput;
+}>;
+
+
+export type MarkAddressMovedAwayMutation = { markAddressMovedAway: { address: { id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
 export type ViewerQueryVariables = Exact<{ [key: string]: never; }>;
 
 
@@ -1152,63 +1521,63 @@ export type WorkQueueQueryVariables = Exact<{
 
 export type WorkQueueQuery = { viewer: { workQueue: { totalCount: number, nodes: Array<{ id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } };
 
-export type VisitFieldsFragment = { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> };
+export type VisitFieldsFragment = { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> };
 
 export type PlanVisitMutationVariables = Exact<{
   input: PlanVisitInput;
 }>;
 
 
-export type PlanVisitMutation = { planVisit: { visit: { dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type PlanVisitMutation = { planVisit: { visit: { dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type RecordVisitConsentMutationVariables = Exact<{
   input: RecordVisitConsentInput;
 }>;
 
 
-export type RecordVisitConsentMutation = { recordVisitConsent: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type RecordVisitConsentMutation = { recordVisitConsent: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type ScheduleVisitMutationVariables = Exact<{
   input: ScheduleVisitInput;
 }>;
 
 
-export type ScheduleVisitMutation = { scheduleVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type ScheduleVisitMutation = { scheduleVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type CheckInVisitMutationVariables = Exact<{
   input: CheckInVisitInput;
 }>;
 
 
-export type CheckInVisitMutation = { checkInVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type CheckInVisitMutation = { checkInVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type CompleteVisitMutationVariables = Exact<{
   input: CompleteVisitInput;
 }>;
 
 
-export type CompleteVisitMutation = { completeVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type CompleteVisitMutation = { completeVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type ReportVisitMutationVariables = Exact<{
   input: ReportVisitInput;
 }>;
 
 
-export type ReportVisitMutation = { reportVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type ReportVisitMutation = { reportVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type DecideVisitMutationVariables = Exact<{
   input: DecideVisitInput;
 }>;
 
 
-export type DecideVisitMutation = { decideVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type DecideVisitMutation = { decideVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type CancelVisitMutationVariables = Exact<{
   input: CancelVisitInput;
 }>;
 
 
-export type CancelVisitMutation = { cancelVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, completedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type CancelVisitMutation = { cancelVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -1458,6 +1827,8 @@ export const ContactAttemptFieldsFragmentDoc = /* #__PURE__ */ new TypedDocument
   rule
   notes
   attemptedAt
+  occurredAt
+  recordedAt
   createdAt
   contactPoint {
     id
@@ -1489,6 +1860,41 @@ export const EvidenceFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString
   }
 }
     `, {"fragmentName":"EvidenceFields"}) as unknown as TypedDocumentString<EvidenceFieldsFragment, unknown>;
+export const LetterFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment LetterFields on Letter {
+  id
+  status
+  templateKey
+  templateVersion
+  language
+  text
+  amount {
+    ...Money
+  }
+  deadline
+  sha256
+  dispatchedAt
+  address {
+    id
+    kind
+    line1
+    city
+  }
+  evidence {
+    id
+    kind
+    fileName
+    contentType
+    sizeBytes
+    sha256
+    downloadUrl
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"LetterFields"}) as unknown as TypedDocumentString<LetterFieldsFragment, unknown>;
 export const PromiseFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment PromiseFields on PromiseToPay {
   id
@@ -1583,6 +1989,98 @@ export const PaymentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(
   currency
   formatted
 }`, {"fragmentName":"PaymentFields"}) as unknown as TypedDocumentString<PaymentFieldsFragment, unknown>;
+export const MessageTemplateFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment MessageTemplateFields on MessageTemplate {
+  id
+  key
+  channel
+  language
+  body
+  version
+  activatedAt
+  updatedAt
+}
+    `, {"fragmentName":"MessageTemplateFields"}) as unknown as TypedDocumentString<MessageTemplateFieldsFragment, unknown>;
+export const MessageTemplateVersionFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment MessageTemplateVersionFields on MessageTemplateVersion {
+  id
+  key
+  channel
+  language
+  version
+  body
+  note
+  createdAt
+  activatedAt
+}
+    `, {"fragmentName":"MessageTemplateVersionFields"}) as unknown as TypedDocumentString<MessageTemplateVersionFieldsFragment, unknown>;
+export const DunningRuleFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment DunningRuleFields on DunningRule {
+  id
+  name
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  version
+  activatedAt
+}
+    `, {"fragmentName":"DunningRuleFields"}) as unknown as TypedDocumentString<DunningRuleFieldsFragment, unknown>;
+export const DunningRuleVersionFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment DunningRuleVersionFields on DunningRuleVersion {
+  id
+  name
+  version
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  note
+  createdAt
+  activatedAt
+}
+    `, {"fragmentName":"DunningRuleVersionFields"}) as unknown as TypedDocumentString<DunningRuleVersionFieldsFragment, unknown>;
+export const TracedContactPointFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}
+    `, {"fragmentName":"TracedContactPointFields"}) as unknown as TypedDocumentString<TracedContactPointFieldsFragment, unknown>;
+export const TracedAddressFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}
+    `, {"fragmentName":"TracedAddressFields"}) as unknown as TypedDocumentString<TracedAddressFieldsFragment, unknown>;
 export const VisitFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment VisitFields on Visit {
   id
@@ -1603,7 +2101,9 @@ export const VisitFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -1964,6 +2464,9 @@ export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
           value
           primary
           doNotContact
+          wrongNumberAt
+          source
+          verification
         }
         addresses {
           id
@@ -1974,6 +2477,9 @@ export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
           region
           postalCode
           country
+          source
+          verification
+          movedAwayAt
         }
       }
       account {
@@ -1991,6 +2497,7 @@ export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
           type
           actorLabel
           occurredAt
+          recordedAt
           summary
           data
         }
@@ -2122,7 +2629,7 @@ fragment Money on Money {
 fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:500f365822398550c128f29ee86e95508439667362a66e3254496e6673f02a23"}) as unknown as TypedDocumentString<CaseDetailQuery, CaseDetailQueryVariables>;
+}`, {"hash":"sha256:7ffccf55ad6faed4f7391a43fd7a249acc2d80e2023fc6f18987e34028e8bd94"}) as unknown as TypedDocumentString<CaseDetailQuery, CaseDetailQueryVariables>;
 export const CaseTimelineDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CaseTimeline($id: ID!, $first: Int, $after: String) {
   node(id: $id) {
@@ -2135,6 +2642,7 @@ export const CaseTimelineDocument = /* #__PURE__ */ new TypedDocumentString(`
           type
           actorLabel
           occurredAt
+          recordedAt
           summary
           data
         }
@@ -2149,7 +2657,7 @@ export const CaseTimelineDocument = /* #__PURE__ */ new TypedDocumentString(`
     fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:08b8813cf8e8caac52ea7495ad278cf3829817494c3af12f8a21560ce88f9d9f"}) as unknown as TypedDocumentString<CaseTimelineQuery, CaseTimelineQueryVariables>;
+}`, {"hash":"sha256:8b09afb75797c142bb1dae7f1309b986b09916f3fde1d55af54ef9260bf5ad0a"}) as unknown as TypedDocumentString<CaseTimelineQuery, CaseTimelineQueryVariables>;
 export const OpenCaseDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation OpenCase($input: OpenCaseInput!) {
   openCase(input: $input) {
@@ -2745,13 +3253,15 @@ fragment ContactAttemptFields on ContactAttempt {
   rule
   notes
   attemptedAt
+  occurredAt
+  recordedAt
   createdAt
   contactPoint {
     id
     kind
     value
   }
-}`, {"hash":"sha256:215f6a5fe57bb018aa7465abfef18af864c44c5121763161d19c508780d19f8d"}) as unknown as TypedDocumentString<LogContactAttemptMutation, LogContactAttemptMutationVariables>;
+}`, {"hash":"sha256:cbcf8eb16b160d53cd8db1403a52677c06d3531bd5ed73fa53875d594d863923"}) as unknown as TypedDocumentString<LogContactAttemptMutation, LogContactAttemptMutationVariables>;
 export const UpdateContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation UpdateContactPolicy($input: UpdateContactPolicyInput!) {
   updateContactPolicy(input: $input) {
@@ -2946,6 +3456,112 @@ fragment EvidenceFields on Evidence {
     id
   }
 }`, {"hash":"sha256:f5658e6064c240a7dd28daab1fc01aa2a04627482f8aca237012da3ea67840cd"}) as unknown as TypedDocumentString<SupersedeEvidenceMutation, SupersedeEvidenceMutationVariables>;
+export const SendLetterDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SendLetter($input: SendLetterInput!) {
+  sendLetter(input: $input) {
+    letter {
+      ...LetterFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LetterFields on Letter {
+  id
+  status
+  templateKey
+  templateVersion
+  language
+  text
+  amount {
+    ...Money
+  }
+  deadline
+  sha256
+  dispatchedAt
+  address {
+    id
+    kind
+    line1
+    city
+  }
+  evidence {
+    id
+    kind
+    fileName
+    contentType
+    sizeBytes
+    sha256
+    downloadUrl
+  }
+}`, {"hash":"sha256:ab748db2a80f31bf991d032a408003494c6a0077177c4f6764dc9771eadb263a"}) as unknown as TypedDocumentString<SendLetterMutation, SendLetterMutationVariables>;
+export const CaseLettersDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseLetters($id: ID!, $first: Int = 20, $after: String) {
+  node(id: $id) {
+    id
+    ... on Case {
+      letters(first: $first, after: $after) {
+        nodes {
+          ...LetterFields
+        }
+        pageInfo {
+          ...PageInfo
+        }
+        totalCount
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment LetterFields on Letter {
+  id
+  status
+  templateKey
+  templateVersion
+  language
+  text
+  amount {
+    ...Money
+  }
+  deadline
+  sha256
+  dispatchedAt
+  address {
+    id
+    kind
+    line1
+    city
+  }
+  evidence {
+    id
+    kind
+    fileName
+    contentType
+    sizeBytes
+    sha256
+    downloadUrl
+  }
+}`, {"hash":"sha256:d2d5a116029447a2c4c33ab14a691e1f80e286dcf59bc9574c43a4c639abcac8"}) as unknown as TypedDocumentString<CaseLettersQuery, CaseLettersQueryVariables>;
 export const NodeDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Node($id: ID!) {
   node(id: $id) {
@@ -3363,6 +3979,509 @@ fragment PaymentFields on Payment {
     }
   }
 }`, {"hash":"sha256:55b5ae929950fd419a109bf47c732bb3252804e6942ed09be3dd4edb975bf4fa"}) as unknown as TypedDocumentString<ReversePaymentMutation, ReversePaymentMutationVariables>;
+export const MessageTemplatesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query MessageTemplates($first: Int = 50, $after: String, $key: String, $channel: ContactChannel, $language: Language) {
+  messageTemplates(
+    first: $first
+    after: $after
+    key: $key
+    channel: $channel
+    language: $language
+  ) {
+    nodes {
+      ...MessageTemplateFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment MessageTemplateFields on MessageTemplate {
+  id
+  key
+  channel
+  language
+  body
+  version
+  activatedAt
+  updatedAt
+}`, {"hash":"sha256:43f94c9549bd92829fe4c68cb2cdd3cbce8140d84aa9870603297377f196b760"}) as unknown as TypedDocumentString<MessageTemplatesQuery, MessageTemplatesQueryVariables>;
+export const MessageTemplateVersionsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query MessageTemplateVersions($key: String!, $channel: ContactChannel!, $language: Language!, $first: Int = 20, $after: String) {
+  messageTemplateVersions(
+    key: $key
+    channel: $channel
+    language: $language
+    first: $first
+    after: $after
+  ) {
+    nodes {
+      ...MessageTemplateVersionFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment MessageTemplateVersionFields on MessageTemplateVersion {
+  id
+  key
+  channel
+  language
+  version
+  body
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:be4cb0b7d7f58be11aa8a4e64cd845427ed53e5e635a232e87a2182cff6162a9"}) as unknown as TypedDocumentString<MessageTemplateVersionsQuery, MessageTemplateVersionsQueryVariables>;
+export const PreviewMessageTemplateDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query PreviewMessageTemplate($caseId: ID!, $templateVersionId: ID, $key: String, $channel: ContactChannel, $at: DateTime) {
+  previewMessageTemplate(
+    caseId: $caseId
+    templateVersionId: $templateVersionId
+    key: $key
+    channel: $channel
+    at: $at
+  ) {
+    channel
+    language
+    version
+    text
+    subject
+    body
+  }
+}
+    `, {"hash":"sha256:8790a395f81f8bbfb7df008b8c188da04516b6642772685973831c6d6656c9a5"}) as unknown as TypedDocumentString<PreviewMessageTemplateQuery, PreviewMessageTemplateQueryVariables>;
+export const DunningRulesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query DunningRules($first: Int = 50, $after: String) {
+  dunningRules(first: $first, after: $after) {
+    nodes {
+      ...DunningRuleFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment DunningRuleFields on DunningRule {
+  id
+  name
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  version
+  activatedAt
+}`, {"hash":"sha256:7ae16c2e6d820a626b9c24b84fee5d2d84360f98e4b920ad92aae72aca2b79a8"}) as unknown as TypedDocumentString<DunningRulesQuery, DunningRulesQueryVariables>;
+export const DunningRuleVersionsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query DunningRuleVersions($name: String!, $first: Int = 20, $after: String) {
+  dunningRuleVersions(name: $name, first: $first, after: $after) {
+    nodes {
+      ...DunningRuleVersionFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment DunningRuleVersionFields on DunningRuleVersion {
+  id
+  name
+  version
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:9bf76599f2dc3945f6b52a654649d78ef427ddc703a57b7d32a819123a140539"}) as unknown as TypedDocumentString<DunningRuleVersionsQuery, DunningRuleVersionsQueryVariables>;
+export const CreateMessageTemplateVersionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CreateMessageTemplateVersion($input: CreateMessageTemplateVersionInput!) {
+  createMessageTemplateVersion(input: $input) {
+    templateVersion {
+      ...MessageTemplateVersionFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment MessageTemplateVersionFields on MessageTemplateVersion {
+  id
+  key
+  channel
+  language
+  version
+  body
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:33f6fb533a234a28874adc465fca374350853786ebbb9a990ba5562eb7c3f64c"}) as unknown as TypedDocumentString<CreateMessageTemplateVersionMutation, CreateMessageTemplateVersionMutationVariables>;
+export const ActivateMessageTemplateVersionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ActivateMessageTemplateVersion($input: ActivateMessageTemplateVersionInput!) {
+  activateMessageTemplateVersion(input: $input) {
+    template {
+      ...MessageTemplateFields
+    }
+    templateVersion {
+      ...MessageTemplateVersionFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment MessageTemplateFields on MessageTemplate {
+  id
+  key
+  channel
+  language
+  body
+  version
+  activatedAt
+  updatedAt
+}
+fragment MessageTemplateVersionFields on MessageTemplateVersion {
+  id
+  key
+  channel
+  language
+  version
+  body
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:5ba85f8171be5924450e6c6cf9752bdef50eb803fc65be96e0ec04c25e784eeb"}) as unknown as TypedDocumentString<ActivateMessageTemplateVersionMutation, ActivateMessageTemplateVersionMutationVariables>;
+export const CreateDunningRuleVersionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CreateDunningRuleVersion($input: CreateDunningRuleVersionInput!) {
+  createDunningRuleVersion(input: $input) {
+    ruleVersion {
+      ...DunningRuleVersionFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment DunningRuleVersionFields on DunningRuleVersion {
+  id
+  name
+  version
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:9d9e4750e1a80270d97dde67b8a3a3306fadafdcc0bdc7ba674c7ab5f03ce8cc"}) as unknown as TypedDocumentString<CreateDunningRuleVersionMutation, CreateDunningRuleVersionMutationVariables>;
+export const ActivateDunningRuleVersionDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ActivateDunningRuleVersion($input: ActivateDunningRuleVersionInput!) {
+  activateDunningRuleVersion(input: $input) {
+    rule {
+      ...DunningRuleFields
+    }
+    ruleVersion {
+      ...DunningRuleVersionFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment DunningRuleFields on DunningRule {
+  id
+  name
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  version
+  activatedAt
+}
+fragment DunningRuleVersionFields on DunningRuleVersion {
+  id
+  name
+  version
+  minDaysPastDue
+  maxDaysPastDue
+  channel
+  templateKey
+  cadenceDays
+  active
+  note
+  createdAt
+  activatedAt
+}`, {"hash":"sha256:30c38c039c348c550de045bdde4d8572f5cf7f07fa328b0174a1b78a05c8be63"}) as unknown as TypedDocumentString<ActivateDunningRuleVersionMutation, ActivateDunningRuleVersionMutationVariables>;
+export const DebtorContactsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query DebtorContacts($caseId: ID!) {
+  node(id: $caseId) {
+    id
+    ... on Case {
+      version
+      debtor {
+        id
+        contactPoints {
+          ...TracedContactPointFields
+        }
+        addresses {
+          ...TracedAddressFields
+        }
+      }
+    }
+  }
+}
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}
+fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}`, {"hash":"sha256:d90094bab79dc044a5f2626d46ef443c0825239973f1f2c0db3c8cc9286e5e9d"}) as unknown as TypedDocumentString<DebtorContactsQuery, DebtorContactsQueryVariables>;
+export const AddContactPointDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation AddContactPoint($input: AddContactPointInput!) {
+  addContactPoint(input: $input) {
+    contactPoint {
+      ...TracedContactPointFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}`, {"hash":"sha256:c678a628891076c3d5ac3878c7759b363dbe2a83ae2be5446ce42cd61cb66ec5"}) as unknown as TypedDocumentString<AddContactPointMutation, AddContactPointMutationVariables>;
+export const AddAddressDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation AddAddress($input: AddAddressInput!) {
+  addAddress(input: $input) {
+    address {
+      ...TracedAddressFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}`, {"hash":"sha256:7df20de15b491f083f759f85d385d76c5dfbb04c7f7a719f90f8cd598e027ff8"}) as unknown as TypedDocumentString<AddAddressMutation, AddAddressMutationVariables>;
+export const VerifyContactPointDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation VerifyContactPoint($input: VerifyContactPointInput!) {
+  verifyContactPoint(input: $input) {
+    contactPoint {
+      ...TracedContactPointFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}`, {"hash":"sha256:83ddf0de0dfcf4ec987c741b89f34752d3e41f11a13b7c56f90921994196e4d1"}) as unknown as TypedDocumentString<VerifyContactPointMutation, VerifyContactPointMutationVariables>;
+export const VerifyAddressDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation VerifyAddress($input: VerifyAddressInput!) {
+  verifyAddress(input: $input) {
+    address {
+      ...TracedAddressFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}`, {"hash":"sha256:10f2e355203d1e584502b99de20a64a736b8bb00cb54967583f3a7d42fd04cb4"}) as unknown as TypedDocumentString<VerifyAddressMutation, VerifyAddressMutationVariables>;
+export const MarkContactPointWrongNumberDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation MarkContactPointWrongNumber($input: MarkContactPointWrongNumberInput!) {
+  markContactPointWrongNumber(input: $input) {
+    contactPoint {
+      ...TracedContactPointFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedContactPointFields on ContactPoint {
+  id
+  kind
+  party
+  relation
+  value
+  doNotContact
+  doNotContactReason
+  wrongNumberAt
+  wrongNumberNote
+  source
+  sourceNote
+  verification
+  verifiedAt
+  addedAt
+}`, {"hash":"sha256:e31441ec344a8fe171de4692974ded8544eada333f92cfaa9f8dcc680be1919e"}) as unknown as TypedDocumentString<MarkContactPointWrongNumberMutation, MarkContactPointWrongNumberMutationVariables>;
+export const MarkAddressMovedAwayDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation MarkAddressMovedAway($input: MarkAddressMovedAwayInput!) {
+  markAddressMovedAway(input: $input) {
+    address {
+      ...TracedAddressFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment TracedAddressFields on Address {
+  id
+  kind
+  line1
+  line2
+  city
+  region
+  postalCode
+  country
+  source
+  sourceNote
+  verification
+  verifiedAt
+  movedAwayAt
+  movedAwayNote
+  addedAt
+}`, {"hash":"sha256:e0ecb7110aef2bcbd36f9f3be0c0deef118987ce5887b276ff96540df624a100"}) as unknown as TypedDocumentString<MarkAddressMovedAwayMutation, MarkAddressMovedAwayMutationVariables>;
 export const ViewerDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Viewer {
   viewer {
@@ -3471,7 +4590,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3499,7 +4620,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:2cf1637d5eba43a3aaf30ac09558a0ab9d1fbf725084f0196c0edbe2f5be5d59"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
+}`, {"hash":"sha256:205222a493baac7843b5e06b8b52bfe7e53058b518ed9a0b01451147f1343415"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
 export const RecordVisitConsentDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation RecordVisitConsent($input: RecordVisitConsentInput!) {
   recordVisitConsent(input: $input) {
@@ -3539,7 +4660,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3567,7 +4690,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:88cd309eab61dbf7a9f82575bdbfed9cc6c08c6323ce1a88b4b0f3cc0b8e8903"}) as unknown as TypedDocumentString<RecordVisitConsentMutation, RecordVisitConsentMutationVariables>;
+}`, {"hash":"sha256:2e47882b2bc8ee3a58bfd86c395c88deb22bec11d6d86e9d367986ca20f8ff87"}) as unknown as TypedDocumentString<RecordVisitConsentMutation, RecordVisitConsentMutationVariables>;
 export const ScheduleVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation ScheduleVisit($input: ScheduleVisitInput!) {
   scheduleVisit(input: $input) {
@@ -3607,7 +4730,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3635,7 +4760,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:415d61f1f005c7c428e67bfd6b7087cf5d65624decf9de5d11b755086866d9f6"}) as unknown as TypedDocumentString<ScheduleVisitMutation, ScheduleVisitMutationVariables>;
+}`, {"hash":"sha256:8a004145f628bc86d05e12af43f77cbd109b4950115cdc7ef3286fb10ee05740"}) as unknown as TypedDocumentString<ScheduleVisitMutation, ScheduleVisitMutationVariables>;
 export const CheckInVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation CheckInVisit($input: CheckInVisitInput!) {
   checkInVisit(input: $input) {
@@ -3675,7 +4800,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3703,7 +4830,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:3124c556b066d639b9770542133ff5c6aba80e9cb86e49da3d3e0f62a7900329"}) as unknown as TypedDocumentString<CheckInVisitMutation, CheckInVisitMutationVariables>;
+}`, {"hash":"sha256:1d3cd744b238ce7e9253d2e6c2961999db0358f7cddc7addc76ae12164b1d7d6"}) as unknown as TypedDocumentString<CheckInVisitMutation, CheckInVisitMutationVariables>;
 export const CompleteVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation CompleteVisit($input: CompleteVisitInput!) {
   completeVisit(input: $input) {
@@ -3743,7 +4870,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3771,7 +4900,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:bf317fca8c6386a0b9a7bffd2a6639734f1335b8b82ba4ebe4be1ae8903a46d2"}) as unknown as TypedDocumentString<CompleteVisitMutation, CompleteVisitMutationVariables>;
+}`, {"hash":"sha256:4b15264c2a39bca7ff17162ebe9d13f6654c1b23a344d8bc5b2401408145ec3a"}) as unknown as TypedDocumentString<CompleteVisitMutation, CompleteVisitMutationVariables>;
 export const ReportVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation ReportVisit($input: ReportVisitInput!) {
   reportVisit(input: $input) {
@@ -3811,7 +4940,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3839,7 +4970,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:ec16604b257aba156d0850e0729496121e3173c64518c0fb76d8c40456bb717e"}) as unknown as TypedDocumentString<ReportVisitMutation, ReportVisitMutationVariables>;
+}`, {"hash":"sha256:c6079e3dd3af408352dbfcdadf98baa9f82791870826e5c3f07a86d7f520b182"}) as unknown as TypedDocumentString<ReportVisitMutation, ReportVisitMutationVariables>;
 export const DecideVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation DecideVisit($input: DecideVisitInput!) {
   decideVisit(input: $input) {
@@ -3879,7 +5010,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3907,7 +5040,7 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:e995eebcec0c41af9b23d52914da329ad220f023d77c9496425fa42f9b9ae6be"}) as unknown as TypedDocumentString<DecideVisitMutation, DecideVisitMutationVariables>;
+}`, {"hash":"sha256:0c7f5fa1d0bd8ca2e2acc66017953b855fb8e42aeb0a739377951014b65d56cc"}) as unknown as TypedDocumentString<DecideVisitMutation, DecideVisitMutationVariables>;
 export const CancelVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation CancelVisit($input: CancelVisitInput!) {
   cancelVisit(input: $input) {
@@ -3947,7 +5080,9 @@ fragment VisitFields on Visit {
   graceUntil
   createdAt
   checkedInAt
+  checkInRecordedAt
   completedAt
+  completionRecordedAt
   reportedAt
   decidedAt
   cancelledAt
@@ -3975,4 +5110,4 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:8f7585a7c99784c57c14d9456a6f734b3880861179f96bade1996824cad040cd"}) as unknown as TypedDocumentString<CancelVisitMutation, CancelVisitMutationVariables>;
+}`, {"hash":"sha256:eac98fa6dc8ad460a647f3bf0db723435eff1db565ebacb462cc000eec078107"}) as unknown as TypedDocumentString<CancelVisitMutation, CancelVisitMutationVariables>;

@@ -144,6 +144,18 @@ function date(value: Date | string | null | undefined, field: string, errors: Us
 }
 
 /** Validates and normalises one row at the edge: nothing reaches the database unchecked. */
+/**
+ * A contact point's value as stored: an e-mail address in lower case, a phone number without
+ * spaces, brackets or dashes; null when it is not a valid one of its kind. Intake and skip
+ * tracing (src/modules/tracing) both take values through here.
+ */
+export function normalizeContactValue(kind: ContactPointKind, value: string): string | null {
+  const v = value.trim();
+  if (kind === 'EMAIL') return /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(v) ? v.toLowerCase() : null;
+  if (KINDS_FOR_PHONE.has(kind) && !/^\+?[0-9 ()-]{5,20}$/.test(v)) return null;
+  return v.replace(/[\s()-]/g, '');
+}
+
 export function validateIntakeRow(raw: IntakeRow, now: Date): { row: NormalizedRow } | { errors: UserError[] } {
   const errors: UserError[] = [];
   const a = raw.account ?? ({} as IntakeRow['account']);
@@ -169,10 +181,11 @@ export function validateIntakeRow(raw: IntakeRow, now: Date): { row: NormalizedR
   if (errors.length === 0 && principal + interest + fees === 0n) errors.push({ code: 'VALIDATION', field: ['principal'], message: 'nothing is overdue' });
   const contactPoints = (d.contactPoints ?? []).map((cp, i) => {
     const value = str(cp.value, `debtor.contactPoints.${i}.value`, errors, 254);
-    if (cp.kind === 'EMAIL' ? !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) : KINDS_FOR_PHONE.has(cp.kind) && !/^\+?[0-9 ()-]{5,20}$/.test(value)) {
+    const normalized = normalizeContactValue(cp.kind, value);
+    if (normalized === null) {
       errors.push({ code: 'VALIDATION', field: [`debtor.contactPoints.${i}.value`], message: `not a valid ${cp.kind.toLowerCase().replace('_', ' ')}` });
     }
-    return { kind: cp.kind, value: cp.kind === 'EMAIL' ? value.toLowerCase() : value.replace(/[\s()-]/g, ''), party: cp.party ?? 'DEBTOR', relation: optionalStr(cp.relation, `debtor.contactPoints.${i}.relation`, errors, 100), primary: cp.primary ?? false };
+    return { kind: cp.kind, value: normalized ?? value, party: cp.party ?? 'DEBTOR', relation: optionalStr(cp.relation, `debtor.contactPoints.${i}.relation`, errors, 100), primary: cp.primary ?? false };
   });
   const addresses = (d.addresses ?? []).map((ad, i) => ({
     kind: ad.kind,

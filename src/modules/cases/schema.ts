@@ -17,6 +17,8 @@ import {
   CloseReason,
   ContactParty,
   ContactPointKind,
+  ContactSource,
+  VerificationStatus,
   HoldReason,
   Jurisdiction,
   Language,
@@ -96,8 +98,9 @@ export const DebtorRef = builder.prismaNode('Debtor', {
   fields: (t) => ({
     fullName: t.exposeString('fullName'),
     nationalIdMasked: t.exposeString('nationalIdMasked', { description: 'e.g. 1101**********1234' }),
-    contactPoints: t.relation('contactPoints', { query: { orderBy: [{ primary: 'desc' }, { createdAt: 'asc' }] } }),
-    addresses: t.relation('addresses', { query: { orderBy: { createdAt: 'asc' } } }),
+    // An agency sees the bank's records and what it traced itself, never another agency's finds.
+    contactPoints: t.relation('contactPoints', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ primary: 'desc' }, { createdAt: 'asc' }] }) }),
+    addresses: t.relation('addresses', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: { createdAt: 'asc' } }) }),
     timeZone: t.exposeString('timeZone', { description: 'IANA time zone: contact hours and days are counted in it.' }),
     jurisdiction: t.expose('jurisdiction', { type: Jurisdiction }),
     language: t.expose('language', { type: Language }),
@@ -106,7 +109,7 @@ export const DebtorRef = builder.prismaNode('Debtor', {
   }),
 });
 
-builder.prismaNode('ContactPoint', {
+export const ContactPointRef = builder.prismaNode('ContactPoint', {
   nullable: true,
   id: { field: 'id' },
   select: { id: true },
@@ -119,11 +122,17 @@ builder.prismaNode('ContactPoint', {
     primary: t.exposeBoolean('primary'),
     doNotContact: t.exposeBoolean('doNotContact'),
     doNotContactReason: t.exposeString('doNotContactReason', { nullable: true }),
-    wrongNumberAt: t.expose('wrongNumberAt', { type: 'DateTime', nullable: true }),
+    wrongNumberAt: t.expose('wrongNumberAt', { type: 'DateTime', nullable: true, description: 'Marked a wrong number: kept, never deleted, no longer contacted.' }),
+    wrongNumberNote: t.exposeString('wrongNumberNote', { nullable: true }),
+    source: t.expose('source', { type: ContactSource, description: 'Where it came from (skip tracing).' }),
+    sourceNote: t.exposeString('sourceNote', { nullable: true }),
+    verification: t.expose('verification', { type: VerificationStatus, description: 'Whether the bank has verified it.' }),
+    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
+    addedAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
 
-builder.prismaNode('Address', {
+export const AddressRef = builder.prismaNode('Address', {
   nullable: true,
   id: { field: 'id' },
   select: { id: true },
@@ -136,6 +145,13 @@ builder.prismaNode('Address', {
     region: t.exposeString('region'),
     postalCode: t.exposeString('postalCode', { nullable: true }),
     country: t.exposeString('country'),
+    source: t.expose('source', { type: ContactSource, description: 'Where it came from (skip tracing).' }),
+    sourceNote: t.exposeString('sourceNote', { nullable: true }),
+    verification: t.expose('verification', { type: VerificationStatus, description: 'Whether the bank has verified it.' }),
+    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
+    movedAwayAt: t.expose('movedAwayAt', { type: 'DateTime', nullable: true, description: 'The debtor no longer lives or works there: kept, never deleted; no visit or letter goes there.' }),
+    movedAwayNote: t.exposeString('movedAwayNote', { nullable: true }),
+    addedAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
 });
 
@@ -177,7 +193,12 @@ export const CaseEventRef = builder.prismaNode('CaseEvent', {
   fields: (t) => ({
     type: t.exposeString('type'),
     actorLabel: t.exposeString('actorLabel'),
-    occurredAt: t.expose('occurredAt', { type: 'DateTime' }),
+    occurredAt: t.expose('occurredAt', { type: 'DateTime', description: 'When it happened: for a step recorded offline, the field device’s time of the step.' }),
+    recordedAt: t.field({
+      type: 'DateTime',
+      description: 'When the server recorded it: later than occurredAt for a step recorded offline (at most 72 hours).',
+      resolve: (e) => e.recordedAt ?? e.occurredAt,
+    }),
     summary: t.exposeString('summary'),
     data: t.field({
       type: 'JSON',

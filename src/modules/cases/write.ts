@@ -26,6 +26,8 @@ export interface CaseEventInput {
   type: string;
   summary: string;
   data?: Prisma.InputJsonValue;
+  /** When it happened, if not now: a step recorded offline (lib/field-time.ts). The timeline keeps both times. */
+  occurredAt?: Date;
 }
 
 export interface CaseWriteDeps {
@@ -108,7 +110,8 @@ export async function writeCase<T>(
             actorId: actor?.viewer.userId ?? null,
             actorLabel: label,
             agencyId: agencyId === undefined ? before.assignedAgencyId : agencyId,
-            occurredAt: now,
+            occurredAt: e.occurredAt ?? now,
+            recordedAt: now,
             requestId: actor?.requestId ?? null,
           },
         });

@@ -28,6 +28,8 @@ export const TEXT_LIMITS: Readonly<Record<string, number>> = {
   'RecordPromiseToPayInput.idempotencyKey': 200,
   'PlanVisitInput.idempotencyKey': 200,
   'UploadEvidenceInput.idempotencyKey': 200,
+  'SendLetterInput.idempotencyKey': 200,
+  'SendLetterInput.templateKey': 100,
   'ImportCasesInput.idempotencyKey': 200,
   'ScheduleReminderInput.templateKey': 100,
   'AddressInput.line1': 200,

@@ -168,7 +168,7 @@ export async function createAutomaticReminders(deps: AutomaticReminderDeps, opti
   const contactPoint = (kind: 'MOBILE' | 'EMAIL') => Prisma.sql`(
     SELECT cp.id FROM "ContactPoint" AS cp
      WHERE cp."debtorId" = c."debtorId" AND cp.kind = ${Prisma.raw(`'${kind}'`)} AND cp.party = 'DEBTOR'
-       AND NOT cp."doNotContact" AND cp."wrongNumberAt" IS NULL
+       AND NOT cp."doNotContact" AND cp."wrongNumberAt" IS NULL AND cp.verification = 'VERIFIED'
      ORDER BY cp."primary" DESC, cp."createdAt", cp.id
      LIMIT 1)`;
   const stages = Prisma.raw(OPEN_STAGES.map((s) => `'${s}'`).join(', '));

@@ -58,7 +58,12 @@ const LogContactAttemptInput = builder.inputType('LogContactAttemptInput', {
     contactPointId: t.globalID({ required: false, description: 'Required but for letters.' }),
     channel: t.field({ type: ContactChannel }),
     direction: t.field({ type: ContactDirection, required: false, description: 'Default OUTBOUND.' }),
-    attemptedAt: t.field({ type: 'DateTime', required: false, description: 'Default now; at most 7 days back.' }),
+    occurredAt: t.field({
+      type: 'DateTime',
+      required: false,
+      description: 'When it happened, by the device (a field app offline): default now; at most 72 hours back, at most 5 minutes ahead. The contact policy is judged at this time; the server keeps its own time of recording (recordedAt).',
+    }),
+    attemptedAt: t.field({ type: 'DateTime', required: false, deprecationReason: 'Use occurredAt (the same, at most 72 hours back).' }),
     outcome: t.field({ type: ContactOutcome }),
     notes: t.string({ required: false }),
     recordingEvidenceId: t.globalID({ required: false, description: 'The call recording, kept as evidence.' }),

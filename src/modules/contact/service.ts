@@ -9,7 +9,9 @@ import { auditActor } from '../../lib/actor.ts';
 import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
 import type { Tx } from '../../db/store.ts';
 import type { EventBus } from '../../events/bus.ts';
-import { writeCase } from '../cases/write.ts';
+import { writeCase, type CaseEventInput } from '../cases/write.ts';
+import { stepTime } from '../../lib/field-time.ts';
+import { requireContactPointInEra, wrongNumberMark } from '../tracing/service.ts';
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
 import { recordAudit } from '../audit/service.ts';
@@ -164,6 +166,7 @@ export async function evaluateCaseContact(
 export async function contactPermission(deps: Deps, actor: Actor, input: { caseId: string; channel: ContactChannel; contactPointId: string; at?: Date | null }) {
   const c = await deps.prisma.case.findFirst({ where: { id: input.caseId, ...caseVisibility(actor.viewer) } });
   if (!c) throw new DomainError('NOT_FOUND', 'No such case', 'caseId');
+  await requireContactPointInEra(deps.prisma, actor, input.contactPointId);
   const ctx = await evaluateCaseContact(deps.prisma, c, { channel: input.channel, contactPointId: input.contactPointId, at: input.at ?? deps.clock.now() });
   return ctx.decision;
 }
@@ -173,6 +176,9 @@ export interface LogContactAttemptInput {
   contactPointId?: string | null;
   channel: ContactChannel;
   direction?: ContactDirection | null;
+  /** When it happened (a field app offline): at most 72 h back. */
+  occurredAt?: Date | null;
+  /** @deprecated the same as occurredAt. */
   attemptedAt?: Date | null;
   outcome: ContactOutcome;
   notes?: string | null;
@@ -186,9 +192,8 @@ export interface LogContactAttemptInput {
  */
 export async function logContactAttempt(deps: Deps, actor: Actor, input: LogContactAttemptInput) {
   const now = deps.clock.now();
-  const at = input.attemptedAt ?? now;
-  if (at.getTime() > now.getTime() + 60_000) throw new DomainError('VALIDATION', 'attemptedAt is in the future', 'attemptedAt');
-  if (now.getTime() - at.getTime() > 7 * 86_400_000) throw new DomainError('VALIDATION', 'Log an attempt within 7 days of it', 'attemptedAt');
+  // Offline field work: judged at when it happened (the device's time), recorded now.
+  const at = input.occurredAt ? stepTime(input.occurredAt, now, 'occurredAt') : stepTime(input.attemptedAt, now, 'attemptedAt');
   const allowed = input.channel === 'CALL' ? CALL_OUTCOMES : MESSAGE_OUTCOMES;
   if (!allowed.includes(input.outcome)) throw new DomainError('VALIDATION', `${input.outcome} is not an outcome of ${input.channel}`, 'outcome');
   const notes = (input.notes ?? '').trim();
@@ -197,6 +202,7 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
   return writeCase(deps, actor, input.caseId, { action: 'contact.log' }, async ({ tx, before }) => {
     // Outbound contact is what the policy governs; an inbound call from the debtor is not a contact attempt by us.
     const direction = input.direction ?? 'OUTBOUND';
+    await requireContactPointInEra(tx, actor, input.contactPointId);
     const ctx = await evaluateCaseContact(tx, before, { channel: input.channel, contactPointId: input.contactPointId ?? null, at });
     const violation = direction === 'OUTBOUND' && !ctx.decision.allowed ? ctx.decision : null;
     if (input.recordingEvidenceId && !(await tx.evidence.count({ where: { id: input.recordingEvidenceId, caseId: before.id, ...agencyEra(actor.viewer) } }))) {
@@ -218,9 +224,10 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
         notes,
         recordingEvidenceId: input.recordingEvidenceId ?? null,
         actorId: actor.viewer.userId,
+        recordedAt: now,
       },
     });
-    const events = [{ type: 'CONTACT_ATTEMPTED', summary: `${input.channel} ${direction.toLowerCase()}: ${input.outcome}${violation ? ` (policy violation: ${violation.rule})` : ''}`, data: { attemptId: attempt.id, outcome: input.outcome } }];
+    const events: CaseEventInput[] = [{ type: 'CONTACT_ATTEMPTED', summary: `${input.channel} ${direction.toLowerCase()}: ${input.outcome}${violation ? ` (policy violation: ${violation.rule})` : ''}`, data: { attemptId: attempt.id, outcome: input.outcome }, ...(input.occurredAt || input.attemptedAt ? { occurredAt: at } : {}) }];
     if (violation) {
       await recordAudit(tx, auditActor(actor), now, {
         action: 'contact.policyViolation',
@@ -231,7 +238,7 @@ export async function logContactAttempt(deps: Deps, actor: Actor, input: LogCont
       });
     }
     if (input.outcome === 'WRONG_NUMBER' && ctx.contactPoint) {
-      await tx.contactPoint.update({ where: { id: ctx.contactPoint.id }, data: { wrongNumberAt: at, doNotContact: true, doNotContactAt: now, doNotContactReason: 'wrong number' } });
+      await tx.contactPoint.update({ where: { id: ctx.contactPoint.id }, data: wrongNumberMark(at, now, notes || 'a call reached someone else') });
       events.push({ type: 'CONTACT_POINT_MARKED', summary: 'Wrong number: the contact point is no longer used', data: { contactPointId: ctx.contactPoint.id } as never });
     }
     if (input.outcome === 'DISPUTE' && !(await tx.hold.findFirst({ where: { caseId: before.id, ...activeHoldWhere(now) } }))) {
@@ -285,6 +292,7 @@ async function writeReminder(deps: Deps, actor: Actor | null, input: ScheduleRem
       const other = await tx.messageTemplate.count({ where: { key: input.templateKey } });
       throw new DomainError('VALIDATION', other ? `Template ${input.templateKey} has no ${input.channel} text in ${debtor.language}` : `Unknown template ${input.templateKey}`, 'templateKey');
     }
+    await requireContactPointInEra(tx, actor, input.contactPointId);
     const ctx = await evaluateCaseContact(tx, before, { channel: input.channel, contactPointId: input.contactPointId, at: input.scheduledAt });
     const refusal = ctx.decision.allowed ? null : ctx.decision;
     const reminder = await tx.reminder.create({

@@ -144,6 +144,19 @@ export const DEFAULT_TEMPLATES: readonly TemplateDefinition[] = [
     language: 'EN',
     body: 'Final notice: your card ending {{cardLast4}}\n\nDear {{debtorName}},\n\nYour credit card ending {{cardLast4}} is seriously overdue: {{amount}}. Please pay by {{deadline}} or contact us to agree a repayment plan; otherwise we may take further lawful collection steps.\n\nReference: {{caseNumber}}\n{{bankName}} Card Services',
   },
+  // The notice letter (通知书) sent by post, rendered to PDF (src/modules/letters): a title line, an empty line, the text.
+  {
+    key: 'overdue-letter',
+    channel: 'LETTER',
+    language: 'ZH_CN',
+    body: '信用卡逾期还款通知书\n\n尊敬的{{debtorName}}：\n\n您尾号{{cardLast4}}的信用卡已逾期，截至本通知书发出之日，逾期金额为{{amount}}。请于{{deadline}}前还款，以免影响您的个人信用记录。\n\n如您已还款，请忽略本通知书；如还款确有困难，请联系我行协商分期或延期还款方案。\n\n案件编号：{{caseNumber}}\n{{bankName}}信用卡中心',
+  },
+  {
+    key: 'overdue-letter',
+    channel: 'LETTER',
+    language: 'EN',
+    body: 'Notice of overdue credit card balance\n\nDear {{debtorName}},\n\nYour credit card ending {{cardLast4}} is overdue. As of the date of this letter, the overdue amount is {{amount}}. Please pay by {{deadline}} to protect your credit record.\n\nIf you have already paid, please ignore this letter. If you are having difficulty paying, contact us to agree an instalment plan or an extension.\n\nReference: {{caseNumber}}\n{{bankName}} Card Services',
+  },
 ];
 
 export interface DunningRuleDefinition {
@@ -193,9 +206,11 @@ export function templateProblems(body: string, channel?: ContactChannel): string
   // Braces left over once the well-formed placeholders are gone: a typo such as {{amount} or {{ amount.
   const rest = body.replace(PLACEHOLDER, '');
   if (rest.includes('{{') || rest.includes('}}')) problems.push('a malformed placeholder: write {{name}}');
-  if (channel === 'EMAIL') {
+  if (channel === 'EMAIL' || channel === 'LETTER') {
     const [subject, blank] = body.split('\n');
-    if (!subject?.trim() || blank === undefined || blank.trim() !== '') problems.push('an e-mail template starts with its subject line, then an empty line');
+    if (!subject?.trim() || blank === undefined || blank.trim() !== '') {
+      problems.push(channel === 'EMAIL' ? 'an e-mail template starts with its subject line, then an empty line' : 'a letter template starts with its title line, then an empty line');
+    }
   }
   return problems;
 }
@@ -282,11 +297,33 @@ export async function ensureDefaultTemplates(prisma: PrismaClient): Promise<numb
     data: DEFAULT_TEMPLATES.map((t) => ({ key: t.key, channel: t.channel, language: t.language, body: t.body })),
     skipDuplicates: true,
   });
+  await recordMissingVersions(prisma);
   return count;
 }
 
 /** Creates the default dunning rules that are missing (by name); existing rules stay as they are. */
 export async function ensureDefaultDunningRules(prisma: PrismaClient): Promise<number> {
   const { count } = await prisma.dunningRule.createMany({ data: DEFAULT_DUNNING_RULES.map((r) => ({ ...r })), skipDuplicates: true });
+  await recordMissingVersions(prisma);
   return count;
 }
+
+/**
+ * Every active template and rule has its version in the history: the defaults created at start
+ * (ensureDefaultTemplates / ensureDefaultDunningRules) become version 1 of theirs.
+ */
+export async function recordMissingVersions(db: PrismaClient): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO "MessageTemplateVersion" ("id", "key", "channel", "language", "version", "body", "note", "createdAt", "activatedAt")
+    SELECT gen_random_uuid(), t."key", t."channel", t."language", t."version", t."body", 'shipped with Arrears', t."updatedAt", t."updatedAt"
+      FROM "MessageTemplate" AS t
+     WHERE NOT EXISTS (SELECT 1 FROM "MessageTemplateVersion" AS v WHERE v."key" = t."key" AND v."channel" = t."channel" AND v."language" = t."language" AND v."version" = t."version")
+    ON CONFLICT DO NOTHING`;
+  await db.$executeRaw`
+    INSERT INTO "DunningRuleVersion" ("id", "name", "version", "minDaysPastDue", "maxDaysPastDue", "channel", "templateKey", "cadenceDays", "active", "note", "createdAt", "activatedAt")
+    SELECT gen_random_uuid(), r."name", r."version", r."minDaysPastDue", r."maxDaysPastDue", r."channel", r."templateKey", r."cadenceDays", r."active", 'shipped with Arrears', r."updatedAt", r."updatedAt"
+      FROM "DunningRule" AS r
+     WHERE NOT EXISTS (SELECT 1 FROM "DunningRuleVersion" AS v WHERE v."name" = r."name" AND v."version" = r."version")
+    ON CONFLICT DO NOTHING`;
+}
+

@@ -140,6 +140,7 @@ async function storeEvidence(
   fields: { caseField: string; supersedesField: string },
 ): Promise<EvidenceWritten> {
   const now = deps.clock.now();
+  if (input.kind === 'LETTER') throw new DomainError('VALIDATION', 'A letter is rendered and kept by sendLetter, not uploaded', 'kind');
   const description = (input.description ?? '').trim();
   if (description.length > MAX_DESCRIPTION_LENGTH) {
     throw new DomainError('VALIDATION', `The description is longer than ${MAX_DESCRIPTION_LENGTH} characters`, 'description');

@@ -102,6 +102,8 @@ export const ACCEPTED_TYPES: Record<EvidenceKind, readonly Sniffed[]> = {
   PHOTO: [JPEG, PNG, WEBP],
   AUDIO: [MP3, M4A, WAV],
   VIDEO: [MP4],
+  // Rendered by sendLetter (src/modules/letters), never uploaded.
+  LETTER: [PDF],
 };
 
 export function accepts(kind: EvidenceKind, contentType: string): boolean {

@@ -65,6 +65,11 @@ const CheckInVisitInput = builder.inputType('CheckInVisitInput', {
   fields: (t) => ({
     visitId: t.globalID({ for: [VisitRef] }),
     credentialsShown: t.field({ type: [CredentialShownInput] }),
+    occurredAt: t.field({
+      type: 'DateTime',
+      required: false,
+      description: 'When it happened, by the field device (recorded offline): default now; at most 72 hours back. Every rule is judged at this time.',
+    }),
     expectedVersion: t.int({ required: false, description: "The visit's version as last read." }),
   }),
 });
@@ -76,6 +81,11 @@ const CompleteVisitInput = builder.inputType('CompleteVisitInput', {
     delinquencyReasonText: t.string({ required: false }),
     consequencesExplained: t.boolean({ required: false }),
     plansOffered: t.field({ type: [PlanKind], required: false }),
+    occurredAt: t.field({
+      type: 'DateTime',
+      required: false,
+      description: 'When it happened, by the field device (recorded offline): default now; at most 72 hours back. Every rule is judged at this time.',
+    }),
     expectedVersion: t.int({ required: false, description: "The visit's version as last read." }),
   }),
 });

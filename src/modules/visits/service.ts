@@ -4,12 +4,14 @@ import { DomainError } from '../../lib/errors.ts';
 import { BANK_TIME_ZONE, dateOnly, daysBetween, daysPastDue, localDate, parseDateOnly, withinLocalHours, type Clock } from '../../lib/time.ts';
 import { formatCaseNumber } from '../../lib/ids.ts';
 import { formatMoney } from '../../lib/money.ts';
+import { stepTime } from '../../lib/field-time.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
-import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
+import { agencyEra, caseVisibility, inAgencyEra } from '../../auth/scopes.ts';
+import { usableAddress } from '../tracing/service.ts';
 import type { EventBus } from '../../events/bus.ts';
 import type { Tx } from '../../db/store.ts';
-import { writeCase, type CaseWriteContext } from '../cases/write.ts';
+import { writeCase, type CaseEventInput, type CaseWriteContext } from '../cases/write.ts';
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
 
@@ -37,7 +39,7 @@ async function writeVisit<T>(
   visitId: string,
   action: string,
   expectedVersion: number | null | undefined,
-  change: (w: CaseWriteContext, visit: Visit) => Promise<{ visit: Prisma.VisitUncheckedUpdateInput; event: { type: string; summary: string; data?: Prisma.InputJsonValue }; result?: T; caseData?: Prisma.CaseUncheckedUpdateInput; reason?: string | null }>,
+  change: (w: CaseWriteContext, visit: Visit) => Promise<{ visit: Prisma.VisitUncheckedUpdateInput; event: CaseEventInput; result?: T; caseData?: Prisma.CaseUncheckedUpdateInput; reason?: string | null }>,
 ) {
   const found = await visibleVisit(deps, actor, visitId);
   return writeCase(deps, actor, found.caseId, { action, field: 'visitId' }, async (w) => {
@@ -122,10 +124,12 @@ export async function planVisit(
     if (before.stage !== 'FIELD_VISIT') throw new DomainError('INVALID_TRANSITION', `Visits are for cases in FIELD_VISIT; this one is ${before.stage}`, 'caseId');
     await notOnHold(tx, before.id, now);
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, include: { contactPoints: true, addresses: true } });
-    const address = debtor.addresses.find((a) => a.id === input.addressId);
+    // Only what the viewer's era shows: an address another agency traced is not there for this one.
+    const address = debtor.addresses.find((a) => a.id === input.addressId && inAgencyEra(actor.viewer, a));
     if (!address) throw new DomainError('NOT_FOUND', "No such address of the case's debtor", 'addressId');
+    usableAddress(address);
     const account = await tx.cardAccount.findUniqueOrThrow({ where: { id: before.accountId } });
-    const own = debtor.contactPoints.filter((cp) => cp.party === 'DEBTOR' && !cp.doNotContact);
+    const own = debtor.contactPoints.filter((cp) => cp.party === 'DEBTOR' && !cp.doNotContact && cp.verification !== 'REJECTED' && inAgencyEra(actor.viewer, cp));
     const full: Dossier = {
       compiledAt: now.toISOString(),
       caseNumber: formatCaseNumber(before.caseNo),
@@ -251,32 +255,39 @@ export async function scheduleVisit(
 export async function checkInVisit(
   deps: Deps,
   actor: Actor,
-  input: { visitId: string; credentialsShown: { userId: string; credentialNumber: string }[]; expectedVersion?: number | null },
+  input: { visitId: string; credentialsShown: { userId: string; credentialNumber: string }[]; occurredAt?: Date | null; expectedVersion?: number | null },
 ) {
+  // The device's time of a step recorded offline, checked before anything is locked; else now.
+  const device = input.occurredAt ? stepTime(input.occurredAt, deps.clock.now()) : null;
   return writeVisit(deps, actor, input.visitId, 'visit.checkIn', input.expectedVersion, async ({ tx, now, before }, visit) => {
+    const at = device ?? now;
     requireStatus(visit, ['SCHEDULED'], 'check in to');
     await requireParticipant(tx, visit, actor);
-    await notOnHold(tx, visit.caseId, now);
-    if (!visit.windowStart || !visit.windowEnd || now < visit.windowStart || now > visit.windowEnd) {
-      throw new DomainError('VALIDATION', 'Check-in is only possible inside the scheduled window', 'visitId');
+    // Every rule at the time of the check-in (offline field work): the hold, the window, the consent, the credentials.
+    await notOnHold(tx, visit.caseId, at);
+    if (!visit.windowStart || !visit.windowEnd || at < visit.windowStart || at > visit.windowEnd) {
+      throw new DomainError('VALIDATION', 'Check-in is only possible inside the scheduled window', input.occurredAt ? 'occurredAt' : 'visitId');
     }
     const consent = visit.consentId ? await tx.visitConsent.findUnique({ where: { id: visit.consentId } }) : null;
-    if (!consent || consent.withdrawnAt) throw new DomainError('CONSENT_REQUIRED', 'Consent to the visit was withdrawn', 'visitId');
+    if (!consent || (consent.withdrawnAt && consent.withdrawnAt <= at)) throw new DomainError('CONSENT_REQUIRED', 'Consent to the visit was withdrawn', 'visitId');
     const participants = await tx.visitParticipant.findMany({ where: { visitId: visit.id }, include: { user: true } });
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, select: { timeZone: true } });
-    const today = localDate(now, debtor.timeZone);
+    const today = localDate(at, debtor.timeZone);
     for (const p of participants) {
       const shown = input.credentialsShown.find((c) => c.userId === p.userId);
       // Each collector shows the credential; it is checked again against who they are today.
       if (!shown) throw new DomainError('CREDENTIAL_INVALID', `${p.user.fullName} has not shown a credential`, 'credentialsShown');
       if (shown.credentialNumber.trim() !== p.user.credentialNumber || !p.user.active || !credentialValidOn(p.user, today) || !entitled(p.user, before.assignedAgencyId)) {
-        throw new DomainError('CREDENTIAL_INVALID', `The credential shown for ${p.user.fullName} is not valid today`, 'credentialsShown');
+        throw new DomainError('CREDENTIAL_INVALID', `The credential shown for ${p.user.fullName} is not valid on ${today}`, 'credentialsShown');
       }
     }
     for (const p of participants) {
-      await tx.visitParticipant.update({ where: { id: p.id }, data: { credentialShownAt: now, credentialShownNumber: p.user.credentialNumber } });
+      await tx.visitParticipant.update({ where: { id: p.id }, data: { credentialShownAt: at, credentialShownNumber: p.user.credentialNumber } });
     }
-    return { visit: { status: 'IN_PROGRESS', checkedInAt: now }, event: { type: 'VISIT_CHECKED_IN', summary: 'Collectors on site; credentials shown and checked' } };
+    return {
+      visit: { status: 'IN_PROGRESS', checkedInAt: at, checkInRecordedAt: now },
+      event: { type: 'VISIT_CHECKED_IN', summary: `Collectors on site; credentials shown and checked${device && device < now ? ' (recorded offline)' : ''}`, occurredAt: at },
+    };
   });
 }
 
@@ -292,17 +303,24 @@ export async function completeVisit(
     delinquencyReasonText?: string | null;
     consequencesExplained?: boolean | null;
     plansOffered?: PlanKind[] | null;
+    occurredAt?: Date | null;
     expectedVersion?: number | null;
   },
 ) {
+  const device = input.occurredAt ? stepTime(input.occurredAt, deps.clock.now()) : null;
   return writeVisit(deps, actor, input.visitId, 'visit.complete', input.expectedVersion, async ({ tx, now }, visit) => {
+    const at = device ?? now;
     requireStatus(visit, ['IN_PROGRESS'], 'complete');
     await requireParticipant(tx, visit, actor);
+    if (visit.checkedInAt && at < visit.checkedInAt) throw new DomainError('VALIDATION', 'The outcome cannot come before the check-in', 'occurredAt');
     if (input.outcome === 'CONSENT_WITHDRAWN') {
       // The visit ends at once; re-scheduling needs new consent. The withdrawal is the debtor's, for
       // the case: every consent obtained before it lapses (other visits' too), not just this visit's.
-      await tx.visitConsent.updateMany({ where: { caseId: visit.caseId, withdrawnAt: null }, data: { withdrawnAt: now } });
-      return { visit: { status: 'COMPLETED', outcome: 'CONSENT_WITHDRAWN', completedAt: now }, event: { type: 'VISIT_CONSENT_WITHDRAWN', summary: 'The debtor withdrew consent on site: the visit ended at once' } };
+      await tx.visitConsent.updateMany({ where: { caseId: visit.caseId, withdrawnAt: null }, data: { withdrawnAt: at } });
+      return {
+        visit: { status: 'COMPLETED', outcome: 'CONSENT_WITHDRAWN', completedAt: at, completionRecordedAt: now },
+        event: { type: 'VISIT_CONSENT_WITHDRAWN', summary: 'The debtor withdrew consent on site: the visit ended at once', occurredAt: at },
+      };
     }
     if (input.outcome !== 'NOT_AT_HOME') {
       if (!input.delinquencyReason) throw new DomainError('VALIDATION', 'Record the reason for the delinquency', 'delinquencyReason');
@@ -314,13 +332,14 @@ export async function completeVisit(
       visit: {
         status: 'COMPLETED',
         outcome: input.outcome,
-        completedAt: now,
+        completedAt: at,
+        completionRecordedAt: now,
         delinquencyReason: input.delinquencyReason ?? null,
         delinquencyReasonText: input.delinquencyReasonText?.trim() || null,
         consequencesExplained: input.consequencesExplained ?? null,
         plansOffered: input.plansOffered ?? [],
       },
-      event: { type: 'VISIT_COMPLETED', summary: `Visit completed: ${input.outcome}`, data: { outcome: input.outcome } },
+      event: { type: 'VISIT_COMPLETED', summary: `Visit completed: ${input.outcome}${device && device < now ? ' (recorded offline)' : ''}`, data: { outcome: input.outcome }, occurredAt: at },
     };
   });
 }
