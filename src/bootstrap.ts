@@ -140,9 +140,9 @@ export async function startRuntime(
     ping: () => store.ping(),
     maxRequestBodyBytes: config.evidenceMaxBytes + 1024 * 1024,
     corsOrigins: config.corsOrigins,
+    // Before the gate: refusals of cost and budget (QUERY_TOO_COMPLEX, THROTTLED) are counted by code too.
+    observers: [metrics.httpPlugin(), metrics.graphqlPlugin(Object.values(persistedDocuments as Record<string, string>))],
     plugins: [
-      metrics.httpPlugin(),
-      metrics.graphqlPlugin(Object.values(persistedDocuments as Record<string, string>)),
       useReadiness({ store, blobs, events: transport, evidenceDir: config.evidenceDir, logger }),
       useLiveEventStreams(() => events),
       useMetricsEndpoint(metrics, config.metricsToken),

@@ -49,6 +49,8 @@ export interface AppOptions {
   ping: () => Promise<void>;
   /** More Yoga plugins: routes beside /graphql (evidence downloads), instrumentation. */
   plugins?: Plugin[];
+  /** Plugins that observe every request before the gate (metrics): they see its refusals too. */
+  observers?: Plugin[];
   /** The largest request body: room for the largest evidence file and its multipart envelope. */
   maxRequestBodyBytes?: number;
   /** Browser origins allowed to call the API; none given: loopback pages outside production, none in production. */
@@ -215,6 +217,7 @@ export function createApp(options: AppOptions): App {
     plugins: [
       requestPlugin,
       ...(options.tracer ? [useTracing(options.tracer)] : []),
+      ...(options.observers ?? []),
       // First: credentials before the body is read; cost and budget before execution.
       useGuard({
         schema,

@@ -15,9 +15,11 @@ import type { PrismaClient } from '../generated/prisma/client.ts';
 import type { Clock } from '../lib/time.ts';
 import { signToken } from '../auth/tokens.ts';
 
-export const FIRST_QUERY = `# Welcome to Arrears. Pick a demo user in the box at the bottom right: it fills the
-# Authorization header (Headers tab below) with a token for them. Then run this query (▶).
-# An agency user sees only the cases placed with their agency.
+export const FIRST_QUERY = `# Welcome to Arrears.
+# 1. "Sign in as" (bottom right): pick a demo user;
+#    it fills the Authorization header (Headers).
+# 2. Run this query (▶). Docs: the book, top left.
+# An agency's user sees its own cases only.
 query FirstLook {
   viewer { user { fullName role agency { name } } }
   cases(first: 5, filter: { bucket: [M2, M3] }, orderBy: { field: OVERDUE_AMOUNT, direction: DESC }) {
@@ -49,7 +51,8 @@ interface SignInBox {
   current: DemoUser | undefined;
 }
 
-type PageOptions = GraphiQLOptions & { arrearsSignIn?: SignInBox };
+/** Yoga's GraphiQL also reads `query` (the `?query=` of the page's URL wins over it). */
+type PageOptions = GraphiQLOptions & { query?: string; arrearsSignIn?: SignInBox };
 
 export interface NewcomerGraphiQLOptions {
   prisma: PrismaClient;
@@ -100,10 +103,12 @@ export function newcomerGraphiQL(o: NewcomerGraphiQLOptions): NewcomerGraphiQL {
       const headers = current
         ? JSON.stringify({ Authorization: `Bearer ${await signToken(o.jwtSecret, current, { now: o.clock.now(), expiresInSeconds: o.tokenTtlSeconds })}` }, null, 2)
         : '{}';
+      // GraphiQL opens (or finds) a tab with this query and these headers: signing in keeps the
+      // editor's query (the box carries the page's `?query=`, which GraphiQL keeps up to date).
       return {
         ...base,
+        ...(current ? { query: FIRST_QUERY } : {}),
         headers,
-        defaultHeaders: headers,
         defaultEditorToolsVisibility: 'headers',
         arrearsSignIn: { users, current },
       };
@@ -127,10 +132,13 @@ function signInBox({ users, current }: SignInBox): string {
   const options = users
     .map((u) => `<option value="${escapeHtml(u.email)}"${u.email === current?.email ? ' selected' : ''}>${escapeHtml(`${u.email} (${u.role})`)}</option>`)
     .join('');
+  // The page's URL keeps its other parameters (GraphiQL's `query`): only `as` changes. (window.URL:
+  // in an inline handler a bare URL is document.URL.)
+  const onChange = "var u=new window.URL(location.href);if(this.value)u.searchParams.set('as',this.value);else u.searchParams.delete('as');location.assign(u)";
   return (
-    `<form id="arrears-sign-in" method="get" action="/graphql" style="${style}">` +
-    `<label>Sign in as <select name="as" onchange="this.form.submit()"><option value="">nobody (docs only)</option>${options}</select></label>` +
-    (current ? ` <span title="token valid one hour">✓ ${escapeHtml(current.fullName)}</span>` : '') +
-    `</form>`
+    `<div id="arrears-sign-in" style="${style}">` +
+    `<label>Sign in as <select name="as" onchange="${onChange}"><option value="">nobody (docs only)</option>${options}</select></label>` +
+    (current ? ` <span title="a token valid for one hour">✓ ${escapeHtml(current.fullName)}</span>` : '') +
+    `</div>`
   );
 }

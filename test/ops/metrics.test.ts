@@ -95,11 +95,15 @@ describe('/metrics over HTTP', () => {
     const big = await post({ query: 'query Big { cases(first: 1000) { totalCount } }' });
     expect(((await big.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('BAD_USER_INPUT');
     await post({ query: '{ nope }' });
+    // Over the cost limit: refused by the gate before execution, counted all the same.
+    const costly = await post({ query: 'query Costly { cases(first: 100) { nodes { reminders(first: 100) { nodes { id } } visits(first: 100) { nodes { id } } } } }' });
+    expect(((await costly.json()) as { errors: { extensions: { code: string; limit?: string } }[] }).errors[0]!.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost' });
     const refused = await post({ query: '{ viewer { user { id } } }' }, null);
     expect(refused.status).toBe(401);
     const { text } = await scrape();
     expect(sample(text, 'arrears_graphql_errors_total', { code: 'BAD_USER_INPUT' })).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'arrears_graphql_errors_total', { phase: 'validate', code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(1);
+    expect(sample(text, 'arrears_graphql_errors_total', { operationName: 'other', code: 'QUERY_TOO_COMPLEX' })).toBe(1);
     expect(sample(text, 'arrears_http_requests_total', { route: '/graphql', status: '401' })).toBe(1);
     expect(sample(text, 'arrears_http_requests_total', { route: '/graphql', status: '200' })).toBeGreaterThanOrEqual(5);
     // The scraper's own refusals are counted too.
