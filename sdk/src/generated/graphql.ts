@@ -443,7 +443,8 @@ export type PromiseStatus =
   | 'CANCELLED'
   | 'KEPT'
   | 'OPEN'
-  | 'PARTIAL';
+  | 'PARTIAL'
+  | 'SUPERSEDED';
 
 export type ProposeRepaymentPlanInput = {
   caseId: string;
@@ -777,6 +778,13 @@ export type CaseByNumberQueryVariables = Exact<{
 
 
 export type CaseByNumberQuery = { caseByNumber: { id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null };
+
+export type CaseByIdQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CaseByIdQuery = { case: { onHold: boolean, openedAt: string, closedAt: string | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null };
 
 export type CaseDetailQueryVariables = Exact<{
   id: string;
@@ -1929,6 +1937,47 @@ fragment Money on Money {
   currency
   formatted
 }`, {"hash":"sha256:02ef598ce8715fc46169e1b27c8577a3ff516a1f1a0cef93571a2f8562f8e6f7"}) as unknown as TypedDocumentString<CaseByNumberQuery, CaseByNumberQueryVariables>;
+export const CaseByIdDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseById($id: ID!) {
+  case(id: $id) {
+    ...CaseSummary
+    onHold
+    openedAt
+    closedAt
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:0c7ce2275c6fdbe22a46d6bfe13e41f6d3d0bc1ef361858d131ea29bc2a35478"}) as unknown as TypedDocumentString<CaseByIdQuery, CaseByIdQueryVariables>;
 export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CaseDetail($id: ID!, $first: Int = 20) {
   node(id: $id) {

@@ -269,6 +269,14 @@ builder.queryFields((t) => ({
     },
     CaseConnection,
   ),
+  case: t.prismaField({
+    type: 'Case',
+    nullable: true,
+    description: 'One case by its global id, as node(id) finds it: a case the viewer may not see, or an id of another type, is null.',
+    args: { id: t.arg.globalID() },
+    resolve: (query, _root, args, ctx) =>
+      args.id.typename === 'Case' ? ctx.prisma.case.findFirst({ ...query, where: { id: args.id.id, AND: [visibleRecords.Case(ctx.viewer)] } }) : null,
+  }),
   caseByNumber: t.prismaField({
     type: 'Case',
     nullable: true,
