@@ -5,7 +5,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createArrearsClient, type ArrearsClient } from '../../sdk/src/index.ts';
 import { listen, type RunningServer } from '../../src/server.ts';
-import { createTestApp, type TestApp } from '../support/app.ts';
+import { createTestApp, type GqlResult, type TestApp } from '../support/app.ts';
 import { createCase, createPeople, type CaseSpec, type Scenario } from '../support/scenario.ts';
 
 export type Who = keyof Scenario['users'];
@@ -16,7 +16,7 @@ export interface CareWorld {
   tok: Record<Who, string>;
   /** An SDK client of one user over HTTP (tokens follow the clock). */
   sdk(who: Who): ArrearsClient;
-  gql<T = any>(who: Who | null, query: string, variables?: Record<string, unknown>): ReturnType<TestApp['gql']>;
+  gql<T = any>(who: Who | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
   setClock(at: string): Promise<void>;
   newCase(spec?: Partial<Omit<CaseSpec, 'now'>> & { agency?: 'north' | 'south'; collector?: Who }): Promise<{ id: string; gid: string; debtorId: string; debtorGid: string; contactPointId: string; contactPointGid: string; phone: string }>;
   close(): Promise<void>;
