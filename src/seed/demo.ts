@@ -3112,6 +3112,8 @@ const EVIDENCE_TEXT: Record<EvidenceKind, string> = {
   AUDIO: 'Audio recording of the visit.',
   VIDEO: 'Video recording of the visit.',
   NOTE: 'Collector notes.',
+  DISPUTE_DOCUMENT: 'A document the debtor sent with a dispute.',
+  DEBT_VERIFICATION: 'The bank’s verification of a disputed debt.',
 };
 
 function agencyName(code: 'NORTH' | 'SOUTH'): string {

@@ -106,7 +106,7 @@ export const DebtorRef = builder.prismaNode('Debtor', {
   }),
 });
 
-builder.prismaNode('ContactPoint', {
+export const ContactPointRef = builder.prismaNode('ContactPoint', {
   nullable: true,
   id: { field: 'id' },
   select: { id: true },
@@ -187,7 +187,7 @@ export const CaseEventRef = builder.prismaNode('CaseEvent', {
   }),
 });
 
-builder.prismaNode('Hold', {
+export const HoldRef = builder.prismaNode('Hold', {
   nullable: true,
   id: { field: 'id' },
   description: 'A pause of all contact on a case.',

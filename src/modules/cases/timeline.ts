@@ -34,6 +34,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ERA_TABLES = [
   'Reminder', 'ContactAttempt', 'VisitConsent', 'Visit', 'VisitParticipant', 'Evidence', 'EvidenceCustody', 'PromiseToPay',
   'RepaymentPlan', 'Instalment', 'Payment', 'PaymentAllocation', 'Hold', 'Placement', 'CaseEvent', 'User',
+  'ContactOptOut', 'Complaint', 'Dispute',
 ] as const;
 
 /** One statement per request (batched): which of these ids name a record of another agency. */
