@@ -18,14 +18,25 @@ export interface CareWorld {
   sdk(who: Who): ArrearsClient;
   gql<T = any>(who: Who | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
   setClock(at: string): Promise<void>;
+  /** A GraphQL multipart request with one file at `variables.input.file`. */
+  upload<T = any>(who: Who, query: string, input: Record<string, unknown>, file: Buffer, fileName: string): Promise<GqlResult<T>>;
+  /** A POST to a path of the app (webhooks), as the gateway sends it. */
+  post(path: string, body: string, headers?: Record<string, string>): Promise<Response>;
   newCase(spec?: Partial<Omit<CaseSpec, 'now'>> & { agency?: 'north' | 'south'; collector?: Who }): Promise<{ id: string; gid: string; debtorId: string; debtorGid: string; contactPointId: string; contactPointGid: string; phone: string }>;
   close(): Promise<void>;
 }
 
 export const gid = (type: string, id: string) => encodeGlobalID(type, id);
 
+/** The gateway's shared secret in these tests (ARREARS_SMS_WEBHOOK_SECRET). */
+export const SMS_SECRET = 'gateway-shared-secret-0123456789';
+
 export async function createCareWorld(options: { now?: string } = {}): Promise<CareWorld> {
-  const t = await createTestApp(options.now ? { now: options.now } : {});
+  const t = await createTestApp({
+    ...(options.now ? { now: options.now } : {}),
+    // The gateway is configured (never reached here: no job dispatches): inbound replies are signed with its secret.
+    env: { ARREARS_SMS_WEBHOOK_URL: 'http://127.0.0.1:9/sms', ARREARS_SMS_WEBHOOK_SECRET: SMS_SECRET, ARREARS_JOBS: 'off' },
+  });
   const s = await createPeople(t.prisma);
   const tok = {} as Record<Who, string>;
   const sign = async () => {
@@ -48,6 +59,16 @@ export async function createCareWorld(options: { now?: string } = {}): Promise<C
       return c;
     },
     gql: (who, query, variables) => t.gql(who ? tok[who] : null, query, variables),
+    async upload(who, query, input, file, fileName) {
+      const form = new FormData();
+      form.set('operations', JSON.stringify({ query, variables: { input: { ...input, file: null } } }));
+      form.set('map', JSON.stringify({ 0: ['variables.input.file'] }));
+      form.set('0', new Blob([new Uint8Array(file)]), fileName);
+      const response = await t.runtime.app.fetch(new Request('http://arrears.test/graphql', { method: 'POST', headers: { authorization: `Bearer ${tok[who]}`, 'x-graphql-yoga-csrf': '1' }, body: form }));
+      const body = (await response.json()) as { data: unknown; errors?: GqlResult['errors'] };
+      return { status: response.status, data: body.data as never, ...(body.errors ? { errors: body.errors } : {}), headers: response.headers };
+    },
+    post: (path, body, headers = {}) => t.runtime.app.fetch(new Request(`http://arrears.test${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body })),
     async setClock(at) {
       t.clock.set(at);
       await sign();
