@@ -188,3 +188,17 @@ describe('through the SDK', () => {
     expect(care.disputes.nodes.map((d) => [d.status, d.outcome, d.adjustment.minorUnits])).toEqual([['RESOLVED', 'ADJUSTED', 2_000]]);
   });
 });
+
+describe('records of care are kept', () => {
+  it('the database refuses to delete or truncate opt-outs, complaints, disputes, and to change a debtor’s reply', async () => {
+    const c = await w.newCase({ collector: 'collector' });
+    const d = (await open('collector', { caseId: c.gid })).data.openDispute.dispute;
+    await w.t.prisma.inboundMessage.create({ data: { providerMessageId: `kept-${c.id}`, channel: 'SMS', fromAddress: c.phone, body: 'TD', receivedAt: w.t.clock.now(), createdAt: w.t.clock.now() } });
+    const rawId = Buffer.from(d.id, 'base64').toString('utf8').split(':')[1]!;
+    await expect(w.t.prisma.dispute.delete({ where: { id: rawId } })).rejects.toThrow(/append-only/);
+    await expect(w.t.prisma.inboundMessage.updateMany({ where: { providerMessageId: `kept-${c.id}` }, data: { body: 'hello' } })).rejects.toThrow(/append-only/);
+    for (const table of ['InboundMessage', 'ContactOptOut', 'Complaint', 'Dispute']) {
+      await expect(w.t.prisma.$executeRawUnsafe(`TRUNCATE "${table}" CASCADE`), table).rejects.toThrow(/refused/);
+    }
+  });
+});

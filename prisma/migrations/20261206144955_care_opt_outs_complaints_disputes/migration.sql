@@ -195,3 +195,23 @@ ALTER TABLE "Dispute" ADD CONSTRAINT "Dispute_holdId_fkey" FOREIGN KEY ("holdId"
 
 -- The US preset closes complaints within 60 days (the CFPB's process); CN keeps 30 (15, extended for complex cases).
 UPDATE "ContactPolicy" SET "complaintResolutionDays" = 60 WHERE "jurisdiction" = 'US';
+
+-- Records of care are kept (DOMAIN.md, "Care, complaints and disputes"; retention as records of
+-- collection): a debtor's reply is never changed; opt-outs, complaints and disputes change state
+-- but are never removed, nor truncated.
+CREATE TRIGGER "InboundMessage_append_only" BEFORE UPDATE OR DELETE ON "InboundMessage"
+  FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
+CREATE TRIGGER "ContactOptOut_kept" BEFORE DELETE ON "ContactOptOut"
+  FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
+CREATE TRIGGER "Complaint_kept" BEFORE DELETE ON "Complaint"
+  FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
+CREATE TRIGGER "Dispute_kept" BEFORE DELETE ON "Dispute"
+  FOR EACH ROW EXECUTE FUNCTION arrears_refuse_change();
+CREATE TRIGGER "InboundMessage_no_truncate" BEFORE TRUNCATE ON "InboundMessage"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+CREATE TRIGGER "ContactOptOut_no_truncate" BEFORE TRUNCATE ON "ContactOptOut"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+CREATE TRIGGER "Complaint_no_truncate" BEFORE TRUNCATE ON "Complaint"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
+CREATE TRIGGER "Dispute_no_truncate" BEFORE TRUNCATE ON "Dispute"
+  FOR EACH STATEMENT EXECUTE FUNCTION arrears_refuse_change();
