@@ -139,6 +139,15 @@ describe('cease contact', () => {
   });
 });
 
+describe('cease contact in the US', () => {
+  it('is a written request (LETTER or EMAIL); a spoken one is refused, to be recorded as do-not-contact', async () => {
+    const c = await w.newCase({ collector: 'collector' });
+    await w.t.prisma.debtor.update({ where: { id: c.debtorId }, data: { jurisdiction: 'US', timeZone: 'America/New_York' } });
+    refusedWith((await w.gql('collector', SET_CEASE, { input: { debtorId: c.debtorGid, reason: 'said so on the phone', source: 'CALL' } })).data.setCeaseContact, 'VALIDATION', ['source']);
+    expect((await w.gql('collector', SET_CEASE, { input: { debtorId: c.debtorGid, reason: 'e-mail of 2026-11-27', source: 'EMAIL' } })).data.setCeaseContact.debtor.ceaseContact).toBe(true);
+  });
+});
+
 describe('contact preferences', () => {
   it('a channel and hours inside the policy’s contact hours; both ends or neither; audited with before and after', async () => {
     const c = await w.newCase({ agency: 'north', collector: 'northAgent' });

@@ -35,6 +35,8 @@ export interface CareDeps {
 /** Who clears an opt-out: the bank's supervisors and admins. */
 export const CLEARERS = ['BANK_ADMIN', 'BANK_SUPERVISOR'] as const;
 export const MAX_REASON = 2000;
+/** Sources that are in writing. */
+const WRITTEN_SOURCES: readonly OptOutSource[] = ['LETTER', 'EMAIL'];
 
 function reasonOf(value: string | null | undefined, field = 'reason'): string {
   const r = (value ?? '').trim();
@@ -185,6 +187,11 @@ export async function setCeaseContact(deps: CareDeps, actor: Actor, input: { deb
   const reason = reasonOf(input.reason);
   return writeDebtor(deps, actor, input.debtorId, 'debtorId', async ({ tx, now, debtor }) => {
     if (debtor.ceaseContact) throw new DomainError('INVALID_TRANSITION', 'Contact with the debtor has already ceased', 'debtorId');
+    // FDCPA 805(c), Regulation F 1006.6(c): in the US a cease request is made in writing (a letter,
+    // an e-mail). A spoken request is honoured as do-not-contact on the points it names.
+    if (debtor.jurisdiction === 'US' && !WRITTEN_SOURCES.includes(input.source)) {
+      throw new DomainError('VALIDATION', 'In the US a request to cease contact is made in writing (LETTER or EMAIL): record a spoken one as do-not-contact', 'source');
+    }
     const optOut = await tx.contactOptOut.create({
       data: { kind: 'CEASE_CONTACT', debtorId: debtor.id, source: input.source, reason, agencyId: eraAgencyOf(actor.viewer), setById: actor.viewer.userId, setAt: now },
     });
