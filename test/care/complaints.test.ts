@@ -82,7 +82,10 @@ describe('recording a complaint', () => {
     refusedWith((await record('northManager', { caseId: c.gid, against: 'COLLECTOR', collectorId: gid('User', w.s.users.southAgent.id) })).data.recordComplaint, 'NOT_FOUND', ['collectorId']);
     refusedWith((await record('collector', { caseId: bankHeld.gid, against: 'BANK', collectorId: gid('User', w.s.users.collector.id) })).data.recordComplaint, 'VALIDATION', ['collectorId']);
     expect((await record('auditor', { caseId: c.gid, against: 'BANK' })).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // A description of up to 4000 characters (a letter transcribed); longer is refused.
+    refusedWith((await record('northAgent', { caseId: c.gid, against: 'BANK', description: '投'.repeat(4001) })).data.recordComplaint, 'VALIDATION', ['description']);
     expect(await w.t.prisma.complaint.count({ where: { caseId: { in: [c.id, bankHeld.id] } } })).toBe(0);
+    expect((await record('northAgent', { caseId: c.gid, against: 'BANK', description: '投'.repeat(4000) })).data.recordComplaint.userErrors).toEqual([]);
   });
 });
 

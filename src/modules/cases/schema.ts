@@ -274,8 +274,9 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'One case by its global id, as node(id) finds it: a case the viewer may not see, or an id of another type, is null.',
     args: { id: t.arg.globalID() },
+    // An id of another type names no case: the query runs for an id that matches nothing (Pothos wants its query used).
     resolve: (query, _root, args, ctx) =>
-      args.id.typename === 'Case' ? ctx.prisma.case.findFirst({ ...query, where: { id: args.id.id, AND: [visibleRecords.Case(ctx.viewer)] } }) : null,
+      ctx.prisma.case.findFirst({ ...query, where: { id: args.id.typename === 'Case' ? args.id.id : '00000000-0000-0000-0000-000000000000', AND: [visibleRecords.Case(ctx.viewer)] } }),
   }),
   caseByNumber: t.prismaField({
     type: 'Case',
