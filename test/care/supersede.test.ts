@@ -104,6 +104,24 @@ describe('approving a plan supersedes the open promises (over HTTP)', () => {
     expect(next.data.recordPayment.payment.allocations.map((l: any) => l.target)).toEqual(['INSTALMENT']);
   });
 
+  it('a promise kept by a payment reversed after a plan was approved owes again as SUPERSEDED: payments keep going to the plan', async () => {
+    await w.setClock('2026-11-28T02:00:00.000Z');
+    const c = await w.newCase();
+    const promiseId = (await w.gql('collector', PROMISE, { input: { caseId: c.gid, amount: 20_000, currency: 'CNY', promisedFor: '2026-12-10' } })).data.recordPromiseToPay.promise.id;
+    const kept = await w.gql('collector', PAY, { input: payInput(c.gid, 20_000, '2026-11-28T01:00:00.000Z') });
+    const paymentId = kept.data.recordPayment.payment.id;
+    expect((await w.t.prisma.promiseToPay.findUniqueOrThrow({ where: { id: gidId(promiseId) } })).status).toBe('KEPT');
+    await w.setClock('2026-11-29T02:00:00.000Z');
+    const planId = (await w.gql('collector', PROPOSE, { input: { caseId: c.gid, kind: 'INSTALMENTS', currency: 'CNY', instalmentCount: 2, frequency: 'MONTHLY', firstDueDate: '2027-02-15' } })).data.proposeRepaymentPlan.plan.id;
+    await w.gql('supervisor', APPROVE, { input: { planId } });
+    const version = (await w.t.prisma.case.findUniqueOrThrow({ where: { id: c.id } })).version;
+    expect((await w.gql('supervisor', REVERSE, { input: { paymentId, reason: 'bounced', expectedVersion: version } })).data.reversePayment.userErrors).toEqual([]);
+    const after = await w.t.prisma.promiseToPay.findUniqueOrThrow({ where: { id: gidId(promiseId) } });
+    expect([after.status, Number(after.paidAmount)]).toEqual(['SUPERSEDED', 0]);
+    const next = await w.gql('collector', PAY, { input: payInput(c.gid, 20_000, '2026-11-29T01:00:00.000Z') });
+    expect(next.data.recordPayment.payment.allocations.map((l: any) => l.target)).toEqual(['INSTALMENT']);
+  });
+
   it('a rejected plan supersedes nothing', async () => {
     await w.setClock('2026-11-28T02:00:00.000Z');
     const c = await w.newCase();
@@ -136,7 +154,8 @@ describe('the same through the SDK', () => {
     const inst = await w.t.prisma.instalment.findFirstOrThrow({ where: { planId: gidId(plan.id), seq: 1 } });
     expect([inst.status, Number(inst.paidAmount)]).toEqual(['PAID', first]);
     await w.setClock('2026-12-25T02:00:00.000Z');
-    expect((await runChecks()).plansBroken).toBe(0);
+    expect((await runChecks()).failed).toBe(0);
+    expect((await w.t.prisma.repaymentPlan.findUniqueOrThrow({ where: { id: gidId(plan.id) } })).status).toBe('ACTIVE');
   });
 });
 

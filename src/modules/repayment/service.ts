@@ -560,13 +560,17 @@ export async function reversePayment(deps: Deps, actor: Actor, input: ReversePay
       });
 
       const reopenedPlans = new Set<string>(effects?.plansCompleted ?? []);
+      // A plan approved since this payment superseded the open promises of that day; a promise this
+      // payment had kept would have been one of them: it owes again, as SUPERSEDED, not OPEN.
+      const supersededSince = (await tx.repaymentPlan.count({ where: { caseId: before.id, status: 'ACTIVE', activatedAt: { gt: payment.createdAt } } })) > 0;
       for (const line of payment.allocations) {
         if (line.target === 'PROMISE' && line.promiseId) {
           const p = await tx.promiseToPay.findUniqueOrThrow({ where: { id: line.promiseId } });
           const paid = p.paidAmount - line.amount;
           // A promise broken (or superseded by a plan) since keeps its end: it owes again, and ended all the same.
           const ended = p.status === 'BROKEN' || p.status === 'CANCELLED' || p.status === 'SUPERSEDED';
-          const status = ended ? p.status : promiseStatusAfter(p.amount, paid);
+          const reopened = promiseStatusAfter(p.amount, paid);
+          const status = ended ? p.status : reopened !== 'KEPT' && supersededSince ? 'SUPERSEDED' : reopened;
           await tx.promiseToPay.update({ where: { id: p.id }, data: { paidAmount: paid, status, settledAt: status === 'KEPT' || ended ? p.settledAt : null } });
         } else if (line.target === 'INSTALMENT' && line.instalmentId) {
           const i = await tx.instalment.findUniqueOrThrow({ where: { id: line.instalmentId } });
