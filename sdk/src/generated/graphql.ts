@@ -1662,7 +1662,7 @@ export const DisputeFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(
     id
     active
   }
-  documents(first: 20) {
+  documents(first: 5) {
     totalCount
     nodes {
       id
@@ -2356,7 +2356,7 @@ fragment DisputeFields on Dispute {
     id
     active
   }
-  documents(first: 20) {
+  documents(first: 5) {
     totalCount
     nodes {
       id
@@ -2370,7 +2370,7 @@ fragment Money on Money {
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:662ef1bfcaf8979cb615ab1305423667cbaefe6d19ea45bb3b767dc556fa5cc8"}) as unknown as TypedDocumentString<CaseCareQuery, CaseCareQueryVariables>;
+}`, {"hash":"sha256:cf0968165caa605343ae3e75c8da413134743ba663d13f2f76a0318b18220f0c"}) as unknown as TypedDocumentString<CaseCareQuery, CaseCareQueryVariables>;
 export const SetDoNotContactDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation SetDoNotContact($input: SetDoNotContactInput!) {
   setDoNotContact(input: $input) {
@@ -2764,7 +2764,7 @@ export const OpenDisputeDocument = /* #__PURE__ */ new TypedDocumentString(`
     id
     active
   }
-  documents(first: 20) {
+  documents(first: 5) {
     totalCount
     nodes {
       id
@@ -2778,7 +2778,7 @@ fragment Money on Money {
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:a468dded606f5eb9f49cf09a4b96d67adb723e0311a0990876231891c2c12ee8"}) as unknown as TypedDocumentString<OpenDisputeMutation, OpenDisputeMutationVariables>;
+}`, {"hash":"sha256:95374e4c9ff785ccde7275036dabd0783a2460e35f2c3eb6559859142574938c"}) as unknown as TypedDocumentString<OpenDisputeMutation, OpenDisputeMutationVariables>;
 export const ResolveDisputeDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation ResolveDispute($input: ResolveDisputeInput!) {
   resolveDispute(input: $input) {
@@ -2822,7 +2822,7 @@ export const ResolveDisputeDocument = /* #__PURE__ */ new TypedDocumentString(`
     id
     active
   }
-  documents(first: 20) {
+  documents(first: 5) {
     totalCount
     nodes {
       id
@@ -2836,7 +2836,7 @@ fragment Money on Money {
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:ec54cce49e4a1c8d2d72234244c8c685c70c33e543a5d259fb229314c7350766"}) as unknown as TypedDocumentString<ResolveDisputeMutation, ResolveDisputeMutationVariables>;
+}`, {"hash":"sha256:dc1a221d7cd8998327b38438bc07f75146bf605b6db86294b92b195e0f73222b"}) as unknown as TypedDocumentString<ResolveDisputeMutation, ResolveDisputeMutationVariables>;
 export const CasesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Cases($first: Int, $after: String, $filter: CaseFilter, $orderBy: CaseOrder) {
   cases(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
