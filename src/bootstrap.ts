@@ -13,6 +13,7 @@ import { evidenceSigningKey, useEvidenceDownloads } from './modules/evidence/dow
 import { ensureContactPolicies } from './modules/policy/service.ts';
 import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/contact/templates.ts';
 import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
+import { useInboundSms } from './modules/care/inbound.ts';
 import type { AppDeps } from './context.ts';
 import { createEventBus, type EventTransport } from './events/bus.ts';
 import { LiveEvents, type LiveEventsOptions } from './events/live.ts';
@@ -148,6 +149,8 @@ export async function startRuntime(
       useMetricsEndpoint(metrics, config.metricsToken),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
       ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
+      // Debtors' replies (STOP, 退订…), signed like the delivery receipts, with the same secret.
+      ...(config.smsWebhookSecret ? [useInboundSms({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
     ],
   });
   return {

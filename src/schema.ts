@@ -21,6 +21,8 @@ import './modules/repayment/schema.ts';
 import './modules/repayment/mutations.ts';
 import './modules/audit/schema.ts';
 import './modules/policy/schema.ts';
+import './modules/care/schema.ts';
+import './modules/care/mutations.ts';
 import './modules/viewer/schema.ts';
 
 export const MAX_PAGE_SIZE = 100;

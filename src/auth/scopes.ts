@@ -128,6 +128,9 @@ export const visibleRecords = {
   Instalment: (v: Viewer): Prisma.InstalmentWhereInput => ({ AND: [agencyEra(v), { plan: viaCase(v) }] }),
   Payment: (v: Viewer): Prisma.PaymentWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   LetterDispatch: (v: Viewer): Prisma.LetterDispatchWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  ContactOptOut: (v: Viewer): Prisma.ContactOptOutWhereInput => ({ AND: [{ debtor: debtorVisibility(v) }, agencyEra(v)] }),
+  Complaint: (v: Viewer): Prisma.ComplaintWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  Dispute: (v: Viewer): Prisma.DisputeWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
 };
 
 /** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */

@@ -22,6 +22,7 @@ export const USER_ERROR_CODES = [
   'ON_HOLD',
   'CASE_ENDED',
   'FORBIDDEN_ACTION',
+  'VERIFICATION_REQUIRED',
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

@@ -3116,6 +3116,8 @@ const EVIDENCE_TEXT: Record<EvidenceKind, string> = {
   VIDEO: 'Video recording of the visit.',
   NOTE: 'Collector notes.',
   LETTER: 'Letter sent to the debtor.',
+  DISPUTE_DOCUMENT: 'A document the debtor sent with a dispute.',
+  DEBT_VERIFICATION: 'The bank’s verification of a disputed debt.',
 };
 
 function agencyName(code: 'NORTH' | 'SOUTH'): string {

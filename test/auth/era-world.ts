@@ -233,8 +233,9 @@ export async function buildEraWorld(t: TestApp): Promise<EraWorld> {
       // go to the oldest open promises and instalments, of whatever era.
       const pay = await recordPayment(deps, actor('supervisor'), {
         caseId: wc.id,
-        // North's era pays its own promise in part: the next era's payment finishes it.
-        amount: era === 'north' ? 700 : 1_500,
+        // North's era pays its own plan's first instalment in part (approving the plan superseded the
+        // open promises): the next era's payment covers the open promises, then reaches North's instalment.
+        amount: era === 'north' ? 700 : 2_500,
         currency: 'CNY',
         receivedAt: t.clock.now(),
         channel: 'BANK_TRANSFER',

@@ -653,13 +653,17 @@ describe('reject, cancel and break', () => {
     expect((await approve('admin', next)).data.approveRepaymentPlan.plan.status).toBe('ACTIVE');
   });
 
-  it('cancelling an active plan while a promise is open keeps the case PROMISED', async () => {
+  it('approving a plan supersedes the open promise; cancelling the plan later leaves it SUPERSEDED and the case OPEN', async () => {
     const I = await newCase();
     await promise('collector', { caseId: I.gid, amount: 10_000, promisedFor: '2026-12-10' });
     const planId = (await propose('collector', { caseId: I.gid, kind: 'DEFERRAL', firstDueDate: '2027-01-15' })).data.proposeRepaymentPlan.plan.id;
     await approve('supervisor', planId);
+    expect((await t.prisma.promiseToPay.findFirstOrThrow({ where: { caseId: I.id } })).status).toBe('SUPERSEDED');
     const c = await cancel('supervisor', planId, 'Replaced');
-    expect(c.data.cancelRepaymentPlan.case.status).toBe('PROMISED');
+    expect(c.data.cancelRepaymentPlan.case.status).toBe('OPEN');
+    // A promise recorded after the cancellation makes the case PROMISED again.
+    await promise('collector', { caseId: I.gid, amount: 10_000, promisedFor: '2026-12-10' });
+    expect((await ledger(I.id)).status).toBe('PROMISED');
   });
 
   it('an instalment missed beyond its 5 grace days breaks the plan: MISSED, BROKEN, case BROKEN_PROMISE; re-running changes nothing', async () => {

@@ -197,6 +197,19 @@ export type CheckInVisitInput = {
   visitId: string;
 };
 
+export type ClearCeaseContactInput = {
+  debtorId: string;
+  reason: string;
+};
+
+export type ClearDoNotContactInput = {
+  /** Lift only the opt-out of this channel; default all of them. */
+  channel?: ContactChannel | null | undefined;
+  contactPointId: string;
+  /** Why contact may resume (the debtor’s renewed consent): kept in the audit log. */
+  reason: string;
+};
+
 export type CloseCaseInput = {
   caseId: string;
   expectedVersion?: number | null | undefined;
@@ -211,6 +224,35 @@ export type CloseReason =
   | 'RETURNED_TO_BANK'
   | 'SETTLED'
   | 'WRITTEN_OFF';
+
+export type ComplaintAgainst =
+  | 'AGENCY'
+  | 'BANK'
+  | 'COLLECTOR';
+
+export type ComplaintCategory =
+  | 'AMOUNT'
+  | 'HARASSMENT'
+  | 'OTHER'
+  | 'PRIVACY'
+  | 'THIRD_PARTY_DISCLOSURE'
+  | 'VISIT_CONDUCT'
+  | 'WRONG_PERSON';
+
+export type ComplaintChannel =
+  | 'EMAIL'
+  | 'IN_PERSON'
+  | 'LETTER'
+  | 'ONLINE'
+  | 'PHONE'
+  | 'REGULATOR'
+  | 'SMS';
+
+export type ComplaintStatus =
+  | 'INVESTIGATING'
+  | 'NOT_UPHELD'
+  | 'OPEN'
+  | 'UPHELD';
 
 export type CompleteVisitInput = {
   consequencesExplained?: boolean | null | undefined;
@@ -363,6 +405,12 @@ export type DebtorInput = {
   timeZone?: string | null | undefined;
 };
 
+export type DecideComplaintInput = {
+  complaintId: string;
+  findings: string;
+  upheld: boolean;
+};
+
 export type DecideVisitInput = {
   /** CLOSE: why. */
   closeReason?: CloseReason | null | undefined;
@@ -383,8 +431,26 @@ export type DelinquencyReason =
   | 'JOB_LOSS'
   | 'OTHER';
 
+export type DisputeOutcome =
+  | 'ADJUSTED'
+  | 'VERIFIED'
+  | 'WITHDRAWN';
+
+export type DisputeReason =
+  | 'ALREADY_PAID'
+  | 'AMOUNT_WRONG'
+  | 'IDENTITY_THEFT'
+  | 'NOT_MY_DEBT'
+  | 'OTHER';
+
+export type DisputeStatus =
+  | 'OPEN'
+  | 'RESOLVED';
+
 export type EvidenceKind =
   | 'AUDIO'
+  | 'DEBT_VERIFICATION'
+  | 'DISPUTE_DOCUMENT'
   | 'LETTER'
   | 'NOTE'
   | 'OVERDUE_STATEMENT'
@@ -496,6 +562,32 @@ export type OpenCaseInput = {
   priority?: CasePriority | null | undefined;
 };
 
+export type OpenDisputeInput = {
+  /** Minor units; default all of the debt. */
+  amountDisputed?: number | null | undefined;
+  caseId: string;
+  currency?: CurrencyCode | null | undefined;
+  description: string;
+  expectedVersion?: number | null | undefined;
+  /** Received in writing: for a US debtor, collection stops until the bank records its verification. */
+  inWriting?: boolean | null | undefined;
+  reason: DisputeReason;
+};
+
+export type OptOutKind =
+  | 'CEASE_CONTACT'
+  | 'DO_NOT_CONTACT';
+
+/** How the debtor’s wish reached us. */
+export type OptOutSource =
+  | 'BANK'
+  | 'CALL'
+  | 'COMPLAINT'
+  | 'EMAIL'
+  | 'IN_PERSON'
+  | 'LETTER'
+  | 'SMS_REPLY';
+
 export type PaymentChannel =
   | 'BANK_TRANSFER'
   | 'CARD'
@@ -543,7 +635,8 @@ export type PromiseStatus =
   | 'CANCELLED'
   | 'KEPT'
   | 'OPEN'
-  | 'PARTIAL';
+  | 'PARTIAL'
+  | 'SUPERSEDED';
 
 export type ProposeRepaymentPlanInput = {
   caseId: string;
@@ -580,6 +673,20 @@ export type RecallReason =
   | 'OTHER'
   | 'PAID'
   | 'PERFORMANCE';
+
+export type RecordComplaintInput = {
+  against: ComplaintAgainst;
+  caseId: string;
+  category: ComplaintCategory;
+  /** How the complaint reached us. */
+  channel: ComplaintChannel;
+  /** COLLECTOR: who; default the case’s collector. */
+  collectorId?: string | null | undefined;
+  /** At most 4000 characters. */
+  description: string;
+  /** When it reached us (within 90 days); default now. The deadlines count from it. */
+  receivedAt?: string | null | undefined;
+};
 
 export type RecordPaymentInput = {
   /** Minor units. */
@@ -645,6 +752,15 @@ export type ReportVisitInput = {
   visitId: string;
 };
 
+export type ResolveDisputeInput = {
+  /** ADJUSTED: minor units taken off the debt (fees, then interest, then principal). */
+  adjustment?: number | null | undefined;
+  disputeId: string;
+  expectedVersion?: number | null | undefined;
+  note: string;
+  outcome: DisputeOutcome;
+};
+
 export type RevealDebtorIdentityInput = {
   debtorId: string;
   /** Why the full number is needed: kept in the audit log. */
@@ -704,9 +820,41 @@ export type SendLetterInput = {
   templateKey?: string | null | undefined;
 };
 
+export type SetCeaseContactInput = {
+  debtorId: string;
+  reason: string;
+  source: OptOutSource;
+};
+
+export type SetContactPreferencesInput = {
+  debtorId: string;
+  /** Null or absent: no preference. */
+  preferredChannel?: ContactChannel | null | undefined;
+  /** HH:MM */
+  preferredHoursEnd?: string | null | undefined;
+  /** HH:MM in the debtor’s zone, inside the policy’s contact hours; with preferredHoursEnd. */
+  preferredHoursStart?: string | null | undefined;
+  reason?: string | null | undefined;
+};
+
+export type SetDoNotContactInput = {
+  /** One channel of the contact point; default every channel. */
+  channel?: ContactChannel | null | undefined;
+  contactPointId: string;
+  /** What the debtor asked, in their words where possible. */
+  reason: string;
+  source: OptOutSource;
+};
+
 export type SortDirection =
   | 'ASC'
   | 'DESC';
+
+export type StartComplaintInvestigationInput = {
+  complaintId: string;
+  /** The first response given to the complainant. */
+  response: string;
+};
 
 /** A corrected version of a record: same case, kind and visit. The record corrected stays, linked to the new one. */
 export type SupersedeEvidenceInput = {
@@ -721,6 +869,8 @@ export type SupersedeEvidenceInput = {
 };
 
 export type UpdateContactPolicyInput = {
+  complaintResolutionDays?: number | null | undefined;
+  complaintResponseDays?: number | null | undefined;
   /** HH:MM */
   contactHoursEnd?: string | null | undefined;
   /** HH:MM */
@@ -751,6 +901,8 @@ export type UploadEvidenceInput = {
   caseId: string;
   /** At most 2000 characters. */
   description?: string | null | undefined;
+  /** An open dispute of this case: DISPUTE_DOCUMENT (the debtor's evidence) or DEBT_VERIFICATION (the bank's verification; supervisors and admins). */
+  disputeId?: string | null | undefined;
   expectedVersion?: number | null | undefined;
   /** PDF, JPEG or PNG for letters, statements, agreements and notes; JPEG, PNG or WebP for photos; MP3, M4A or WAV for audio; MP4 for video. The type is read from the content. At most ARREARS_EVIDENCE_MAX_BYTES (25 MB by default). */
   file: Blob | Uint8Array | { readonly uri: string; readonly name: string; readonly type: string };
@@ -776,7 +928,8 @@ export type UserErrorCode =
   | 'ON_HOLD'
   | 'OUTSIDE_CONTACT_HOURS'
   | 'STALE_VERSION'
-  | 'VALIDATION';
+  | 'VALIDATION'
+  | 'VERIFICATION_REQUIRED';
 
 export type VerificationStatus =
   | 'REJECTED'
@@ -890,6 +1043,94 @@ export type AuditEventsQueryVariables = Exact<{
 
 export type AuditEventsQuery = { auditEvents: { totalCount: number, nodes: Array<{ id: string, at: string, action: string, actorId: string | null, actorRole: Role | null, agencyId: string | null, caseId: string | null, entityType: string, entityId: string | null, reason: string | null, requestId: string | null, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
 
+export type ContactOptOutFieldsFragment = { id: string, kind: OptOutKind, channel: ContactChannel | null, source: OptOutSource, reason: string, active: boolean, setAt: string, clearedAt: string | null, clearReason: string | null, inboundText: string | null, contactPoint: { id: string, kind: ContactPointKind, value: string } | null };
+
+export type ContactPointCareFragment = { id: string, kind: ContactPointKind, value: string, doNotContact: boolean, doNotContactReason: string | null, doNotContactAt: string | null };
+
+export type DebtorCareFragment = { id: string, ceaseContact: boolean, ceaseContactAt: string | null, preferredChannel: ContactChannel | null, preferredContactHours: { start: string, end: string } | null, contactPoints: Array<{ id: string, kind: ContactPointKind, value: string, doNotContact: boolean, doNotContactReason: string | null, doNotContactAt: string | null }>, optOuts: Array<{ id: string, kind: OptOutKind, channel: ContactChannel | null, source: OptOutSource, reason: string, active: boolean, setAt: string, clearedAt: string | null, clearReason: string | null, inboundText: string | null, contactPoint: { id: string, kind: ContactPointKind, value: string } | null }> };
+
+export type ComplaintFieldsFragment = { id: string, channel: ComplaintChannel, category: ComplaintCategory, against: ComplaintAgainst, description: string, status: ComplaintStatus, receivedAt: string, responseDueAt: string, resolutionDueAt: string, respondedAt: string | null, response: string | null, findings: string | null, decidedAt: string | null, escalationLevel: number, escalatedAt: string | null, againstAgency: { id: string, name: string } | null, againstCollector: { id: string, fullName: string } | null };
+
+export type DisputeFieldsFragment = { id: string, reason: DisputeReason, description: string, inWriting: boolean, verificationRequired: boolean, status: DisputeStatus, openedAt: string, verifiedAt: string | null, outcome: DisputeOutcome | null, resolutionNote: string | null, resolvedAt: string | null, amountDisputed: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, adjustment: { minorUnits: number, currency: CurrencyCode, formatted: string }, hold: { id: string, active: boolean } | null, documents: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }> } };
+
+export type CaseCareQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type CaseCareQuery = { case: { id: string, number: string, version: number, onHold: boolean, debtor: { id: string, ceaseContact: boolean, ceaseContactAt: string | null, preferredChannel: ContactChannel | null, preferredContactHours: { start: string, end: string } | null, contactPoints: Array<{ id: string, kind: ContactPointKind, value: string, doNotContact: boolean, doNotContactReason: string | null, doNotContactAt: string | null }>, optOuts: Array<{ id: string, kind: OptOutKind, channel: ContactChannel | null, source: OptOutSource, reason: string, active: boolean, setAt: string, clearedAt: string | null, clearReason: string | null, inboundText: string | null, contactPoint: { id: string, kind: ContactPointKind, value: string } | null }> }, complaints: { totalCount: number, nodes: Array<{ id: string, channel: ComplaintChannel, category: ComplaintCategory, against: ComplaintAgainst, description: string, status: ComplaintStatus, receivedAt: string, responseDueAt: string, resolutionDueAt: string, respondedAt: string | null, response: string | null, findings: string | null, decidedAt: string | null, escalationLevel: number, escalatedAt: string | null, againstAgency: { id: string, name: string } | null, againstCollector: { id: string, fullName: string } | null }> }, disputes: { totalCount: number, nodes: Array<{ id: string, reason: DisputeReason, description: string, inWriting: boolean, verificationRequired: boolean, status: DisputeStatus, openedAt: string, verifiedAt: string | null, outcome: DisputeOutcome | null, resolutionNote: string | null, resolvedAt: string | null, amountDisputed: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, adjustment: { minorUnits: number, currency: CurrencyCode, formatted: string }, hold: { id: string, active: boolean } | null, documents: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }> } }> } } | null };
+
+export type SetDoNotContactMutationVariables = Exact<{
+  input: SetDoNotContactInput;
+}>;
+
+
+export type SetDoNotContactMutation = { setDoNotContact: { optOut: { id: string, kind: OptOutKind, channel: ContactChannel | null, source: OptOutSource, reason: string, active: boolean, setAt: string, clearedAt: string | null, clearReason: string | null, inboundText: string | null, contactPoint: { id: string, kind: ContactPointKind, value: string } | null } | null, contactPoint: { id: string, kind: ContactPointKind, value: string, doNotContact: boolean, doNotContactReason: string | null, doNotContactAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ClearDoNotContactMutationVariables = Exact<{
+  input: ClearDoNotContactInput;
+}>;
+
+
+export type ClearDoNotContactMutation = { clearDoNotContact: { contactPoint: { id: string, kind: ContactPointKind, value: string, doNotContact: boolean, doNotContactReason: string | null, doNotContactAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type SetCeaseContactMutationVariables = Exact<{
+  input: SetCeaseContactInput;
+}>;
+
+
+export type SetCeaseContactMutation = { setCeaseContact: { optOut: { id: string, kind: OptOutKind, channel: ContactChannel | null, source: OptOutSource, reason: string, active: boolean, setAt: string, clearedAt: string | null, clearReason: string | null, inboundText: string | null, contactPoint: { id: string, kind: ContactPointKind, value: string } | null } | null, debtor: { id: string, ceaseContact: boolean, ceaseContactAt: string | null, preferredChannel: ContactChannel | null, preferredContactHours: { start: string, end: string } | null, contactPoints: Array<{ id: string, kind: ContactPointKind, value: string, doNotContact: boolean, doNotContactReason: string | null, doNotContactAt: string | null }>, optOuts: Array<{ id: string, kind: OptOutKind, channel: ContactChannel | null, source: OptOutSource, reason: string, active: boolean, setAt: string, clearedAt: string | null, clearReason: string | null, inboundText: string | null, contactPoint: { id: string, kind: ContactPointKind, value: string } | null }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ClearCeaseContactMutationVariables = Exact<{
+  input: ClearCeaseContactInput;
+}>;
+
+
+export type ClearCeaseContactMutation = { clearCeaseContact: { debtor: { id: string, ceaseContact: boolean, ceaseContactAt: string | null, preferredChannel: ContactChannel | null, preferredContactHours: { start: string, end: string } | null, contactPoints: Array<{ id: string, kind: ContactPointKind, value: string, doNotContact: boolean, doNotContactReason: string | null, doNotContactAt: string | null }>, optOuts: Array<{ id: string, kind: OptOutKind, channel: ContactChannel | null, source: OptOutSource, reason: string, active: boolean, setAt: string, clearedAt: string | null, clearReason: string | null, inboundText: string | null, contactPoint: { id: string, kind: ContactPointKind, value: string } | null }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type SetContactPreferencesMutationVariables = Exact<{
+  input: SetContactPreferencesInput;
+}>;
+
+
+export type SetContactPreferencesMutation = { setContactPreferences: { debtor: { id: string, ceaseContact: boolean, ceaseContactAt: string | null, preferredChannel: ContactChannel | null, preferredContactHours: { start: string, end: string } | null, contactPoints: Array<{ id: string, kind: ContactPointKind, value: string, doNotContact: boolean, doNotContactReason: string | null, doNotContactAt: string | null }>, optOuts: Array<{ id: string, kind: OptOutKind, channel: ContactChannel | null, source: OptOutSource, reason: string, active: boolean, setAt: string, clearedAt: string | null, clearReason: string | null, inboundText: string | null, contactPoint: { id: string, kind: ContactPointKind, value: string } | null }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordComplaintMutationVariables = Exact<{
+  input: RecordComplaintInput;
+}>;
+
+
+export type RecordComplaintMutation = { recordComplaint: { complaint: { id: string, channel: ComplaintChannel, category: ComplaintCategory, against: ComplaintAgainst, description: string, status: ComplaintStatus, receivedAt: string, responseDueAt: string, resolutionDueAt: string, respondedAt: string | null, response: string | null, findings: string | null, decidedAt: string | null, escalationLevel: number, escalatedAt: string | null, againstAgency: { id: string, name: string } | null, againstCollector: { id: string, fullName: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type StartComplaintInvestigationMutationVariables = Exact<{
+  input: StartComplaintInvestigationInput;
+}>;
+
+
+export type StartComplaintInvestigationMutation = { startComplaintInvestigation: { complaint: { id: string, channel: ComplaintChannel, category: ComplaintCategory, against: ComplaintAgainst, description: string, status: ComplaintStatus, receivedAt: string, responseDueAt: string, resolutionDueAt: string, respondedAt: string | null, response: string | null, findings: string | null, decidedAt: string | null, escalationLevel: number, escalatedAt: string | null, againstAgency: { id: string, name: string } | null, againstCollector: { id: string, fullName: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type DecideComplaintMutationVariables = Exact<{
+  input: DecideComplaintInput;
+}>;
+
+
+export type DecideComplaintMutation = { decideComplaint: { complaint: { id: string, channel: ComplaintChannel, category: ComplaintCategory, against: ComplaintAgainst, description: string, status: ComplaintStatus, receivedAt: string, responseDueAt: string, resolutionDueAt: string, respondedAt: string | null, response: string | null, findings: string | null, decidedAt: string | null, escalationLevel: number, escalatedAt: string | null, againstAgency: { id: string, name: string } | null, againstCollector: { id: string, fullName: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type OpenDisputeMutationVariables = Exact<{
+  input: OpenDisputeInput;
+}>;
+
+
+export type OpenDisputeMutation = { openDispute: { dispute: { id: string, reason: DisputeReason, description: string, inWriting: boolean, verificationRequired: boolean, status: DisputeStatus, openedAt: string, verifiedAt: string | null, outcome: DisputeOutcome | null, resolutionNote: string | null, resolvedAt: string | null, amountDisputed: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, adjustment: { minorUnits: number, currency: CurrencyCode, formatted: string }, hold: { id: string, active: boolean } | null, documents: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }> } } | null, case: { id: string, version: number, onHold: boolean } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ResolveDisputeMutationVariables = Exact<{
+  input: ResolveDisputeInput;
+}>;
+
+
+export type ResolveDisputeMutation = { resolveDispute: { dispute: { id: string, reason: DisputeReason, description: string, inWriting: boolean, verificationRequired: boolean, status: DisputeStatus, openedAt: string, verifiedAt: string | null, outcome: DisputeOutcome | null, resolutionNote: string | null, resolvedAt: string | null, amountDisputed: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, adjustment: { minorUnits: number, currency: CurrencyCode, formatted: string }, hold: { id: string, active: boolean } | null, documents: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }> } } | null, case: { id: string, version: number, onHold: boolean, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
 export type CaseSummaryFragment = { id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null };
 
 export type CasesQueryVariables = Exact<{
@@ -909,6 +1150,13 @@ export type CaseByNumberQueryVariables = Exact<{
 
 export type CaseByNumberQuery = { caseByNumber: { id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null };
 
+export type CaseByIdQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CaseByIdQuery = { case: { onHold: boolean, openedAt: string, closedAt: string | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null };
+
 export type CaseDetailQueryVariables = Exact<{
   id: string;
   first?: number | null | undefined;
@@ -923,10 +1171,13 @@ export type CaseDetailQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean, wrongNumberAt: string | null, source: ContactSource, verification: VerificationStatus }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, verification: VerificationStatus, movedAwayAt: string | null }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
@@ -960,10 +1211,13 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
@@ -1052,7 +1306,7 @@ export type CaseVersionFragment = { id: string, version: number };
 
 export type ContactPermissionFieldsFragment = { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null };
 
-export type ContactPolicyFieldsFragment = { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, retentionYears: number };
+export type ContactPolicyFieldsFragment = { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, complaintResponseDays: number, complaintResolutionDays: number, retentionYears: number };
 
 export type ReminderFieldsFragment = { id: string, channel: ContactChannel, status: ReminderStatus, scheduledAt: string, templateKey: string | null, language: Language, automatic: boolean, blockedRule: string | null, renderedMessage: string | null, attempts: number, lastError: string | null, sentAt: string | null, deliveredAt: string | null, cancelledAt: string | null, createdAt: string, contactPoint: { id: string, kind: ContactPointKind, value: string } };
 
@@ -1063,7 +1317,7 @@ export type ContactPolicyQueryVariables = Exact<{
 }>;
 
 
-export type ContactPolicyQuery = { contactPolicy: { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, retentionYears: number } };
+export type ContactPolicyQuery = { contactPolicy: { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, complaintResponseDays: number, complaintResolutionDays: number, retentionYears: number } };
 
 export type ContactPermissionQueryVariables = Exact<{
   caseId: string;
@@ -1101,7 +1355,7 @@ export type UpdateContactPolicyMutationVariables = Exact<{
 }>;
 
 
-export type UpdateContactPolicyMutation = { updateContactPolicy: { contactPolicy: { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, retentionYears: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type UpdateContactPolicyMutation = { updateContactPolicy: { contactPolicy: { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, complaintResponseDays: number, complaintResolutionDays: number, retentionYears: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type RevealDebtorIdentityMutationVariables = Exact<{
   input: RevealDebtorIdentityInput;
@@ -1134,10 +1388,13 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string, evidence: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
@@ -1214,6 +1471,9 @@ export type CaseLettersQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
    | null };
 
 export type NodeQueryVariables = Exact<{
@@ -1229,10 +1489,13 @@ export type NodeQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
@@ -1264,10 +1527,13 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
     | { __typename: 'ContactPoint', id: string }
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
@@ -1443,6 +1709,9 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -1640,6 +1909,104 @@ export const AgencyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   createdAt
 }
     `, {"fragmentName":"AgencyFields"}) as unknown as TypedDocumentString<AgencyFieldsFragment, unknown>;
+export const ContactPointCareFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ContactPointCare on ContactPoint {
+  id
+  kind
+  value
+  doNotContact
+  doNotContactReason
+  doNotContactAt
+}
+    `, {"fragmentName":"ContactPointCare"}) as unknown as TypedDocumentString<ContactPointCareFragment, unknown>;
+export const ContactOptOutFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ContactOptOutFields on ContactOptOut {
+  id
+  kind
+  channel
+  source
+  reason
+  active
+  setAt
+  clearedAt
+  clearReason
+  inboundText
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+    `, {"fragmentName":"ContactOptOutFields"}) as unknown as TypedDocumentString<ContactOptOutFieldsFragment, unknown>;
+export const DebtorCareFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment DebtorCare on Debtor {
+  id
+  ceaseContact
+  ceaseContactAt
+  preferredChannel
+  preferredContactHours {
+    start
+    end
+  }
+  contactPoints {
+    ...ContactPointCare
+  }
+  optOuts {
+    ...ContactOptOutFields
+  }
+}
+    fragment ContactOptOutFields on ContactOptOut {
+  id
+  kind
+  channel
+  source
+  reason
+  active
+  setAt
+  clearedAt
+  clearReason
+  inboundText
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+fragment ContactPointCare on ContactPoint {
+  id
+  kind
+  value
+  doNotContact
+  doNotContactReason
+  doNotContactAt
+}`, {"fragmentName":"DebtorCare"}) as unknown as TypedDocumentString<DebtorCareFragment, unknown>;
+export const ComplaintFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ComplaintFields on Complaint {
+  id
+  channel
+  category
+  against
+  againstAgency {
+    id
+    name
+  }
+  againstCollector {
+    id
+    fullName
+  }
+  description
+  status
+  receivedAt
+  responseDueAt
+  resolutionDueAt
+  respondedAt
+  response
+  findings
+  decidedAt
+  escalationLevel
+  escalatedAt
+}
+    `, {"fragmentName":"ComplaintFields"}) as unknown as TypedDocumentString<ComplaintFieldsFragment, unknown>;
 export const MoneyFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment Money on Money {
   minorUnits
@@ -1647,6 +2014,44 @@ export const MoneyFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   formatted
 }
     `, {"fragmentName":"Money"}) as unknown as TypedDocumentString<MoneyFragment, unknown>;
+export const DisputeFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment DisputeFields on Dispute {
+  id
+  reason
+  description
+  amountDisputed {
+    ...Money
+  }
+  inWriting
+  verificationRequired
+  status
+  openedAt
+  verifiedAt
+  outcome
+  adjustment {
+    ...Money
+  }
+  resolutionNote
+  resolvedAt
+  hold {
+    id
+    active
+  }
+  documents(first: 5) {
+    totalCount
+    nodes {
+      id
+      kind
+      fileName
+      sha256
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"DisputeFields"}) as unknown as TypedDocumentString<DisputeFieldsFragment, unknown>;
 export const CaseSummaryFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment CaseSummary on Case {
   id
@@ -1788,6 +2193,8 @@ export const ContactPolicyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentS
   instalmentGraceDays
   maxDeferralDays
   settlementDiscountThresholdBps
+  complaintResponseDays
+  complaintResolutionDays
   retentionYears
 }
     `, {"fragmentName":"ContactPolicyFields"}) as unknown as TypedDocumentString<ContactPolicyFieldsFragment, unknown>;
@@ -2343,6 +2750,599 @@ export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
   hasNextPage
   endCursor
 }`, {"hash":"sha256:83c51dcbe04471d476a1d2939dc23e508aae8652e9f0565ea51ce2ebbc564e54"}) as unknown as TypedDocumentString<AuditEventsQuery, AuditEventsQueryVariables>;
+export const CaseCareDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseCare($id: ID!, $first: Int = 20) {
+  case(id: $id) {
+    id
+    number
+    version
+    onHold
+    debtor {
+      ...DebtorCare
+    }
+    complaints(first: $first) {
+      totalCount
+      nodes {
+        ...ComplaintFields
+      }
+    }
+    disputes(first: $first) {
+      totalCount
+      nodes {
+        ...DisputeFields
+      }
+    }
+  }
+}
+    fragment ContactOptOutFields on ContactOptOut {
+  id
+  kind
+  channel
+  source
+  reason
+  active
+  setAt
+  clearedAt
+  clearReason
+  inboundText
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+fragment ContactPointCare on ContactPoint {
+  id
+  kind
+  value
+  doNotContact
+  doNotContactReason
+  doNotContactAt
+}
+fragment DebtorCare on Debtor {
+  id
+  ceaseContact
+  ceaseContactAt
+  preferredChannel
+  preferredContactHours {
+    start
+    end
+  }
+  contactPoints {
+    ...ContactPointCare
+  }
+  optOuts {
+    ...ContactOptOutFields
+  }
+}
+fragment ComplaintFields on Complaint {
+  id
+  channel
+  category
+  against
+  againstAgency {
+    id
+    name
+  }
+  againstCollector {
+    id
+    fullName
+  }
+  description
+  status
+  receivedAt
+  responseDueAt
+  resolutionDueAt
+  respondedAt
+  response
+  findings
+  decidedAt
+  escalationLevel
+  escalatedAt
+}
+fragment DisputeFields on Dispute {
+  id
+  reason
+  description
+  amountDisputed {
+    ...Money
+  }
+  inWriting
+  verificationRequired
+  status
+  openedAt
+  verifiedAt
+  outcome
+  adjustment {
+    ...Money
+  }
+  resolutionNote
+  resolvedAt
+  hold {
+    id
+    active
+  }
+  documents(first: 5) {
+    totalCount
+    nodes {
+      id
+      kind
+      fileName
+      sha256
+    }
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:cf0968165caa605343ae3e75c8da413134743ba663d13f2f76a0318b18220f0c"}) as unknown as TypedDocumentString<CaseCareQuery, CaseCareQueryVariables>;
+export const SetDoNotContactDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SetDoNotContact($input: SetDoNotContactInput!) {
+  setDoNotContact(input: $input) {
+    optOut {
+      ...ContactOptOutFields
+    }
+    contactPoint {
+      ...ContactPointCare
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ContactOptOutFields on ContactOptOut {
+  id
+  kind
+  channel
+  source
+  reason
+  active
+  setAt
+  clearedAt
+  clearReason
+  inboundText
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+fragment ContactPointCare on ContactPoint {
+  id
+  kind
+  value
+  doNotContact
+  doNotContactReason
+  doNotContactAt
+}`, {"hash":"sha256:000cd6f9b074fc67b214b33ada95233ab65a327e1015811cf2d4926aa6423f00"}) as unknown as TypedDocumentString<SetDoNotContactMutation, SetDoNotContactMutationVariables>;
+export const ClearDoNotContactDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ClearDoNotContact($input: ClearDoNotContactInput!) {
+  clearDoNotContact(input: $input) {
+    contactPoint {
+      ...ContactPointCare
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ContactPointCare on ContactPoint {
+  id
+  kind
+  value
+  doNotContact
+  doNotContactReason
+  doNotContactAt
+}`, {"hash":"sha256:8c13a2fb1f2cec87c956f0108b6a1b9af650c33b67d0b08d6a425a05cea8f31b"}) as unknown as TypedDocumentString<ClearDoNotContactMutation, ClearDoNotContactMutationVariables>;
+export const SetCeaseContactDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SetCeaseContact($input: SetCeaseContactInput!) {
+  setCeaseContact(input: $input) {
+    optOut {
+      ...ContactOptOutFields
+    }
+    debtor {
+      ...DebtorCare
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ContactOptOutFields on ContactOptOut {
+  id
+  kind
+  channel
+  source
+  reason
+  active
+  setAt
+  clearedAt
+  clearReason
+  inboundText
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+fragment ContactPointCare on ContactPoint {
+  id
+  kind
+  value
+  doNotContact
+  doNotContactReason
+  doNotContactAt
+}
+fragment DebtorCare on Debtor {
+  id
+  ceaseContact
+  ceaseContactAt
+  preferredChannel
+  preferredContactHours {
+    start
+    end
+  }
+  contactPoints {
+    ...ContactPointCare
+  }
+  optOuts {
+    ...ContactOptOutFields
+  }
+}`, {"hash":"sha256:5b5679757b5bfe02330e99a198b5664e23906cf4eacad9e4fc825cc19fe0e890"}) as unknown as TypedDocumentString<SetCeaseContactMutation, SetCeaseContactMutationVariables>;
+export const ClearCeaseContactDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ClearCeaseContact($input: ClearCeaseContactInput!) {
+  clearCeaseContact(input: $input) {
+    debtor {
+      ...DebtorCare
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ContactOptOutFields on ContactOptOut {
+  id
+  kind
+  channel
+  source
+  reason
+  active
+  setAt
+  clearedAt
+  clearReason
+  inboundText
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+fragment ContactPointCare on ContactPoint {
+  id
+  kind
+  value
+  doNotContact
+  doNotContactReason
+  doNotContactAt
+}
+fragment DebtorCare on Debtor {
+  id
+  ceaseContact
+  ceaseContactAt
+  preferredChannel
+  preferredContactHours {
+    start
+    end
+  }
+  contactPoints {
+    ...ContactPointCare
+  }
+  optOuts {
+    ...ContactOptOutFields
+  }
+}`, {"hash":"sha256:a29ba92054e608e6f740bd53f83bc146e1e993dbc715d962b7905be3830f435e"}) as unknown as TypedDocumentString<ClearCeaseContactMutation, ClearCeaseContactMutationVariables>;
+export const SetContactPreferencesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SetContactPreferences($input: SetContactPreferencesInput!) {
+  setContactPreferences(input: $input) {
+    debtor {
+      ...DebtorCare
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ContactOptOutFields on ContactOptOut {
+  id
+  kind
+  channel
+  source
+  reason
+  active
+  setAt
+  clearedAt
+  clearReason
+  inboundText
+  contactPoint {
+    id
+    kind
+    value
+  }
+}
+fragment ContactPointCare on ContactPoint {
+  id
+  kind
+  value
+  doNotContact
+  doNotContactReason
+  doNotContactAt
+}
+fragment DebtorCare on Debtor {
+  id
+  ceaseContact
+  ceaseContactAt
+  preferredChannel
+  preferredContactHours {
+    start
+    end
+  }
+  contactPoints {
+    ...ContactPointCare
+  }
+  optOuts {
+    ...ContactOptOutFields
+  }
+}`, {"hash":"sha256:adf476cf08fb80a4b70dacb96ff6fac0226fc4404afdb0f6f6d5353e33d59bcd"}) as unknown as TypedDocumentString<SetContactPreferencesMutation, SetContactPreferencesMutationVariables>;
+export const RecordComplaintDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordComplaint($input: RecordComplaintInput!) {
+  recordComplaint(input: $input) {
+    complaint {
+      ...ComplaintFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ComplaintFields on Complaint {
+  id
+  channel
+  category
+  against
+  againstAgency {
+    id
+    name
+  }
+  againstCollector {
+    id
+    fullName
+  }
+  description
+  status
+  receivedAt
+  responseDueAt
+  resolutionDueAt
+  respondedAt
+  response
+  findings
+  decidedAt
+  escalationLevel
+  escalatedAt
+}`, {"hash":"sha256:a956d02aa4ce978c4909b7fdd985ad835bfd90c70c58d8dcb3c47d8f37d6e097"}) as unknown as TypedDocumentString<RecordComplaintMutation, RecordComplaintMutationVariables>;
+export const StartComplaintInvestigationDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation StartComplaintInvestigation($input: StartComplaintInvestigationInput!) {
+  startComplaintInvestigation(input: $input) {
+    complaint {
+      ...ComplaintFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ComplaintFields on Complaint {
+  id
+  channel
+  category
+  against
+  againstAgency {
+    id
+    name
+  }
+  againstCollector {
+    id
+    fullName
+  }
+  description
+  status
+  receivedAt
+  responseDueAt
+  resolutionDueAt
+  respondedAt
+  response
+  findings
+  decidedAt
+  escalationLevel
+  escalatedAt
+}`, {"hash":"sha256:84f49a8bf006af351fae14d9e85a9375cba5955ab8b7559875ed9fe757734e78"}) as unknown as TypedDocumentString<StartComplaintInvestigationMutation, StartComplaintInvestigationMutationVariables>;
+export const DecideComplaintDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation DecideComplaint($input: DecideComplaintInput!) {
+  decideComplaint(input: $input) {
+    complaint {
+      ...ComplaintFields
+    }
+    case {
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ComplaintFields on Complaint {
+  id
+  channel
+  category
+  against
+  againstAgency {
+    id
+    name
+  }
+  againstCollector {
+    id
+    fullName
+  }
+  description
+  status
+  receivedAt
+  responseDueAt
+  resolutionDueAt
+  respondedAt
+  response
+  findings
+  decidedAt
+  escalationLevel
+  escalatedAt
+}`, {"hash":"sha256:3b201f5c0186977b6670baa2fdba92a64c295fb40f051bd4080a307d2d2b6581"}) as unknown as TypedDocumentString<DecideComplaintMutation, DecideComplaintMutationVariables>;
+export const OpenDisputeDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation OpenDispute($input: OpenDisputeInput!) {
+  openDispute(input: $input) {
+    dispute {
+      ...DisputeFields
+    }
+    case {
+      id
+      version
+      onHold
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment DisputeFields on Dispute {
+  id
+  reason
+  description
+  amountDisputed {
+    ...Money
+  }
+  inWriting
+  verificationRequired
+  status
+  openedAt
+  verifiedAt
+  outcome
+  adjustment {
+    ...Money
+  }
+  resolutionNote
+  resolvedAt
+  hold {
+    id
+    active
+  }
+  documents(first: 5) {
+    totalCount
+    nodes {
+      id
+      kind
+      fileName
+      sha256
+    }
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:95374e4c9ff785ccde7275036dabd0783a2460e35f2c3eb6559859142574938c"}) as unknown as TypedDocumentString<OpenDisputeMutation, OpenDisputeMutationVariables>;
+export const ResolveDisputeDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ResolveDispute($input: ResolveDisputeInput!) {
+  resolveDispute(input: $input) {
+    dispute {
+      ...DisputeFields
+    }
+    case {
+      id
+      version
+      onHold
+      overdue {
+        ...Money
+      }
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment DisputeFields on Dispute {
+  id
+  reason
+  description
+  amountDisputed {
+    ...Money
+  }
+  inWriting
+  verificationRequired
+  status
+  openedAt
+  verifiedAt
+  outcome
+  adjustment {
+    ...Money
+  }
+  resolutionNote
+  resolvedAt
+  hold {
+    id
+    active
+  }
+  documents(first: 5) {
+    totalCount
+    nodes {
+      id
+      kind
+      fileName
+      sha256
+    }
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:dc1a221d7cd8998327b38438bc07f75146bf605b6db86294b92b195e0f73222b"}) as unknown as TypedDocumentString<ResolveDisputeMutation, ResolveDisputeMutationVariables>;
 export const CasesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Cases($first: Int, $after: String, $filter: CaseFilter, $orderBy: CaseOrder) {
   cases(first: $first, after: $after, filter: $filter, orderBy: $orderBy) {
@@ -2429,6 +3429,47 @@ fragment Money on Money {
   currency
   formatted
 }`, {"hash":"sha256:02ef598ce8715fc46169e1b27c8577a3ff516a1f1a0cef93571a2f8562f8e6f7"}) as unknown as TypedDocumentString<CaseByNumberQuery, CaseByNumberQueryVariables>;
+export const CaseByIdDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseById($id: ID!) {
+  case(id: $id) {
+    ...CaseSummary
+    onHold
+    openedAt
+    closedAt
+  }
+}
+    fragment CaseSummary on Case {
+  id
+  number
+  stage
+  status
+  priority
+  overdue {
+    ...Money
+  }
+  dueDate
+  daysPastDue
+  bucket
+  version
+  debtor {
+    id
+    fullName
+    nationalIdMasked
+  }
+  assignedAgency {
+    id
+    name
+  }
+  assignedCollector {
+    id
+    fullName
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:0c7ce2275c6fdbe22a46d6bfe13e41f6d3d0bc1ef361858d131ea29bc2a35478"}) as unknown as TypedDocumentString<CaseByIdQuery, CaseByIdQueryVariables>;
 export const CaseDetailDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CaseDetail($id: ID!, $first: Int = 20) {
   node(id: $id) {
@@ -3108,8 +4149,10 @@ export const ContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
   instalmentGraceDays
   maxDeferralDays
   settlementDiscountThresholdBps
+  complaintResponseDays
+  complaintResolutionDays
   retentionYears
-}`, {"hash":"sha256:07dabbf9da869295d3d51934896fc5ba334dfd0bdc2dbcf842c082773f40b892"}) as unknown as TypedDocumentString<ContactPolicyQuery, ContactPolicyQueryVariables>;
+}`, {"hash":"sha256:38700a99fa5b545be771154e03d2254833d6727d5d4f93860c4dca2e9b77a6db"}) as unknown as TypedDocumentString<ContactPolicyQuery, ContactPolicyQueryVariables>;
 export const ContactPermissionDocument = /* #__PURE__ */ new TypedDocumentString(`
     query ContactPermission($caseId: ID!, $channel: ContactChannel!, $contactPointId: ID!, $at: DateTime) {
   contactPermission(
@@ -3292,8 +4335,10 @@ export const UpdateContactPolicyDocument = /* #__PURE__ */ new TypedDocumentStri
   instalmentGraceDays
   maxDeferralDays
   settlementDiscountThresholdBps
+  complaintResponseDays
+  complaintResolutionDays
   retentionYears
-}`, {"hash":"sha256:d00cf0643c0d9ae99d16134a4279949276e6aaf9ab5f113551fb2f91ece61def"}) as unknown as TypedDocumentString<UpdateContactPolicyMutation, UpdateContactPolicyMutationVariables>;
+}`, {"hash":"sha256:b623413cfcabb8e79f116f0a548a4a859cd21a173c3eab5275f163d068b106b9"}) as unknown as TypedDocumentString<UpdateContactPolicyMutation, UpdateContactPolicyMutationVariables>;
 export const RevealDebtorIdentityDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation RevealDebtorIdentity($input: RevealDebtorIdentityInput!) {
   revealDebtorIdentity(input: $input) {

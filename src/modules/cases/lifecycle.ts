@@ -100,8 +100,12 @@ export async function releaseCaseHold(
   input: { caseId: string; note?: string | null; expectedVersion?: number | null },
 ) {
   return writeCase(deps, actor, input.caseId, { expectedVersion: input.expectedVersion, action: 'case.releaseHold' }, async ({ tx, now, before }) => {
-    const active = await tx.hold.findFirst({ where: { caseId: before.id, ...activeHoldWhere(now) } });
-    if (!active) throw new DomainError('INVALID_TRANSITION', 'The case is not on hold', 'caseId');
+    // A hold of an open dispute is the dispute's: resolveDispute releases it (DOMAIN.md "Disputes").
+    const active = await tx.hold.findFirst({ where: { caseId: before.id, AND: [activeHoldWhere(now), { OR: [{ dispute: null }, { dispute: { status: { not: 'OPEN' } } }] }] } });
+    if (!active) {
+      const disputed = await tx.hold.count({ where: { caseId: before.id, ...activeHoldWhere(now) } });
+      throw new DomainError('INVALID_TRANSITION', disputed ? 'The case is held by an open dispute: resolveDispute releases it' : 'The case is not on hold', 'caseId');
+    }
     const hold = await tx.hold.update({ where: { id: active.id }, data: { releasedAt: now, releasedById: actor.viewer.userId } });
     return {
       result: { hold },

@@ -208,7 +208,7 @@ export const CaseEventRef = builder.prismaNode('CaseEvent', {
   }),
 });
 
-builder.prismaNode('Hold', {
+export const HoldRef = builder.prismaNode('Hold', {
   nullable: true,
   id: { field: 'id' },
   description: 'A pause of all contact on a case.',
@@ -290,6 +290,15 @@ builder.queryFields((t) => ({
     },
     CaseConnection,
   ),
+  case: t.prismaField({
+    type: 'Case',
+    nullable: true,
+    description: 'One case by its global id, as node(id) finds it: a case the viewer may not see, or an id of another type, is null.',
+    args: { id: t.arg.globalID() },
+    // An id of another type names no case: the query runs for an id that matches nothing (Pothos wants its query used).
+    resolve: (query, _root, args, ctx) =>
+      ctx.prisma.case.findFirst({ ...query, where: { id: args.id.typename === 'Case' ? args.id.id : '00000000-0000-0000-0000-000000000000', AND: [visibleRecords.Case(ctx.viewer)] } }),
+  }),
   caseByNumber: t.prismaField({
     type: 'Case',
     nullable: true,

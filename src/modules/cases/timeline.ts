@@ -35,6 +35,7 @@ const ERA_TABLES = [
   'Reminder', 'ContactAttempt', 'VisitConsent', 'Visit', 'VisitParticipant', 'Evidence', 'EvidenceCustody', 'PromiseToPay',
   'RepaymentPlan', 'Instalment', 'Payment', 'PaymentAllocation', 'Hold', 'Placement', 'CaseEvent', 'User',
   'ContactPoint', 'Address', 'LetterDispatch',
+  'ContactOptOut', 'Complaint', 'Dispute',
 ] as const;
 
 /** One statement per request (batched): which of these ids name a record of another agency. */

@@ -62,6 +62,13 @@ export const TEXT_LIMITS: Readonly<Record<string, number>> = {
   'AuditEventFilter.action': 100,
   'PlanVisitInput.purpose': 500,
   'ReportVisitInput.report': 10_000,
+  'RecordComplaintInput.description': 4000,
+  'StartComplaintInvestigationInput.response': 4000,
+  'DecideComplaintInput.findings': 4000,
+  'OpenDisputeInput.description': 4000,
+  'ResolveDisputeInput.note': 4000,
+  'SetContactPreferencesInput.preferredHoursStart': 5,
+  'SetContactPreferencesInput.preferredHoursEnd': 5,
 };
 
 /** Checked elsewhere: each imported row's texts are checked by intake, which rejects that row alone. */

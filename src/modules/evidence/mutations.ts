@@ -42,6 +42,7 @@ const UploadEvidenceInput = builder.inputType('UploadEvidenceInput', {
   fields: (t) => ({
     caseId: t.globalID({ for: [CaseRef] }),
     visitId: t.globalID({ for: [VisitRef], required: false, description: 'A visit of this case (checked in or later) the evidence comes from.' }),
+    disputeId: t.globalID({ required: false, description: 'An open dispute of this case: DISPUTE_DOCUMENT (the debtor\'s evidence) or DEBT_VERIFICATION (the bank\'s verification; supervisors and admins).' }),
     kind: t.field({ type: EvidenceKind }),
     file: t.field({
       type: 'File',
@@ -96,6 +97,7 @@ builder.mutationFields((t) => ({
         uploadEvidence(depsOf(ctx), actorOf(ctx), {
           caseId: input.caseId.id,
           visitId: input.visitId?.id ?? null,
+          disputeId: input.disputeId ? (input.disputeId.typename === 'Dispute' ? input.disputeId.id : '00000000-0000-0000-0000-000000000000') : null,
           kind: input.kind,
           file: input.file,
           capturedAt: input.capturedAt ?? null,

@@ -5,6 +5,7 @@ import { idempotencyKeyOf, isUniqueViolation, requestHash } from '../../lib/idem
 import type { Actor } from '../../lib/actor.ts';
 import { agencyEra, viaCase } from '../../auth/scopes.ts';
 import { writeCase, type CaseWriteDeps } from '../cases/write.ts';
+import type { Tx } from '../../db/store.ts';
 import { BlobInterruptedError, BlobTooLargeError, storeFault, type BlobStore, type StagedBlob } from './blob-store.ts';
 import { accepts, acceptedNames, describeRefused, safeFileName, sniff } from './sniff.ts';
 
@@ -57,6 +58,8 @@ export interface UploadedFile {
 export interface UploadEvidenceInput {
   caseId: string;
   visitId?: string | null;
+  /** The dispute of this case the document supports (DISPUTE_DOCUMENT) or verifies (DEBT_VERIFICATION). */
+  disputeId?: string | null;
   kind: EvidenceKind;
   file: UploadedFile;
   capturedAt?: Date | null;
@@ -88,6 +91,9 @@ export interface EvidenceWritten {
 export const MAX_DESCRIPTION_LENGTH = 2000;
 /** A capture time may be this much ahead of the server's clock (a phone's clock drifts); more is an error. */
 export const CAPTURE_CLOCK_SKEW_MS = 5 * 60_000;
+/** Documents of a dispute: the debtor's, and the bank's verification (only the bank sends one). */
+const DISPUTE_KINDS: readonly EvidenceKind[] = ['DISPUTE_DOCUMENT', 'DEBT_VERIFICATION'];
+const VERIFIERS: readonly string[] = ['BANK_ADMIN', 'BANK_SUPERVISOR'];
 /** Evidence of a visit comes from a visit that took place: checked in, or later. */
 const VISIT_STATUSES_WITH_EVIDENCE: readonly VisitStatus[] = ['IN_PROGRESS', 'COMPLETED', 'REPORTED', 'DECIDED'];
 
@@ -113,7 +119,7 @@ export async function supersedeEvidence(
 ): Promise<EvidenceWritten> {
   const old = await deps.prisma.evidence.findFirst({
     where: { id: input.evidenceId, ...viaCase(actor.viewer), ...agencyEra(actor.viewer) },
-    select: { id: true, caseId: true, kind: true, visitId: true, description: true },
+    select: { id: true, caseId: true, kind: true, visitId: true, disputeId: true, description: true },
   });
   if (!old) throw new DomainError('NOT_FOUND', 'No such evidence', 'evidenceId');
   return storeEvidence(
@@ -122,6 +128,7 @@ export async function supersedeEvidence(
     {
       caseId: old.caseId,
       visitId: old.visitId,
+      disputeId: old.disputeId,
       kind: old.kind,
       file: input.file,
       capturedAt: input.capturedAt ?? null,
@@ -156,7 +163,7 @@ async function storeEvidence(
   // The bytes first: hashed, counted and sniffed while they stream, staged out of sight.
   const staged = await stage(deps, input.file);
   // A retry of an upload is known by its key, and the same once its bytes are hashed.
-  const hash = key ? requestHash([input.caseId, input.visitId ?? null, input.kind, staged.sha256, input.capturedAt ?? null, description, input.supersedesId ?? null]) : null;
+  const hash = key ? requestHash([input.caseId, input.visitId ?? null, input.disputeId ?? null, input.kind, staged.sha256, input.capturedAt ?? null, description, input.supersedesId ?? null]) : null;
   const replay = async (): Promise<EvidenceWritten | null> => {
     if (!key) return null;
     const existing = await deps.prisma.evidence.findUnique({ where: { idempotencyKey: key } });
@@ -202,6 +209,7 @@ async function storeEvidence(
             throw new DomainError('INVALID_TRANSITION', `The visit is ${visit.status.toLowerCase()}: evidence attaches to a visit once it has been checked in`, 'visitId');
           }
         }
+        const dispute = await disputeOf(tx, actor, before.id, input);
         let old: Evidence | null = null;
         if (input.supersedesId) {
           old = await tx.evidence.findFirst({ where: { id: input.supersedesId, caseId: before.id, ...agencyEra(actor.viewer) } });
@@ -210,6 +218,7 @@ async function storeEvidence(
           if (already) throw new DomainError('INVALID_TRANSITION', 'This evidence has already been superseded: correct its latest version', fields.supersedesField);
           if (old.kind !== input.kind) throw new DomainError('VALIDATION', `A correction of ${old.kind} evidence is ${old.kind} evidence`, 'kind');
           if ((old.visitId ?? null) !== (input.visitId ?? null)) throw new DomainError('VALIDATION', 'A correction belongs to the same visit as the record it corrects', 'visitId');
+          if ((old.disputeId ?? null) !== (input.disputeId ?? null)) throw new DomainError('VALIDATION', 'A correction belongs to the same dispute as the record it corrects', 'disputeId');
           if (old.sha256 === staged.sha256) throw new DomainError('VALIDATION', 'The file is identical to the one it would correct', 'file');
         }
         const evidence = await tx.evidence.create({
@@ -217,6 +226,7 @@ async function storeEvidence(
             caseId: before.id,
             agencyId: before.assignedAgencyId,
             visitId: input.visitId ?? null,
+            disputeId: dispute?.id ?? null,
             kind: input.kind,
             sha256: staged.sha256,
             sizeBytes: staged.size,
@@ -240,6 +250,12 @@ async function storeEvidence(
             data: { ...custody, evidenceId: old.id, action: 'SUPERSEDED', detail: `Superseded by ${fileName} (evidence ${evidence.id})` },
           });
         }
+        const events: { type: string; summary: string; data: Record<string, string | null> }[] = [];
+        if (dispute && input.kind === 'DEBT_VERIFICATION' && !dispute.verifiedAt) {
+          // Regulation F: the verification is on the record; a written US dispute may now be resolved.
+          await tx.dispute.update({ where: { id: dispute.id }, data: { verifiedAt: at, verificationEvidenceId: evidence.id } });
+          events.push({ type: 'DISPUTE_VERIFIED', summary: 'Verification of the disputed debt recorded', data: { disputeId: dispute.id, evidenceId: evidence.id } });
+        }
         // Last step of the transaction: a failure to store the bytes rolls the record back, so
         // there is never a record without its file.
         committed = await staged.commit();
@@ -252,11 +268,12 @@ async function storeEvidence(
           : { type: 'EVIDENCE_UPLOADED', summary: `Evidence uploaded: ${fileName} (${input.kind}).`, data: { evidenceId: evidence.id, kind: input.kind } };
         return {
           result: { evidence, superseded: old },
-          events: [event],
+          events: [event, ...events],
           auditData: {
             evidenceId: evidence.id,
             kind: input.kind,
             visitId: input.visitId ?? null,
+            disputeId: dispute?.id ?? null,
             sha256: staged.sha256,
             sizeBytes: staged.size,
             contentType: type.contentType,
@@ -281,6 +298,26 @@ async function storeEvidence(
     }
     throw err;
   }
+}
+
+/**
+ * The dispute a document belongs to: one of this case, of the viewer's era, still open. Dispute
+ * documents need their dispute; a verification is the bank's (supervisor or admin) to record.
+ */
+async function disputeOf(tx: Tx, actor: Actor, caseId: string, input: Pick<UploadEvidenceInput, 'disputeId' | 'kind' | 'supersedesId'>) {
+  const isDisputeKind = DISPUTE_KINDS.includes(input.kind);
+  if (!input.disputeId) {
+    if (isDisputeKind) throw new DomainError('VALIDATION', `${input.kind} evidence names its dispute`, 'disputeId');
+    return null;
+  }
+  if (!isDisputeKind) throw new DomainError('VALIDATION', `A dispute's documents are DISPUTE_DOCUMENT or DEBT_VERIFICATION, not ${input.kind}`, 'kind');
+  const dispute = await tx.dispute.findFirst({ where: { id: input.disputeId, caseId, ...agencyEra(actor.viewer) } });
+  if (!dispute) throw new DomainError('NOT_FOUND', 'No such dispute on this case', 'disputeId');
+  if (dispute.status !== 'OPEN' && !input.supersedesId) throw new DomainError('INVALID_TRANSITION', 'The dispute is resolved: documents attach to an open dispute', 'disputeId');
+  if (input.kind === 'DEBT_VERIFICATION' && !VERIFIERS.includes(actor.viewer.role)) {
+    throw new DomainError('FORBIDDEN_ACTION', 'Only the bank (a supervisor or admin) records the verification of a debt', 'kind');
+  }
+  return dispute;
 }
 
 /** Streams the upload into the store; a refusal there is a user error and leaves nothing behind. */

@@ -16,6 +16,9 @@ export interface ContactPolicyFigures {
   maxPromiseDays: number;
   maxDeferralDays: number;
   settlementDiscountThresholdBps: number;
+  /** Days to answer a complaint, and to close it (DOMAIN.md "Care, complaints and disputes"). */
+  complaintResponseDays: number;
+  complaintResolutionDays: number;
   retentionYears: number;
 }
 
@@ -41,6 +44,9 @@ export const POLICY_PRESETS: Record<Jurisdiction, ContactPolicyFigures> = {
     maxPromiseDays: 30,
     maxDeferralDays: 90,
     settlementDiscountThresholdBps: 2000,
+    // The 2020 rules on banks' consumer complaint handling: answered within 15 days, 30 for complex cases.
+    complaintResponseDays: 15,
+    complaintResolutionDays: 30,
     // 2011 credit-card measures: records of collection kept 2 years (the 2018 convention asks 5; the longer applies).
     retentionYears: 5,
   },
@@ -61,6 +67,9 @@ export const POLICY_PRESETS: Record<Jurisdiction, ContactPolicyFigures> = {
     maxPromiseDays: 30,
     maxDeferralDays: 90,
     settlementDiscountThresholdBps: 2000,
+    // The CFPB's complaint process: a first response within 15 days, closed within 60.
+    complaintResponseDays: 15,
+    complaintResolutionDays: 60,
     retentionYears: 3,
   },
 };

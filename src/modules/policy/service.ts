@@ -41,6 +41,8 @@ export interface UpdateContactPolicyInput {
   maxPromiseDays?: number | null;
   maxDeferralDays?: number | null;
   settlementDiscountThresholdBps?: number | null;
+  complaintResponseDays?: number | null;
+  complaintResolutionDays?: number | null;
   retentionYears?: number | null;
   /** Names of the nullable figures to turn off (set to null): a rule is disabled only on purpose. */
   disable?: string[] | null;
@@ -85,6 +87,8 @@ export async function updateContactPolicy(deps: { prisma: PrismaClient; clock: C
       ['maxPromiseDays', 1, 365],
       ['maxDeferralDays', 1, 365],
       ['settlementDiscountThresholdBps', 0, 10_000],
+      ['complaintResponseDays', 1, 90],
+      ['complaintResolutionDays', 1, 180],
       ['retentionYears', 1, 30],
     ];
     for (const [field, min, max] of ints) {
@@ -98,6 +102,9 @@ export async function updateContactPolicy(deps: { prisma: PrismaClient; clock: C
       (data as Record<string, unknown>)[name] = null;
     }
     if (input.optOutLineRequired != null) data.optOutLineRequired = input.optOutLineRequired;
+    const response = (data.complaintResponseDays as number | undefined) ?? before.complaintResponseDays;
+    const resolution = (data.complaintResolutionDays as number | undefined) ?? before.complaintResolutionDays;
+    if (response > resolution) throw new DomainError('VALIDATION', 'A complaint is answered before it is closed: complaintResponseDays ≤ complaintResolutionDays', 'complaintResolutionDays');
     const updated = await tx.contactPolicy.update({ where: { id: before.id }, data: { ...data, version: { increment: 1 }, updatedById: actor.viewer.userId } });
     const changed = Object.fromEntries(
       Object.keys(data)

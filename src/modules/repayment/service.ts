@@ -196,6 +196,13 @@ export async function proposeRepaymentPlan(deps: Deps, actor: Actor, input: Prop
   });
 }
 
+/** Ends the case's open promises as SUPERSEDED (what they were paid so far stays on them); returns their ids. */
+async function supersedeOpenPromises(tx: Tx, caseId: string, now: Date): Promise<string[]> {
+  const open = await tx.promiseToPay.findMany({ where: { caseId, status: { in: ['OPEN', 'PARTIAL'] } }, select: { id: true }, orderBy: { createdAt: 'asc' } });
+  if (open.length) await tx.promiseToPay.updateMany({ where: { id: { in: open.map((p) => p.id) } }, data: { status: 'SUPERSEDED', settledAt: now } });
+  return open.map((p) => p.id);
+}
+
 async function planForDecision(deps: Deps, actor: Actor, planId: string) {
   const plan = await deps.prisma.repaymentPlan.findFirst({ where: { id: planId, case: caseVisibility(actor.viewer), ...agencyEra(actor.viewer) } });
   if (!plan) throw new DomainError('NOT_FOUND', 'No such repayment plan', 'planId');
@@ -217,11 +224,18 @@ export async function approveRepaymentPlan(deps: Deps, actor: Actor, input: { pl
       where: { id: plan.id },
       data: { status: 'ACTIVE', decidedById: actor.viewer.userId, decidedAt: now, activatedAt: now, decisionNote: input.note?.trim() || plan.decisionNote },
     });
+    // DOMAIN.md: the plan supersedes the case's open promises; from now on payments go to its
+    // instalments (issue 13: a payment of exactly instalment 1 went wholly to an older promise).
+    const superseded = await supersedeOpenPromises(tx, before.id, now);
+    const events = [{ type: 'PLAN_APPROVED', summary: `${plan.kind} plan approved and active`, data: { planId: plan.id, promisesSuperseded: superseded } }];
+    if (superseded.length) {
+      events.push({ type: 'PROMISES_SUPERSEDED', summary: `${superseded.length} open promise(s) superseded by the plan`, data: { planId: plan.id, promisesSuperseded: superseded } });
+    }
     return {
       result: { plan: approved },
       data: { status: 'PROMISED' },
-      events: [{ type: 'PLAN_APPROVED', summary: `${plan.kind} plan approved and active`, data: { planId: plan.id } }],
-      auditData: { planId: plan.id, proposedById: plan.proposedById },
+      events,
+      auditData: { planId: plan.id, proposedById: plan.proposedById, promisesSuperseded: superseded },
       reason: input.note ?? null,
     };
   });
@@ -546,13 +560,18 @@ export async function reversePayment(deps: Deps, actor: Actor, input: ReversePay
       });
 
       const reopenedPlans = new Set<string>(effects?.plansCompleted ?? []);
+      // A plan approved since this payment superseded the open promises of that day; a promise this
+      // payment had kept would have been one of them: it owes again, as SUPERSEDED, not OPEN.
+      const supersededSince = (await tx.repaymentPlan.count({ where: { caseId: before.id, status: 'ACTIVE', activatedAt: { gt: payment.createdAt } } })) > 0;
       for (const line of payment.allocations) {
         if (line.target === 'PROMISE' && line.promiseId) {
           const p = await tx.promiseToPay.findUniqueOrThrow({ where: { id: line.promiseId } });
           const paid = p.paidAmount - line.amount;
-          // A promise broken since keeps BROKEN: it owes again, and was broken all the same.
-          const status = p.status === 'BROKEN' || p.status === 'CANCELLED' ? p.status : promiseStatusAfter(p.amount, paid);
-          await tx.promiseToPay.update({ where: { id: p.id }, data: { paidAmount: paid, status, settledAt: status === 'KEPT' ? p.settledAt : status === 'BROKEN' || status === 'CANCELLED' ? p.settledAt : null } });
+          // A promise broken (or superseded by a plan) since keeps its end: it owes again, and ended all the same.
+          const ended = p.status === 'BROKEN' || p.status === 'CANCELLED' || p.status === 'SUPERSEDED';
+          const reopened = promiseStatusAfter(p.amount, paid);
+          const status = ended ? p.status : reopened !== 'KEPT' && supersededSince ? 'SUPERSEDED' : reopened;
+          await tx.promiseToPay.update({ where: { id: p.id }, data: { paidAmount: paid, status, settledAt: status === 'KEPT' || ended ? p.settledAt : null } });
         } else if (line.target === 'INSTALMENT' && line.instalmentId) {
           const i = await tx.instalment.findUniqueOrThrow({ where: { id: line.instalmentId } });
           const paid = i.paidAmount - line.amount;

@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "PromiseStatus" ADD VALUE 'SUPERSEDED';
