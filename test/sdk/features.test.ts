@@ -223,7 +223,19 @@ describe('pagination', () => {
   });
 
   it('has a paginator for each operation with a connection, and one for any document', async () => {
-    expect(Object.keys(connections).sort()).toEqual(['agencies', 'auditEvents', 'caseEvidence', 'caseTimeline', 'cases', 'workQueue']);
+    expect(Object.keys(connections).sort()).toEqual([
+      'agencies',
+      'auditEvents',
+      'caseEvidence',
+      'caseLetters',
+      'caseTimeline',
+      'cases',
+      'dunningRuleVersions',
+      'dunningRules',
+      'messageTemplateVersions',
+      'messageTemplates',
+      'workQueue',
+    ]);
     expect(connections.workQueue).toEqual(['viewer', 'workQueue']);
 
     const { client } = fake(() => json({ data: { viewer: { workQueue: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ id: 'a' }] } } } }));
