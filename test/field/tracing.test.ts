@@ -106,6 +106,10 @@ describe('adding a contact point', () => {
     expect(dial.userErrors).toEqual([{ code: 'NOT_FOUND', field: ['contactPointId'] }]);
     const sms = await mutate(s.users.southManager, `mutation($input: ScheduleReminderInput!) { scheduleReminder(input: $input) { reminder { id } userErrors { code field } } }`, { caseId: c.id, contactPointId: p.contactPoint.id, channel: 'SMS', templateKey: 'overdue-notice', scheduledAt: t.clock.now().toISOString(), idempotencyKey: 'south-probe-0001' });
     expect(sms.userErrors).toEqual([{ code: 'NOT_FOUND', field: ['contactPointId'] }]);
+    // Nor find the case by searching for North's number; the bank does.
+    const search = `query($q: String!) { cases(first: 5, filter: { search: $q }) { nodes { id } } }`;
+    expect((await as(s.users.southManager, search, { q: '13912345678' })).data.cases.nodes.map((n: any) => n.id)).not.toContain(c.id);
+    expect((await as(s.users.supervisor, search, { q: '13912345678' })).data.cases.nodes.map((n: any) => n.id)).toContain(c.id);
     // The bank still may.
     expect((await as(s.users.supervisor, D.permission, { c: c.id, p: p.contactPoint.id })).data.contactPermission).not.toBeNull();
     // South may record the same number itself: no DUPLICATE that would tell it North had it.

@@ -1,6 +1,6 @@
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { Bucket, CaseStage, CaseStatus } from '../../generated/prisma/enums.ts';
-import { caseVisibility } from '../../auth/scopes.ts';
+import { agencyEra, caseVisibility } from '../../auth/scopes.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { bucketRange, dueDateForDaysPastDue } from '../../lib/time.ts';
 import { parseCaseNumber } from '../../lib/ids.ts';
@@ -87,7 +87,7 @@ export async function caseListWhere(
     const max = daysBound(filter.maxDaysPastDue, 'filter.maxDaysPastDue');
     if (min !== null || max !== null) and.push({ dueDate: daysPastDueRange(min, max, now) });
     const text = filter.search?.trim();
-    if (text) and.push(await searchWhere(text, search));
+    if (text) and.push(await searchWhere(text, search, viewer));
   }
   return { AND: and };
 }
@@ -103,7 +103,7 @@ export async function caseListWhere(
  *   then the cases of those debtors, or of that number (BitmapOr of two indexes of Case);
  * - anything else: a fragment of the debtor's name, on its trigram index.
  */
-async function searchWhere(text: string, search: CaseSearchDeps): Promise<Prisma.CaseWhereInput> {
+async function searchWhere(text: string, search: CaseSearchDeps, viewer: Viewer): Promise<Prisma.CaseWhereInput> {
   const caseNo = parseCaseNumber(text);
   const digits = text.replace(/[\s()+-]/g, '');
   const idShaped = Pii.isValidNationalId(text) && /\d{6,}/.test(text);
@@ -113,7 +113,8 @@ async function searchWhere(text: string, search: CaseSearchDeps): Promise<Prisma
   const [byId, byPhone] = await Promise.all([
     idShaped ? search.prisma.debtor.findMany({ where: { nationalIdBlindIndex: search.blindIndex(text) }, select: { id: true }, take: SEARCH_MAX_DEBTORS }) : [],
     phoneShaped
-      ? search.prisma.contactPoint.findMany({ where: { value: { contains: digits } }, select: { debtorId: true }, distinct: ['debtorId'], take: SEARCH_MAX_DEBTORS })
+      ? // Only numbers of the viewer's era: a number another agency traced is not this agency's to match on.
+        search.prisma.contactPoint.findMany({ where: { value: { contains: digits }, ...agencyEra(viewer) }, select: { debtorId: true }, distinct: ['debtorId'], take: SEARCH_MAX_DEBTORS })
       : [],
   ]);
   const debtorIds = [...new Set([...byId.map((d) => d.id), ...byPhone.map((c) => c.debtorId)])];
