@@ -19,6 +19,7 @@ import './modules/repayment/mutations.ts';
 import './modules/audit/schema.ts';
 import './modules/policy/schema.ts';
 import './modules/viewer/schema.ts';
+import './modules/analytics/schema.ts';
 
 export const MAX_PAGE_SIZE = 100;
 

@@ -168,6 +168,12 @@ export type CloseReason =
   | 'SETTLED'
   | 'WRITTEN_OFF';
 
+/** AGENCY: the agency whose era the payment was recorded in; COLLECTOR: the collector placed on the case when it was received. */
+export type CollectionsDimension =
+  | 'AGENCY'
+  | 'CHANNEL'
+  | 'COLLECTOR';
+
 export type CompleteVisitInput = {
   consequencesExplained?: boolean | null | undefined;
   delinquencyReason?: DelinquencyReason | null | undefined;
@@ -438,6 +444,17 @@ export type PlanVisitInput = {
   purpose: string;
 };
 
+/** What a portfolio is grouped by. PLACEMENT_MONTH: the month (bank’s zone) the current placement started. */
+export type PortfolioDimension =
+  | 'AGENCY'
+  | 'BUCKET'
+  | 'COLLECTOR'
+  | 'JURISDICTION'
+  | 'PLACEMENT_MONTH'
+  | 'PRODUCT'
+  | 'STAGE'
+  | 'STATUS';
+
 export type PromiseStatus =
   | 'BROKEN'
   | 'CANCELLED'
@@ -538,6 +555,18 @@ export type ReminderStatus =
   | 'SCHEDULED'
   | 'SENDING'
   | 'SENT';
+
+/** Calendar days, weeks (Monday first) or months, in the bank’s zone. */
+export type ReportInterval =
+  | 'DAY'
+  | 'MONTH'
+  | 'WEEK';
+
+/** Calendar days in the bank’s zone (Asia/Shanghai), both included; at most 1,096 days. Absent: the month to date. */
+export type ReportPeriod = {
+  from: string;
+  to: string;
+};
 
 export type ReportVisitInput = {
   expectedVersion?: number | null | undefined;
@@ -749,6 +778,26 @@ export type CreateAgencyMutationVariables = Exact<{
 
 
 export type CreateAgencyMutation = { createAgency: { agency: { dataProcessingContractRef: string, id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ReportMoneyFragment = { minorUnits: number, currency: CurrencyCode, formatted: string };
+
+export type PortfolioQueryVariables = Exact<{
+  groupBy: Array<PortfolioDimension> | PortfolioDimension;
+  filter?: CaseFilter | null | undefined;
+  period?: ReportPeriod | null | undefined;
+}>;
+
+
+export type PortfolioQuery = { portfolio: { asOf: string, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type CollectionsQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+  interval: ReportInterval;
+  groupBy: Array<CollectionsDimension> | CollectionsDimension;
+}>;
+
+
+export type CollectionsQuery = { collections: { asOf: string, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type AuditEventsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1271,6 +1320,13 @@ export const AgencyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   createdAt
 }
     `, {"fragmentName":"AgencyFields"}) as unknown as TypedDocumentString<AgencyFieldsFragment, unknown>;
+export const ReportMoneyFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}
+    `, {"fragmentName":"ReportMoney"}) as unknown as TypedDocumentString<ReportMoneyFragment, unknown>;
 export const MoneyFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment Money on Money {
   minorUnits
@@ -1816,6 +1872,87 @@ export const CreateAgencyDocument = /* #__PURE__ */ new TypedDocumentString(`
   status
   createdAt
 }`, {"hash":"sha256:e4ed77d2c3ede2c587a50c6bdb9de9c8c498d6e5dc60049b60c6135fd4d0de2f"}) as unknown as TypedDocumentString<CreateAgencyMutation, CreateAgencyMutationVariables>;
+export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod) {
+  portfolio(groupBy: $groupBy, filter: $filter, period: $period) {
+    asOf
+    from
+    to
+    groupBy
+    groups {
+      bucket
+      stage
+      status
+      agency {
+        id
+        name
+      }
+      collector {
+        id
+        fullName
+      }
+      jurisdiction
+      product
+      placementMonth
+      currency
+      caseCount
+      overdue {
+        ...ReportMoney
+      }
+      principal {
+        ...ReportMoney
+      }
+      interest {
+        ...ReportMoney
+      }
+      fees {
+        ...ReportMoney
+      }
+      collected {
+        ...ReportMoney
+      }
+      promisedOpen {
+        ...ReportMoney
+      }
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:58534fa2305ffc3bfde67914676478d60d682e855d0b4a2df4edd0ed6a9722b9"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
+export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!) {
+  collections(period: $period, interval: $interval, groupBy: $groupBy) {
+    asOf
+    from
+    to
+    interval
+    points {
+      start
+      agency {
+        id
+        name
+      }
+      collector {
+        id
+        fullName
+      }
+      channel
+      currency
+      paymentCount
+      amount {
+        ...ReportMoney
+      }
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:6de1ce6178dee54707827e7270c6f9fff64c72d543b76be0627bf5cb7df08764"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
 export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(first: $first, after: $after, filter: $filter) {
