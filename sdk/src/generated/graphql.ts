@@ -186,6 +186,14 @@ export type CompleteVisitInput = {
   visitId: string;
 };
 
+/** RULE: the contact-policy rule that refused or was broken; JURISDICTION: the debtor’s; AGENCY: the era the attempt was recorded in. */
+export type ComplianceDimension =
+  | 'AGENCY'
+  | 'CHANNEL'
+  | 'DAY'
+  | 'JURISDICTION'
+  | 'RULE';
+
 export type ContactAttemptStatus =
   | 'BLOCKED'
   | 'COMPLETED';
@@ -454,6 +462,12 @@ export type PortfolioDimension =
   | 'PRODUCT'
   | 'STAGE'
   | 'STATUS';
+
+/** AGENCY: the agency whose era the promise was recorded in; COLLECTOR: who captured it; DAY: the day it was recorded. */
+export type PromiseDimension =
+  | 'AGENCY'
+  | 'COLLECTOR'
+  | 'DAY';
 
 export type PromiseStatus =
   | 'BROKEN'
@@ -798,6 +812,46 @@ export type CollectionsQueryVariables = Exact<{
 
 
 export type CollectionsQuery = { collections: { asOf: string, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type PromiseStatsQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+  groupBy: Array<PromiseDimension> | PromiseDimension;
+}>;
+
+
+export type PromiseStatsQuery = { promiseStats: { asOf: string, from: string, to: string, groupBy: Array<PromiseDimension>, rows: Array<{ day: string | null, currency: CurrencyCode, made: number, open: number, kept: number, partial: number, broken: number, cancelled: number, keptRateByCount: number | null, keptRateByAmount: number | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amountMade: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type CollectorProductivityQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+  interval: ReportInterval;
+}>;
+
+
+export type CollectorProductivityQuery = { collectorProductivity: { asOf: string, from: string, to: string, interval: ReportInterval, rows: Array<{ start: string, attempts: number, rightPartyContacts: number, promises: number, collector: { id: string, fullName: string, agency: { id: string, name: string } | null } | null, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }> } };
+
+export type ContactComplianceQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+  groupBy: Array<ComplianceDimension> | ComplianceDimension;
+}>;
+
+
+export type ContactComplianceQuery = { contactCompliance: { asOf: string, from: string, to: string, groupBy: Array<ComplianceDimension>, rows: Array<{ rule: string | null, jurisdiction: Jurisdiction | null, channel: ContactChannel | null, day: string | null, attempts: number, refusals: number, violations: number, agency: { id: string, name: string } | null }> } };
+
+export type RollRatesQueryVariables = Exact<{
+  from: string;
+  to: string;
+  filter?: CaseFilter | null | undefined;
+}>;
+
+
+export type RollRatesQuery = { rollRates: { asOf: string, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
+
+export type AgencyScorecardsQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+}>;
+
+
+export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number | null, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
 
 export type AuditEventsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1953,6 +2007,192 @@ export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
   currency
   formatted
 }`, {"hash":"sha256:6de1ce6178dee54707827e7270c6f9fff64c72d543b76be0627bf5cb7df08764"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
+export const PromiseStatsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query PromiseStats($period: ReportPeriod, $groupBy: [PromiseDimension!]!) {
+  promiseStats(period: $period, groupBy: $groupBy) {
+    asOf
+    from
+    to
+    groupBy
+    rows {
+      day
+      agency {
+        id
+        name
+      }
+      collector {
+        id
+        fullName
+      }
+      currency
+      made
+      open
+      kept
+      partial
+      broken
+      cancelled
+      amountMade {
+        ...ReportMoney
+      }
+      amountDue {
+        ...ReportMoney
+      }
+      amountPaid {
+        ...ReportMoney
+      }
+      keptRateByCount
+      keptRateByAmount
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:9e7f1093ad52b43a1bf1faccf373d0b8db1d4f7b7929fc2f76848173282b14ff"}) as unknown as TypedDocumentString<PromiseStatsQuery, PromiseStatsQueryVariables>;
+export const CollectorProductivityDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CollectorProductivity($period: ReportPeriod, $interval: ReportInterval!) {
+  collectorProductivity(period: $period, interval: $interval) {
+    asOf
+    from
+    to
+    interval
+    rows {
+      collector {
+        id
+        fullName
+        agency {
+          id
+          name
+        }
+      }
+      start
+      attempts
+      rightPartyContacts
+      promises
+      collected {
+        amount {
+          ...ReportMoney
+        }
+        payments
+      }
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:25a16deaef5692c619ed916afea78ab47641fbb5a09de959eeea52ac34cad45e"}) as unknown as TypedDocumentString<CollectorProductivityQuery, CollectorProductivityQueryVariables>;
+export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query ContactCompliance($period: ReportPeriod, $groupBy: [ComplianceDimension!]!) {
+  contactCompliance(period: $period, groupBy: $groupBy) {
+    asOf
+    from
+    to
+    groupBy
+    rows {
+      rule
+      jurisdiction
+      agency {
+        id
+        name
+      }
+      channel
+      day
+      attempts
+      refusals
+      violations
+    }
+  }
+}
+    `, {"hash":"sha256:ca06b06287b3f37e0ff0a4db9e939102109d76070ce522de1b7cc3e9cfd63b31"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
+export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter) {
+  rollRates(from: $from, to: $to, filter: $filter) {
+    asOf
+    fromMonth
+    toMonth
+    cells {
+      month
+      fromBucket
+      toState
+      currency
+      caseCount
+      overdueNow {
+        ...ReportMoney
+      }
+    }
+    cureRates {
+      month
+      fromBucket
+      caseCount
+      resolved
+      rolledForward
+      cureRate
+      rollRate
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:954da9408a4ab9ae528625410fd6ff430fc2e11918a92cc4c9ad6ab3187b6126"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
+export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query AgencyScorecards($period: ReportPeriod) {
+  agencyScorecards(period: $period) {
+    asOf
+    from
+    to
+    scorecards {
+      agency {
+        id
+        name
+      }
+      placed {
+        caseCount
+        balance {
+          ...ReportMoney
+        }
+      }
+      collected {
+        amount {
+          ...ReportMoney
+        }
+        payments
+      }
+      recoveryRates {
+        currency
+        rate
+      }
+      promisesMade
+      promisesKept
+      promisesPartlyKept
+      promisesBroken
+      promiseKeptRate
+      placementsStarted
+      placementsContacted
+      averageDaysToFirstContact
+      visits {
+        outcome
+        count
+      }
+      violations
+      refusals
+      complaints
+      recalls {
+        reason
+        count
+      }
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:461e80a7b8bfa68ce328db3ecaf91411013eed1c2452e6b0b4d775e078fedc41"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
 export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(first: $first, after: $after, filter: $filter) {
