@@ -20,6 +20,7 @@ import './modules/audit/schema.ts';
 import './modules/policy/schema.ts';
 import './modules/viewer/schema.ts';
 import './modules/analytics/schema.ts';
+import './modules/exports/schema.ts';
 
 export const MAX_PAGE_SIZE = 100;
 

@@ -126,6 +126,8 @@ export const visibleRecords = {
   RepaymentPlan: (v: Viewer): Prisma.RepaymentPlanWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   Instalment: (v: Viewer): Prisma.InstalmentWhereInput => ({ AND: [agencyEra(v), { plan: viaCase(v) }] }),
   Payment: (v: Viewer): Prisma.PaymentWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  /** An export is personal: its requester's only (it holds what they could see). */
+  Export: (v: Viewer): Prisma.ExportWhereInput => ({ requestedById: v.userId }),
 };
 
 /** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */

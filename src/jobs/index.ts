@@ -7,6 +7,7 @@ import { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
 import { placementExpiryJob, PLACEMENT_EXPIRY_JOB } from './placements.ts';
 import { promiseChecksJob, PROMISE_CHECKS_JOB } from './promises.ts';
 import { tableStatisticsJob, TABLE_STATISTICS_JOB } from './statistics.ts';
+import { exportsJob, EXPORTS_JOB } from './exports.ts';
 import { reminderDispatchJob, automaticRemindersJob, REMINDER_DISPATCH_JOB, AUTOMATIC_REMINDERS_JOB } from './reminders.ts';
 
 export { JobScheduler, type Job, type JobContext, type JobDeps, type JobRunResult, type JobSchedulerOptions } from './scheduler.ts';
@@ -21,6 +22,7 @@ export const JOB_REGISTRY: Readonly<Record<string, () => Job>> = {
   [REMINDER_DISPATCH_JOB]: () => reminderDispatchJob(),
   [AUTOMATIC_REMINDERS_JOB]: () => automaticRemindersJob(),
   [TABLE_STATISTICS_JOB]: () => tableStatisticsJob(),
+  [EXPORTS_JOB]: () => exportsJob(),
 };
 
 /** The jobs a server runs. */

@@ -327,6 +327,25 @@ export type EvidenceKind =
   | 'REPAYMENT_AGREEMENT'
   | 'VIDEO';
 
+/** CSV: UTF-8 (optionally with a byte-order mark); XLSX: an Excel workbook. */
+export type ExportFormat =
+  | 'CSV'
+  | 'XLSX';
+
+export type ExportKind =
+  | 'CASES'
+  | 'CONTACT_ATTEMPTS'
+  | 'PAYMENTS'
+  | 'PORTFOLIO'
+  | 'PROMISES'
+  | 'VISITS';
+
+export type ExportStatus =
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'RUNNING';
+
 export type HoldCaseInput = {
   caseId: string;
   /** Without an end, the hold lasts until released. */
@@ -586,6 +605,22 @@ export type ReportVisitInput = {
   expectedVersion?: number | null | undefined;
   report: string;
   visitId: string;
+};
+
+export type RequestExportInput = {
+  /** CSV: start with a UTF-8 byte-order mark (for spreadsheet apps). */
+  bom?: boolean | null | undefined;
+  /** Which cases (and the records of which cases). */
+  filter?: CaseFilter | null | undefined;
+  format?: ExportFormat;
+  /** PORTFOLIO only; default BUCKET. */
+  groupBy?: Array<PortfolioDimension> | null | undefined;
+  idempotencyKey?: string | null | undefined;
+  kind: ExportKind;
+  /** Records (payments, promises, attempts, visits) of these days; PORTFOLIO: the period of `collected`. */
+  period?: ReportPeriod | null | undefined;
+  /** CASES: full national ID numbers (supervisors and admins; audited). Default: masked. */
+  revealNationalIds?: boolean | null | undefined;
 };
 
 export type RevealDebtorIdentityInput = {
@@ -900,6 +935,7 @@ export type CaseDetailQuery = { node:
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Payment', id: string }
@@ -932,6 +968,7 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Payment', id: string }
@@ -1101,6 +1138,7 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Payment', id: string }
@@ -1127,6 +1165,33 @@ export type SupersedeEvidenceMutationVariables = Exact<{
 
 export type SupersedeEvidenceMutation = { supersedeEvidence: { evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, superseded: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
+export type ExportFieldsFragment = { id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null };
+
+export type RequestExportMutationVariables = Exact<{
+  input: RequestExportInput;
+}>;
+
+
+export type RequestExportMutation = { requestExport: { export: { id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ExportQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ExportQuery = { node:
+    | { id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }
+    | Record<PropertyKey, never>
+   | null };
+
+export type ExportsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ExportsQuery = { exports: { totalCount: number, nodes: Array<{ id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
 export type NodeQueryVariables = Exact<{
   id: string;
 }>;
@@ -1145,6 +1210,7 @@ export type NodeQuery = { node:
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Payment', id: string }
@@ -1175,6 +1241,7 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'ContactPolicy', id: string }
     | { __typename: 'Debtor', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Payment', id: string }
@@ -1599,6 +1666,25 @@ export const EvidenceFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString
   }
 }
     `, {"fragmentName":"EvidenceFields"}) as unknown as TypedDocumentString<EvidenceFieldsFragment, unknown>;
+export const ExportFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ExportFields on Export {
+  id
+  kind
+  format
+  status
+  progress
+  rowsTotal
+  rowsWritten
+  requestedAt
+  finishedAt
+  expiresAt
+  fileName
+  sizeBytes
+  sha256
+  error
+  downloadUrl
+}
+    `, {"fragmentName":"ExportFields"}) as unknown as TypedDocumentString<ExportFieldsFragment, unknown>;
 export const PromiseFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment PromiseFields on PromiseToPay {
   id
@@ -3323,6 +3409,94 @@ fragment EvidenceFields on Evidence {
     id
   }
 }`, {"hash":"sha256:f5658e6064c240a7dd28daab1fc01aa2a04627482f8aca237012da3ea67840cd"}) as unknown as TypedDocumentString<SupersedeEvidenceMutation, SupersedeEvidenceMutationVariables>;
+export const RequestExportDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RequestExport($input: RequestExportInput!) {
+  requestExport(input: $input) {
+    export {
+      ...ExportFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ExportFields on Export {
+  id
+  kind
+  format
+  status
+  progress
+  rowsTotal
+  rowsWritten
+  requestedAt
+  finishedAt
+  expiresAt
+  fileName
+  sizeBytes
+  sha256
+  error
+  downloadUrl
+}`, {"hash":"sha256:b4544155529d23ebff9905befe9ab80416dc6bd19d9510d66b71dda8b27082cd"}) as unknown as TypedDocumentString<RequestExportMutation, RequestExportMutationVariables>;
+export const ExportDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Export($id: ID!) {
+  node(id: $id) {
+    ... on Export {
+      ...ExportFields
+    }
+  }
+}
+    fragment ExportFields on Export {
+  id
+  kind
+  format
+  status
+  progress
+  rowsTotal
+  rowsWritten
+  requestedAt
+  finishedAt
+  expiresAt
+  fileName
+  sizeBytes
+  sha256
+  error
+  downloadUrl
+}`, {"hash":"sha256:686f6c93205dfe3b3fdabd74fceb68ab743e4b5d1b4b2347e2d12e4990a26d81"}) as unknown as TypedDocumentString<ExportQuery, ExportQueryVariables>;
+export const ExportsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Exports($first: Int, $after: String) {
+  exports(first: $first, after: $after) {
+    nodes {
+      ...ExportFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+    totalCount
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment ExportFields on Export {
+  id
+  kind
+  format
+  status
+  progress
+  rowsTotal
+  rowsWritten
+  requestedAt
+  finishedAt
+  expiresAt
+  fileName
+  sizeBytes
+  sha256
+  error
+  downloadUrl
+}`, {"hash":"sha256:c240bc6aec546472add874309ac71c52eebff9d4029e56a0735c42797e81ef49"}) as unknown as TypedDocumentString<ExportsQuery, ExportsQueryVariables>;
 export const NodeDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Node($id: ID!) {
   node(id: $id) {

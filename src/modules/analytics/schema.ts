@@ -85,7 +85,7 @@ const periodFields = <T extends { asOf: Date; period: Period }>(t: any) => ({
 
 // ---------------------------------------------------------------- portfolio
 
-const PortfolioDimension = builder.enumType('PortfolioDimension', {
+export const PortfolioDimension = builder.enumType('PortfolioDimension', {
   description: 'What a portfolio is grouped by. PLACEMENT_MONTH: the month (bank’s zone) the current placement started.',
   values: PORTFOLIO_DIMENSIONS,
 });
