@@ -191,14 +191,14 @@ export async function contactCompliance(deps: AnalyticsDeps, viewer: Viewer, inp
   const has = (d: ComplianceDimension) => groupBy.includes(d);
   const rows = await deps.prisma.$queryRaw<ComplianceRow[]>`
     SELECT ${has('RULE') ? Prisma.sql`a.rule` : Prisma.sql`NULL::text`} AS rule,
-      ${has('JURISDICTION') ? Prisma.sql`(SELECT d.jurisdiction::text FROM "Debtor" d WHERE d.id = a."debtorId")` : Prisma.sql`NULL::text`} AS jurisdiction,
+      ${has('JURISDICTION') ? Prisma.sql`d.jurisdiction::text` : Prisma.sql`NULL::text`} AS jurisdiction,
       ${has('AGENCY') ? Prisma.sql`a."agencyId"::text` : Prisma.sql`NULL::text`} AS "agencyId",
       ${has('CHANNEL') ? Prisma.sql`a.channel::text` : Prisma.sql`NULL::text`} AS channel,
       ${has('DAY') ? dayOf('a', 'attemptedAt') : Prisma.sql`NULL::text`} AS day,
       COUNT(*)::int AS attempts,
       COUNT(*) FILTER (WHERE a.status = 'BLOCKED')::int AS refusals,
       COUNT(*) FILTER (WHERE a.violation)::int AS violations
-    FROM "ContactAttempt" a
+    FROM "ContactAttempt" a ${has('JURISDICTION') ? Prisma.sql`JOIN "Debtor" d ON d.id = a."debtorId"` : Prisma.empty}
     WHERE ${inPeriodSql(input.period, 'a', 'attemptedAt')} AND ${recordScopeSql(viewer, 'a')}
     GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5
     LIMIT ${MAX_GROUPS + 1}`;

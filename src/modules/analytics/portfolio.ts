@@ -61,10 +61,16 @@ const DIMENSION_SQL: Record<PortfolioDimension, (now: Date) => Prisma.Sql> = {
   STATUS: () => Prisma.sql`c.status::text`,
   AGENCY: () => Prisma.sql`c."assignedAgencyId"::text`,
   COLLECTOR: () => Prisma.sql`c."assignedCollectorId"::text`,
-  JURISDICTION: () => Prisma.sql`(SELECT d.jurisdiction::text FROM "Debtor" d WHERE d.id = c."debtorId")`,
-  PRODUCT: () => Prisma.sql`(SELECT a.product FROM "CardAccount" a WHERE a.id = c."accountId")`,
-  PLACEMENT_MONTH: () =>
-    Prisma.sql`(SELECT to_char(pl."startsAt" AT TIME ZONE ${BANK_TIME_ZONE}, 'YYYY-MM') FROM "Placement" pl WHERE pl."caseId" = c.id AND pl."endedAt" IS NULL ORDER BY pl."startsAt" DESC LIMIT 1)`,
+  JURISDICTION: () => Prisma.sql`d.jurisdiction::text`,
+  PRODUCT: () => Prisma.sql`a.product`,
+  PLACEMENT_MONTH: () => Prisma.sql`to_char(pl."startsAt" AT TIME ZONE ${BANK_TIME_ZONE}, 'YYYY-MM')`,
+};
+
+/** The joins a dimension reads through (joins, not a subquery per case: the planner may hash them). */
+const DIMENSION_JOIN: Partial<Record<PortfolioDimension, Prisma.Sql>> = {
+  JURISDICTION: Prisma.sql`JOIN "Debtor" d ON d.id = c."debtorId"`,
+  PRODUCT: Prisma.sql`JOIN "CardAccount" a ON a.id = c."accountId"`,
+  PLACEMENT_MONTH: Prisma.sql`LEFT JOIN LATERAL (SELECT p0."startsAt" FROM "Placement" p0 WHERE p0."caseId" = c.id AND p0."endedAt" IS NULL ORDER BY p0."startsAt" DESC LIMIT 1) pl ON TRUE`,
 };
 
 const KEY_FIELD: Record<PortfolioDimension, keyof PortfolioKey> = {
@@ -91,13 +97,14 @@ export async function portfolio(
   const groupBy = [...new Set(input.groupBy)];
   const where = await caseFilterSql(viewer, input.filter, now, deps.search);
   const dims = groupBy.map((d, i) => Prisma.sql`${DIMENSION_SQL[d](now)} AS ${Prisma.raw(`"k${i}"`)}`);
+  const joins = Prisma.join(groupBy.flatMap((d) => DIMENSION_JOIN[d] ?? []).concat(Prisma.empty), ' ');
   const dimCols = groupBy.map((_d, i) => Prisma.raw(`"k${i}"`));
   const ordinals = Prisma.raw([...groupBy.map((_d, i) => String(i + 1)), String(groupBy.length + 1)].join(', '));
   const period = input.period;
   const rows = await deps.prisma.$queryRaw<Record<string, string | number | null>[]>`
     WITH scoped AS (
       SELECT ${Prisma.join([...dims, Prisma.sql`c.id`, Prisma.sql`c.currency`, Prisma.sql`c.principal`, Prisma.sql`c.interest`, Prisma.sql`c.fees`, Prisma.sql`c."overdueTotal"`])}
-      FROM "Case" c
+      FROM "Case" c ${joins}
       WHERE ${where}
     ),
     pay AS (

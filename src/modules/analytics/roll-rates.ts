@@ -66,26 +66,29 @@ export async function rollRates(
     (mo) =>
       Prisma.sql`(${mo}, ${startOf(mo)}, LEAST((((${`${mo}-01`}::date + interval '1 month')::date)::timestamp AT TIME ZONE ${BANK_TIME_ZONE}), ${now.toISOString()}::timestamptz))`,
   );
+  // The bucket a case was in at an instant: its last history row at or before it (one index probe).
   const bucketAt = (alias: string, instant: string) =>
-    Prisma.sql`(SELECT h.bucket::text FROM "BucketHistory" h WHERE h."caseId" = ${Prisma.raw(`${alias}.id`)} AND h."enteredAt" <= ${Prisma.raw(`${alias}.${instant}`)} ORDER BY h."enteredAt" DESC, h.id DESC LIMIT 1)`;
+    Prisma.sql`(SELECT h.bucket::text AS bucket FROM "BucketHistory" h WHERE h."caseId" = ${Prisma.raw(`${alias}.id`)} AND h."enteredAt" <= ${Prisma.raw(instant)} ORDER BY h."enteredAt" DESC, h.id DESC LIMIT 1)`;
   const rows = await deps.prisma.$queryRaw<{ month: string; fromBucket: string; toState: string; currency: string; caseCount: number; overdueNow: string }[]>`
     WITH months(month, t0, t1) AS (VALUES ${Prisma.join(values)}),
     scoped AS (
       SELECT c.id, c.currency, c."overdueTotal", c."closedAt", c.stage FROM "Case" c WHERE ${where}
     ),
     starts AS (
-      SELECT mo.month, mo.t0, mo.t1, s.id, s.currency, s."overdueTotal", s."closedAt", s.stage
-      FROM months mo JOIN scoped s ON (s."closedAt" IS NULL OR s."closedAt" > mo.t0) AND mo.t0 < mo.t1
+      SELECT mo.month, mo.t1, s.id, s.currency, s."overdueTotal", s."closedAt", s.stage, b0.bucket AS "fromBucket"
+      FROM months mo
+      JOIN scoped s ON (s."closedAt" IS NULL OR s."closedAt" > mo.t0) AND mo.t0 < mo.t1
+      CROSS JOIN LATERAL ${bucketAt('s', 'mo.t0')} b0
     ),
     moves AS (
-      SELECT st.month, ${bucketAt('st', 't0')} AS "fromBucket",
+      SELECT st.month, st."fromBucket",
         CASE WHEN st."closedAt" <= st.t1 THEN (CASE WHEN st.stage = 'RESOLVED' THEN 'RESOLVED' ELSE 'CLOSED' END)
-             ELSE ${bucketAt('st', 't1')} END AS "toState",
+             ELSE (SELECT b1.bucket FROM ${bucketAt('st', 'st.t1')} b1) END AS "toState",
         st.currency, st."overdueTotal"
       FROM starts st
     )
     SELECT month, "fromBucket", "toState", currency::text AS currency, COUNT(*)::int AS "caseCount", SUM("overdueTotal")::text AS "overdueNow"
-    FROM moves WHERE "fromBucket" IS NOT NULL
+    FROM moves
     GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
   return {
     asOf: now,
