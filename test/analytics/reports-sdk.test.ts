@@ -84,4 +84,22 @@ describe('reports through the SDK', () => {
       ['North Recovery', 2, 0.5, 1, 0],
     ]);
   });
+
+  it('answers the README’s worked example, and its export', async () => {
+    const token = await t.token(s.users.northManager);
+    const r = await t.gql(token, `{
+  portfolio(groupBy: [BUCKET], period: { from: "2026-11-01", to: "2026-11-30" }) {
+    asOf
+    groups { bucket currency caseCount overdue { formatted } collected { formatted } promisedOpen { formatted } }
+  }
+  promiseStats(groupBy: [COLLECTOR]) { rows { collector { fullName } made kept broken keptRateByCount keptRateByAmount } }
+}`);
+    expect(r.errors).toBeUndefined();
+    expect(r.data.portfolio.groups.map((g: any) => [g.bucket, g.caseCount])).toEqual([['M2', 1]]);
+    const e = await t.gql(token, `mutation { requestExport(input: { kind: PAYMENTS, format: CSV, bom: true, period: { from: "2026-11-01", to: "2026-11-30" } }) {
+  export { id status } userErrors { code field message } } }`);
+    expect(e.data.requestExport.export.status).toBe('PENDING');
+    const q = await t.gql(token, `query($id: ID!) { node(id: $id) { ... on Export { status progress rowsWritten downloadUrl } } }`, { id: e.data.requestExport.export.id });
+    expect(q.data.node).toEqual({ status: 'PENDING', progress: 0, rowsWritten: 0, downloadUrl: null });
+  });
 });
