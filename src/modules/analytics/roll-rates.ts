@@ -66,26 +66,29 @@ export async function rollRates(
     (mo) =>
       Prisma.sql`(${mo}, ${startOf(mo)}, LEAST((((${`${mo}-01`}::date + interval '1 month')::date)::timestamp AT TIME ZONE ${BANK_TIME_ZONE}), ${now.toISOString()}::timestamptz))`,
   );
-  // The bucket a case was in at an instant: its last history row at or before it (one index probe).
-  const bucketAt = (alias: string, instant: string) =>
-    Prisma.sql`(SELECT h.bucket::text AS bucket FROM "BucketHistory" h WHERE h."caseId" = ${Prisma.raw(`${alias}.id`)} AND h."enteredAt" <= ${Prisma.raw(instant)} ORDER BY h."enteredAt" DESC, h.id DESC LIMIT 1)`;
+  // The bucket history as spans (a row holds from its entry to the next row of the case), read
+  // once in index order; a case's bucket at an instant is the span that covers it. One pass over
+  // the viewer's history, whatever the number of months (no look-up per case and month).
   const rows = await deps.prisma.$queryRaw<{ month: string; fromBucket: string; toState: string; currency: string; caseCount: number; overdueNow: string }[]>`
     WITH months(month, t0, t1) AS (VALUES ${Prisma.join(values)}),
     scoped AS (
       SELECT c.id, c.currency, c."overdueTotal", c."closedAt", c.stage FROM "Case" c WHERE ${where}
     ),
-    starts AS (
-      SELECT mo.month, mo.t1, s.id, s.currency, s."overdueTotal", s."closedAt", s.stage, b0.bucket AS "fromBucket"
-      FROM months mo
-      JOIN scoped s ON (s."closedAt" IS NULL OR s."closedAt" > mo.t0) AND mo.t0 < mo.t1
-      CROSS JOIN LATERAL ${bucketAt('s', 'mo.t0')} b0
+    spans AS (
+      SELECT h."caseId", h.bucket::text AS bucket, h."enteredAt" AS "from",
+        LEAD(h."enteredAt") OVER (PARTITION BY h."caseId" ORDER BY h."enteredAt", h.id) AS "until"
+      FROM "BucketHistory" h JOIN scoped s ON s.id = h."caseId"
+      WHERE h."enteredAt" <= (SELECT MAX(t1) FROM months)
     ),
     moves AS (
-      SELECT st.month, st."fromBucket",
-        CASE WHEN st."closedAt" <= st.t1 THEN (CASE WHEN st.stage = 'RESOLVED' THEN 'RESOLVED' ELSE 'CLOSED' END)
-             ELSE (SELECT b1.bucket FROM ${bucketAt('st', 'st.t1')} b1) END AS "toState",
-        st.currency, st."overdueTotal"
-      FROM starts st
+      SELECT mo.month, b0.bucket AS "fromBucket",
+        CASE WHEN s."closedAt" <= mo.t1 THEN (CASE WHEN s.stage = 'RESOLVED' THEN 'RESOLVED' ELSE 'CLOSED' END) ELSE b1.bucket END AS "toState",
+        s.currency, s."overdueTotal"
+      FROM months mo
+      JOIN spans b0 ON b0."from" <= mo.t0 AND (b0."until" IS NULL OR b0."until" > mo.t0)
+      JOIN scoped s ON s.id = b0."caseId" AND (s."closedAt" IS NULL OR s."closedAt" > mo.t0)
+      LEFT JOIN spans b1 ON b1."caseId" = s.id AND b1."from" <= mo.t1 AND (b1."until" IS NULL OR b1."until" > mo.t1)
+      WHERE mo.t0 < mo.t1
     )
     SELECT month, "fromBucket", "toState", currency::text AS currency, COUNT(*)::int AS "caseCount", SUM("overdueTotal")::text AS "overdueNow"
     FROM moves
