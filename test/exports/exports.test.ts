@@ -12,6 +12,8 @@ import { createTestApp, type TestApp } from '../support/app.ts';
 import { createCase, createPeople, type Scenario } from '../support/scenario.ts';
 import { runPendingExports } from '../../src/modules/exports/service.ts';
 import { createLogger } from '../../src/lib/logger.ts';
+import { JobScheduler, findJob } from '../../src/jobs/index.ts';
+import { exportsJob, EXPORTS_JOB } from '../../src/jobs/exports.ts';
 
 let t: TestApp;
 let s: Scenario;
@@ -141,5 +143,21 @@ describe('exports', () => {
     const bad = await t.gql(token, REQUEST, { i: { kind: 'CASES', format: 'XLSX', bom: true } });
     expect(bad.data.requestExport.userErrors[0]).toMatchObject({ code: 'VALIDATION', field: ['bom'] });
     await run();
+  });
+
+  it('is written by the exports job, with the requester’s scope when it runs (a case recalled since is not in it)', async () => {
+    expect(findJob(EXPORTS_JOB)?.name).toBe('exports');
+    const now = t.clock.now();
+    const moved = await createCase(t.prisma, t.pii, { now, agencyId: s.north.id, debtorName: 'Recalled Before The Run' });
+    const token = await t.token(s.users.northManager);
+    const r = await t.gql(token, REQUEST, { i: { kind: 'CASES' } });
+    await t.prisma.case.update({ where: { id: moved.id }, data: { assignedAgencyId: null } });
+    const scheduler = new JobScheduler({ prisma: t.prisma, clock: t.clock, logger: createLogger('silent'), pii: t.pii }, [exportsJob({ dir })]);
+    const run = await scheduler.runOnce(EXPORTS_JOB);
+    expect(run).toMatchObject({ status: 'SUCCEEDED', detail: { completed: 1, failed: 0 } });
+    const st = await t.gql(token, STATUS, { id: r.data.requestExport.export.id });
+    const text = await (await download(st.data.node.downloadUrl)).text();
+    expect(text).not.toContain('Recalled Before The Run');
+    expect(text).toContain('张三');
   });
 });

@@ -13,7 +13,7 @@ import { minorDigits } from '../../lib/money.ts';
 import { BANK_TIME_ZONE, bucketOf, daysPastDue, dateOnly } from '../../lib/time.ts';
 import { caseListWhere, type CaseFilterInput, type CaseSearchDeps } from '../cases/queries.ts';
 import { portfolio, type PortfolioDimension } from '../analytics/portfolio.ts';
-import type { Period } from '../analytics/scope.ts';
+import { periodOf, type Period } from '../analytics/scope.ts';
 import type { Clock } from '../../lib/time.ts';
 import type { Cell } from './writer.ts';
 
@@ -177,7 +177,7 @@ export async function exportSource(deps: SourceDeps, viewer: Viewer, kind: Expor
     }
     case 'PORTFOLIO': {
       const groupBy = params.groupBy ?? ['BUCKET'];
-      const periodOfReport = params.period ?? { from: dateOnly(now).slice(0, 8) + '01', to: dateOnly(now) };
+      const periodOfReport = params.period ?? periodOf(null, now);
       const report = await portfolio(deps, viewer, { filter: params.filter ?? null, groupBy, period: periodOfReport });
       const agencies = new Map((await prisma.agency.findMany({ where: visibleRecords.Agency(viewer), select: { id: true, name: true } })).map((a) => [a.id, a.name]));
       const users = new Map((await prisma.user.findMany({ where: visibleRecords.User(viewer), select: { id: true, fullName: true } })).map((u) => [u.id, u.fullName]));
