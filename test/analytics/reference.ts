@@ -56,10 +56,12 @@ const add = (m: Map<string, any>, key: string, init: () => any) => {
   return v;
 };
 
-function collectorAt(rows: Rows, caseId: string, at: Date): string | null {
+function collectorAt(rows: Rows, v: Viewer, caseId: string, at: Date): string | null {
   const p = rows.placements
     .filter((pl) => pl.caseId === caseId && pl.startsAt <= at && (pl.endedAt === null || pl.endedAt > at))
     .sort((a, b) => b.startsAt.getTime() - a.startsAt.getTime())[0];
+  // A placement of another agency's era names no collector to an agency.
+  if (p && isAgency(v) && p.agencyId !== null && p.agencyId !== v.agencyId) return null;
   return p?.collectorId ?? null;
 }
 
@@ -96,7 +98,7 @@ export function collectionsRef(rows: Rows, v: Viewer, period: Period) {
   const out = new Map<string, any>();
   for (const p of rows.payments) {
     if (!seesRecord(v, rows, p) || !inPeriod(p.receivedAt, period) || reversed(rows, p.id)) continue;
-    const k = { start: `${month(p.receivedAt)}-01`, agencyId: p.agencyId, collectorId: collectorAt(rows, p.caseId, p.receivedAt), channel: p.channel, currency: p.currency };
+    const k = { start: `${month(p.receivedAt)}-01`, agencyId: p.agencyId, collectorId: collectorAt(rows, v, p.caseId, p.receivedAt), channel: p.channel, currency: p.currency };
     const g = add(out, JSON.stringify(k), () => ({ ...k, paymentCount: 0, amount: 0n }));
     g.paymentCount++;
     g.amount += p.amount;
@@ -134,7 +136,7 @@ export function productivityRef(rows: Rows, v: Viewer, period: Period) {
   for (const t of rows.promises) if (t.capturedById && seesRecord(v, rows, t) && inPeriod(t.createdAt, period)) row(t.capturedById, day(t.createdAt)).promises++;
   for (const p of rows.payments) {
     if (!seesRecord(v, rows, p) || !inPeriod(p.receivedAt, period) || reversed(rows, p.id)) continue;
-    const who = collectorAt(rows, p.caseId, p.receivedAt);
+    const who = collectorAt(rows, v, p.caseId, p.receivedAt);
     if (!who) continue;
     const r = row(who, day(p.receivedAt));
     let c = r.collected.find((x: any) => x.currency === p.currency);

@@ -114,7 +114,7 @@ export async function writeBook(prisma: PrismaClient, pii: Pii, s: Scenario, now
           caseId: c.id,
           kind: e.holder === 'BANK' ? 'BANK' : 'AGENCY',
           agencyId: agencyOf(e.holder),
-          collectorId: e.holder === 'BANK' ? s.users.collector2.id : null,
+          collectorId: e.holder === 'BANK' ? s.users.collector2.id : e.holder === 'NORTH' ? s.users.northAgent2.id : s.users.southAgent.id,
           startsAt: new Date(placedAt.getTime() - e.hours * 3_600_000),
           endedAt: placedAt,
           recallReason: e.recall,

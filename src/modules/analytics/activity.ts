@@ -134,7 +134,7 @@ export async function collectorProductivity(deps: AnalyticsDeps, viewer: Viewer,
       GROUP BY 1, 2 LIMIT ${MAX_GROUPS + 1}`,
     deps.prisma.$queryRaw<{ collectorId: string | null; start: string; currency: string; amount: string; payments: number }[]>`
       SELECT * FROM (
-        SELECT ${collectorAtSql('p', 'receivedAt')} AS "collectorId", ${intervalStartSql(interval, 'p', 'receivedAt')} AS start,
+        SELECT ${collectorAtSql(viewer, 'p', 'receivedAt')} AS "collectorId", ${intervalStartSql(interval, 'p', 'receivedAt')} AS start,
           p.currency::text AS currency, SUM(p.amount)::text AS amount, COUNT(*)::int AS payments
         FROM "Payment" p
         WHERE ${inPeriodSql(period, 'p', 'receivedAt')} AND ${recordScopeSql(viewer, 'p')}

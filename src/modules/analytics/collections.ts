@@ -8,7 +8,7 @@ import { Prisma } from '../../generated/prisma/client.ts';
 import type { PaymentChannel } from '../../generated/prisma/enums.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { badUserInput } from '../../lib/errors.ts';
-import { inPeriodSql, intervalStartSql, recordScopeSql, type Interval, type Period } from './scope.ts';
+import { eraSql, inPeriodSql, intervalStartSql, recordScopeSql, type Interval, type Period } from './scope.ts';
 import { MAX_GROUPS } from './portfolio.ts';
 import type { AnalyticsDeps } from './deps.ts';
 
@@ -34,9 +34,13 @@ export interface CollectionsReport {
   points: CollectionsPoint[];
 }
 
-/** The collector of the placement of case `p.caseId` in force at `p.<column>`. */
-export function collectorAtSql(alias: string, column: 'receivedAt'): Prisma.Sql {
-  return Prisma.sql`(SELECT pl."collectorId"::text FROM "Placement" pl
+/**
+ * The collector of the placement of case `p.caseId` in force at `p.<column>`, if that placement is
+ * of the viewer's era (a payment dated back into another agency's placement names no collector to
+ * an agency: it does not learn who worked the case then).
+ */
+export function collectorAtSql(viewer: Viewer, alias: string, column: 'receivedAt'): Prisma.Sql {
+  return Prisma.sql`(SELECT CASE WHEN ${eraSql(viewer, 'pl')} THEN pl."collectorId"::text END FROM "Placement" pl
     WHERE pl."caseId" = ${Prisma.raw(`${alias}."caseId"`)} AND pl."startsAt" <= ${Prisma.raw(`${alias}."${column}"`)}
       AND (pl."endedAt" IS NULL OR pl."endedAt" > ${Prisma.raw(`${alias}."${column}"`)})
     ORDER BY pl."startsAt" DESC LIMIT 1)`;
@@ -54,7 +58,7 @@ export async function collections(
   >`
     SELECT ${intervalStartSql(input.interval, 'p', 'receivedAt')} AS start,
       ${has('AGENCY') ? Prisma.sql`p."agencyId"::text` : Prisma.sql`NULL::text`} AS "agencyId",
-      ${has('COLLECTOR') ? collectorAtSql('p', 'receivedAt') : Prisma.sql`NULL::text`} AS "collectorId",
+      ${has('COLLECTOR') ? collectorAtSql(viewer, 'p', 'receivedAt') : Prisma.sql`NULL::text`} AS "collectorId",
       ${has('CHANNEL') ? Prisma.sql`p.channel::text` : Prisma.sql`NULL::text`} AS channel,
       p.currency::text AS currency,
       COUNT(*)::int AS "paymentCount",
