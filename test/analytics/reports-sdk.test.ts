@@ -32,6 +32,13 @@ beforeAll(async () => {
   await promise(s.south.id, 'BROKEN', 0n);
   await t.prisma.bucketHistory.create({ data: { caseId: c.id, bucket: 'M1', enteredAt: new Date('2026-10-20T00:00:00Z') } });
   await t.prisma.bucketHistory.create({ data: { caseId: c.id, bucket: 'M2', enteredAt: new Date('2026-11-20T00:00:00Z') } });
+  // South held the case early in the month; a payment recorded by the bank is dated into that placement.
+  await t.prisma.placement.create({
+    data: { caseId: c.id, kind: 'AGENCY', agencyId: s.south.id, collectorId: s.users.southAgent.id, startsAt: new Date('2026-11-01T00:00:00Z'), endedAt: new Date('2026-11-10T00:00:00Z') },
+  });
+  await t.prisma.payment.create({
+    data: { caseId: c.id, agencyId: null, amount: 42_00n, currency: 'CNY', receivedAt: new Date('2026-11-05T00:00:00Z'), channel: 'CASH', idempotencyKey: 'dated-back', requestHash: 'h' },
+  });
   server = await listen(t.runtime.app, '127.0.0.1', 0);
   north = createArrearsClient({ url: `${server.url}/graphql`, token: await t.token(s.users.northManager) });
   admin = createArrearsClient({ url: `${server.url}/graphql`, token: await t.token(s.users.admin) });
@@ -101,5 +108,12 @@ describe('reports through the SDK', () => {
     expect(e.data.requestExport.export.status).toBe('PENDING');
     const q = await t.gql(token, `query($id: ID!) { node(id: $id) { ... on Export { status progress rowsWritten downloadUrl } } }`, { id: e.data.requestExport.export.id });
     expect(q.data.node).toEqual({ status: 'PENDING', progress: 0, rowsWritten: 0, downloadUrl: null });
+  });
+
+  it('collections: a payment dated into another agency’s placement names its collector to the bank only', async () => {
+    const { collections } = await north.collections({ period, interval: 'MONTH', groupBy: ['COLLECTOR'] });
+    expect(collections.points.map((p) => [p.collector?.fullName ?? null, p.amount.minorUnits])).toEqual([[null, 42_00]]);
+    const bank = await admin.collections({ period, interval: 'MONTH', groupBy: ['COLLECTOR'] });
+    expect(bank.collections.points.map((p) => [p.collector?.fullName ?? null, p.amount.minorUnits])).toEqual([['South Agent', 42_00]]);
   });
 });
