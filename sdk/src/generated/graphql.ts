@@ -1180,8 +1180,29 @@ export type ExportQueryVariables = Exact<{
 
 
 export type ExportQuery = { node:
-    | { id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }
-    | Record<PropertyKey, never>
+    | { __typename: 'Address' }
+    | { __typename: 'Agency' }
+    | { __typename: 'ApiKey' }
+    | { __typename: 'AuditEvent' }
+    | { __typename: 'CardAccount' }
+    | { __typename: 'Case' }
+    | { __typename: 'CaseEvent' }
+    | { __typename: 'ContactAttempt' }
+    | { __typename: 'ContactPoint' }
+    | { __typename: 'ContactPolicy' }
+    | { __typename: 'Debtor' }
+    | { __typename: 'Evidence' }
+    | { __typename: 'Export', id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }
+    | { __typename: 'Hold' }
+    | { __typename: 'Instalment' }
+    | { __typename: 'Payment' }
+    | { __typename: 'Placement' }
+    | { __typename: 'PromiseToPay' }
+    | { __typename: 'Reminder' }
+    | { __typename: 'RepaymentPlan' }
+    | { __typename: 'User' }
+    | { __typename: 'Visit' }
+    | { __typename: 'VisitConsent' }
    | null };
 
 export type ExportsQueryVariables = Exact<{
@@ -3442,6 +3463,7 @@ export const RequestExportDocument = /* #__PURE__ */ new TypedDocumentString(`
 export const ExportDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Export($id: ID!) {
   node(id: $id) {
+    __typename
     ... on Export {
       ...ExportFields
     }
@@ -3463,7 +3485,7 @@ export const ExportDocument = /* #__PURE__ */ new TypedDocumentString(`
   sha256
   error
   downloadUrl
-}`, {"hash":"sha256:686f6c93205dfe3b3fdabd74fceb68ab743e4b5d1b4b2347e2d12e4990a26d81"}) as unknown as TypedDocumentString<ExportQuery, ExportQueryVariables>;
+}`, {"hash":"sha256:48dacc29ab73d0d35f396c9f202a5e9546cf38d1a8ead3279d5c85afa40e335b"}) as unknown as TypedDocumentString<ExportQuery, ExportQueryVariables>;
 export const ExportsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Exports($first: Int, $after: String) {
   exports(first: $first, after: $after) {
