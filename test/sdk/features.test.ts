@@ -223,7 +223,7 @@ describe('pagination', () => {
   });
 
   it('has a paginator for each operation with a connection, and one for any document', async () => {
-    expect(Object.keys(connections).sort()).toEqual(['agencies', 'auditEvents', 'caseEvidence', 'caseTimeline', 'cases', 'workQueue']);
+    expect(Object.keys(connections).sort()).toEqual(['agencies', 'auditEvents', 'caseEvidence', 'caseTimeline', 'cases', 'exports', 'workQueue']);
     expect(connections.workQueue).toEqual(['viewer', 'workQueue']);
 
     const { client } = fake(() => json({ data: { viewer: { workQueue: { pageInfo: { hasNextPage: false, endCursor: null }, nodes: [{ id: 'a' }] } } } }));
