@@ -10,6 +10,8 @@ import { createApp, currentRequestId, type App } from './server.ts';
 import { FolderBlobStore } from './modules/evidence/blob-store.ts';
 import type { BlobStore } from './modules/evidence/blob-store.ts';
 import { evidenceSigningKey, useEvidenceDownloads } from './modules/evidence/download.ts';
+import { useExportDownloads } from './modules/exports/download.ts';
+import { exportSigningKey } from './modules/exports/link.ts';
 import { ensureContactPolicies } from './modules/policy/service.ts';
 import { ensureDefaultDunningRules, ensureDefaultTemplates } from './modules/contact/templates.ts';
 import { useDeliveryReceipts } from './modules/contact/webhooks.ts';
@@ -148,6 +150,7 @@ export async function startRuntime(
       useLiveEventStreams(() => events),
       useMetricsEndpoint(metrics, config.metricsToken),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
+      useExportDownloads({ prisma: store.prisma, clock, logger, dir: config.exportsDir, key: exportSigningKey(evidenceKey), requestId: currentRequestId }),
       ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
       // Debtors' replies (STOP, 退订…), signed like the delivery receipts, with the same secret.
       ...(config.smsWebhookSecret ? [useInboundSms({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),

@@ -25,6 +25,8 @@ export interface Config {
   evidenceDir: string;
   /** The largest evidence file accepted, in bytes. */
   evidenceMaxBytes: number;
+  /** Folder of export files (CSV, XLSX; deleted a day after they are written); default `<dataDir>/exports`. */
+  exportsDir: string;
   /** How clients reach this server (signed download links are built on it). */
   publicUrl: string;
   /** Periodic jobs run in this process unless `ARREARS_JOBS=off`. */
@@ -119,6 +121,11 @@ function corsOrigins(raw: string | undefined): string[] {
   return origins.map((o) => o.replace(/\/$/, ''));
 }
 
+/** The folder of export files: ARREARS_EXPORTS_DIR, else `<ARREARS_DATA_DIR>/exports` (the export job reads it too). */
+export function exportsDirOf(env: NodeJS.ProcessEnv): string {
+  return path.resolve(str(env, 'ARREARS_EXPORTS_DIR') ?? path.join(str(env, 'ARREARS_DATA_DIR') ?? './data', 'exports'));
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const databaseUrl = str(env, 'DATABASE_URL');
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -167,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databasePoolSize: int(env, 'DATABASE_POOL_SIZE', 10, 1, 200),
     evidenceDir: path.resolve(str(env, 'ARREARS_EVIDENCE_DIR') ?? path.join(str(env, 'ARREARS_DATA_DIR') ?? './data', 'evidence')),
     evidenceMaxBytes: int(env, 'ARREARS_EVIDENCE_MAX_BYTES', 25 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
+    exportsDir: exportsDirOf(env),
     publicUrl: (str(env, 'ARREARS_PUBLIC_URL') ?? `http://localhost:${int(env, 'PORT', 4000, 0, 65535)}`).replace(/\/$/, ''),
     jobsEnabled: (str(env, 'ARREARS_JOBS') ?? 'on') !== 'off',
     corsOrigins: corsOrigins(str(env, 'ARREARS_CORS_ORIGINS')),

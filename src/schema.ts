@@ -24,6 +24,8 @@ import './modules/policy/schema.ts';
 import './modules/care/schema.ts';
 import './modules/care/mutations.ts';
 import './modules/viewer/schema.ts';
+import './modules/analytics/schema.ts';
+import './modules/exports/schema.ts';
 
 export const MAX_PAGE_SIZE = 100;
 

@@ -131,6 +131,8 @@ export const visibleRecords = {
   ContactOptOut: (v: Viewer): Prisma.ContactOptOutWhereInput => ({ AND: [{ debtor: debtorVisibility(v) }, agencyEra(v)] }),
   Complaint: (v: Viewer): Prisma.ComplaintWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   Dispute: (v: Viewer): Prisma.DisputeWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  /** An export is personal: its requester's only (it holds what they could see). */
+  Export: (v: Viewer): Prisma.ExportWhereInput => ({ requestedById: v.userId }),
 };
 
 /** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */

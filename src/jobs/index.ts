@@ -7,6 +7,7 @@ import { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
 import { placementExpiryJob, PLACEMENT_EXPIRY_JOB } from './placements.ts';
 import { promiseChecksJob, PROMISE_CHECKS_JOB } from './promises.ts';
 import { tableStatisticsJob, TABLE_STATISTICS_JOB } from './statistics.ts';
+import { exportsJob, EXPORTS_JOB } from './exports.ts';
 import { reminderDispatchJob, automaticRemindersJob, REMINDER_DISPATCH_JOB, AUTOMATIC_REMINDERS_JOB } from './reminders.ts';
 import { complaintEscalationJob, COMPLAINT_ESCALATION_JOB } from './complaints.ts';
 
@@ -23,6 +24,7 @@ export const JOB_REGISTRY: Readonly<Record<string, () => Job>> = {
   [AUTOMATIC_REMINDERS_JOB]: () => automaticRemindersJob(),
   [TABLE_STATISTICS_JOB]: () => tableStatisticsJob(),
   [COMPLAINT_ESCALATION_JOB]: () => complaintEscalationJob(),
+  [EXPORTS_JOB]: () => exportsJob(),
 };
 
 /** The jobs a server runs. */

@@ -172,6 +172,8 @@ function generate(rng: Rng, p: Principal, walk?: { caseId: string }): Doc {
     else if (named.name === 'Int' || named.name === 'SafeInt') v = String(rng.int(0, 400));
     else if (named.name === 'Boolean') v = 'true';
     else if (named.name === 'String') v = '"x"';
+    // A calendar date of the last months (reports' periods; rollRates requires two).
+    else if (named.name === 'Date') v = `"2026-${rng.pick(['09', '10', '11'])}-${String(rng.int(1, 28)).padStart(2, '0')}"`;
     else if (isInputObjectType(named)) {
       if (depth > 1) return null;
       const fields = Object.values(named.getFields());
@@ -179,7 +181,7 @@ function generate(rng: Rng, p: Principal, walk?: { caseId: string }): Doc {
       const chosen = [...required, ...(fields.length ? [rng.pick(fields)] : [])];
       const parts = [...new Set(chosen)].map((f) => [f.name, literal(f.type, f.name, depth + 1)] as const).filter(([, x]) => x !== null);
       v = `{ ${parts.map(([k, x]) => `${k}: ${x}`).join(', ')} }`;
-    } else return null; // DateTime, Date, JSON, File: only ever optional here, left out
+    } else return null; // DateTime, JSON, File: only ever optional here, left out
     if (v !== null && named.name === 'ID' && list) {
       const more = [v];
       for (let i = rng.int(0, 3); i > 0; i--) more.push(idToken(idTypesFor(name)));

@@ -232,6 +232,7 @@ describe('pagination', () => {
       'cases',
       'dunningRuleVersions',
       'dunningRules',
+      'exports',
       'messageTemplateVersions',
       'messageTemplates',
       'workQueue',

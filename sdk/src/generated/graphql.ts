@@ -225,6 +225,12 @@ export type CloseReason =
   | 'SETTLED'
   | 'WRITTEN_OFF';
 
+/** AGENCY: the agency whose era the payment was recorded in; COLLECTOR: the collector placed on the case when it was received. */
+export type CollectionsDimension =
+  | 'AGENCY'
+  | 'CHANNEL'
+  | 'COLLECTOR';
+
 export type ComplaintAgainst =
   | 'AGENCY'
   | 'BANK'
@@ -267,6 +273,14 @@ export type CompleteVisitInput = {
   plansOffered?: Array<PlanKind> | null | undefined;
   visitId: string;
 };
+
+/** RULE: the contact-policy rule that refused or was broken; JURISDICTION: the debtor’s; AGENCY: the era the attempt was recorded in. */
+export type ComplianceDimension =
+  | 'AGENCY'
+  | 'CHANNEL'
+  | 'DAY'
+  | 'JURISDICTION'
+  | 'RULE';
 
 export type ContactAttemptStatus =
   | 'BLOCKED'
@@ -459,6 +473,25 @@ export type EvidenceKind =
   | 'REPAYMENT_AGREEMENT'
   | 'VIDEO';
 
+/** CSV: UTF-8 (optionally with a byte-order mark); XLSX: an Excel workbook. */
+export type ExportFormat =
+  | 'CSV'
+  | 'XLSX';
+
+export type ExportKind =
+  | 'CASES'
+  | 'CONTACT_ATTEMPTS'
+  | 'PAYMENTS'
+  | 'PORTFOLIO'
+  | 'PROMISES'
+  | 'VISITS';
+
+export type ExportStatus =
+  | 'COMPLETED'
+  | 'FAILED'
+  | 'PENDING'
+  | 'RUNNING';
+
 export type HoldCaseInput = {
   caseId: string;
   /** Without an end, the hold lasts until released. */
@@ -630,6 +663,23 @@ export type PlanVisitInput = {
   purpose: string;
 };
 
+/** What a portfolio is grouped by. PLACEMENT_MONTH: the month (bank’s zone) the current placement started. */
+export type PortfolioDimension =
+  | 'AGENCY'
+  | 'BUCKET'
+  | 'COLLECTOR'
+  | 'JURISDICTION'
+  | 'PLACEMENT_MONTH'
+  | 'PRODUCT'
+  | 'STAGE'
+  | 'STATUS';
+
+/** AGENCY: the agency whose era the promise was recorded in; COLLECTOR: who captured it; DAY: the day it was recorded. */
+export type PromiseDimension =
+  | 'AGENCY'
+  | 'COLLECTOR'
+  | 'DAY';
+
 export type PromiseStatus =
   | 'BROKEN'
   | 'CANCELLED'
@@ -746,10 +796,38 @@ export type ReminderStatus =
   | 'SENDING'
   | 'SENT';
 
+/** Calendar days, weeks (Monday first) or months, in the bank’s zone. */
+export type ReportInterval =
+  | 'DAY'
+  | 'MONTH'
+  | 'WEEK';
+
+/** Calendar days in the bank’s zone (Asia/Shanghai), both included; at most 1,096 days. Absent: the month to date. */
+export type ReportPeriod = {
+  from: string;
+  to: string;
+};
+
 export type ReportVisitInput = {
   expectedVersion?: number | null | undefined;
   report: string;
   visitId: string;
+};
+
+export type RequestExportInput = {
+  /** CSV: start with a UTF-8 byte-order mark (for spreadsheet apps). */
+  bom?: boolean | null | undefined;
+  /** Which cases (and the records of which cases). */
+  filter?: CaseFilter | null | undefined;
+  format?: ExportFormat;
+  /** PORTFOLIO only; default BUCKET. */
+  groupBy?: Array<PortfolioDimension> | null | undefined;
+  idempotencyKey?: string | null | undefined;
+  kind: ExportKind;
+  /** Records (payments, promises, attempts, visits) of these days; PORTFOLIO: the period of `collected`. */
+  period?: ReportPeriod | null | undefined;
+  /** CASES: full national ID numbers (supervisors and admins; audited). Default: masked. */
+  revealNationalIds?: boolean | null | undefined;
 };
 
 export type ResolveDisputeInput = {
@@ -1034,6 +1112,66 @@ export type CreateAgencyMutationVariables = Exact<{
 
 export type CreateAgencyMutation = { createAgency: { agency: { dataProcessingContractRef: string, id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
+export type ReportMoneyFragment = { minorUnits: number, currency: CurrencyCode, formatted: string };
+
+export type PortfolioQueryVariables = Exact<{
+  groupBy: Array<PortfolioDimension> | PortfolioDimension;
+  filter?: CaseFilter | null | undefined;
+  period?: ReportPeriod | null | undefined;
+}>;
+
+
+export type PortfolioQuery = { portfolio: { asOf: string, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type CollectionsQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+  interval: ReportInterval;
+  groupBy: Array<CollectionsDimension> | CollectionsDimension;
+}>;
+
+
+export type CollectionsQuery = { collections: { asOf: string, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type PromiseStatsQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+  groupBy: Array<PromiseDimension> | PromiseDimension;
+}>;
+
+
+export type PromiseStatsQuery = { promiseStats: { asOf: string, from: string, to: string, groupBy: Array<PromiseDimension>, rows: Array<{ day: string | null, currency: CurrencyCode, made: number, open: number, kept: number, partial: number, broken: number, cancelled: number, superseded: number, keptRateByCount: number | null, keptRateByAmount: number | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amountMade: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type CollectorProductivityQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+  interval: ReportInterval;
+}>;
+
+
+export type CollectorProductivityQuery = { collectorProductivity: { asOf: string, from: string, to: string, interval: ReportInterval, rows: Array<{ start: string, attempts: number, rightPartyContacts: number, promises: number, collector: { id: string, fullName: string, agency: { id: string, name: string } | null } | null, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }> } };
+
+export type ContactComplianceQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+  groupBy: Array<ComplianceDimension> | ComplianceDimension;
+}>;
+
+
+export type ContactComplianceQuery = { contactCompliance: { asOf: string, from: string, to: string, groupBy: Array<ComplianceDimension>, rows: Array<{ rule: string | null, jurisdiction: Jurisdiction | null, channel: ContactChannel | null, day: string | null, attempts: number, refusals: number, violations: number, agency: { id: string, name: string } | null }> } };
+
+export type RollRatesQueryVariables = Exact<{
+  from: string;
+  to: string;
+  filter?: CaseFilter | null | undefined;
+}>;
+
+
+export type RollRatesQuery = { rollRates: { asOf: string, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
+
+export type AgencyScorecardsQueryVariables = Exact<{
+  period?: ReportPeriod | null | undefined;
+}>;
+
+
+export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number | null, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
+
 export type AuditEventsQueryVariables = Exact<{
   first?: number | null | undefined;
   after?: string | null | undefined;
@@ -1181,6 +1319,7 @@ export type CaseDetailQuery = { node:
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Letter', id: string }
@@ -1221,6 +1360,7 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Letter', id: string }
@@ -1398,6 +1538,7 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Letter', id: string }
@@ -1427,6 +1568,62 @@ export type SupersedeEvidenceMutationVariables = Exact<{
 
 export type SupersedeEvidenceMutation = { supersedeEvidence: { evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, superseded: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
+export type ExportFieldsFragment = { id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null };
+
+export type RequestExportMutationVariables = Exact<{
+  input: RequestExportInput;
+}>;
+
+
+export type RequestExportMutation = { requestExport: { export: { id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ExportQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type ExportQuery = { node:
+    | { __typename: 'Address' }
+    | { __typename: 'Agency' }
+    | { __typename: 'ApiKey' }
+    | { __typename: 'AuditEvent' }
+    | { __typename: 'CardAccount' }
+    | { __typename: 'Case' }
+    | { __typename: 'CaseEvent' }
+    | { __typename: 'Complaint' }
+    | { __typename: 'ContactAttempt' }
+    | { __typename: 'ContactOptOut' }
+    | { __typename: 'ContactPoint' }
+    | { __typename: 'ContactPolicy' }
+    | { __typename: 'Debtor' }
+    | { __typename: 'Dispute' }
+    | { __typename: 'DunningRule' }
+    | { __typename: 'DunningRuleVersion' }
+    | { __typename: 'Evidence' }
+    | { __typename: 'Export', id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }
+    | { __typename: 'Hold' }
+    | { __typename: 'Instalment' }
+    | { __typename: 'Letter' }
+    | { __typename: 'MessageTemplate' }
+    | { __typename: 'MessageTemplateVersion' }
+    | { __typename: 'Payment' }
+    | { __typename: 'Placement' }
+    | { __typename: 'PromiseToPay' }
+    | { __typename: 'Reminder' }
+    | { __typename: 'RepaymentPlan' }
+    | { __typename: 'User' }
+    | { __typename: 'Visit' }
+    | { __typename: 'VisitConsent' }
+   | null };
+
+export type ExportsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type ExportsQuery = { exports: { totalCount: number, nodes: Array<{ id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
 export type LetterFieldsFragment = { id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } };
 
 export type SendLetterMutationVariables = Exact<{
@@ -1450,6 +1647,7 @@ export type CaseLettersQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string, letters: { totalCount: number, nodes: Array<{ id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -1499,6 +1697,7 @@ export type NodeQuery = { node:
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Letter', id: string }
@@ -1537,6 +1736,7 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'DunningRule', id: string }
     | { __typename: 'DunningRuleVersion', id: string }
     | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
     | { __typename: 'Letter', id: string }
@@ -1709,6 +1909,7 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -1909,6 +2110,13 @@ export const AgencyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   createdAt
 }
     `, {"fragmentName":"AgencyFields"}) as unknown as TypedDocumentString<AgencyFieldsFragment, unknown>;
+export const ReportMoneyFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}
+    `, {"fragmentName":"ReportMoney"}) as unknown as TypedDocumentString<ReportMoneyFragment, unknown>;
 export const ContactPointCareFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment ContactPointCare on ContactPoint {
   id
@@ -2267,6 +2475,25 @@ export const EvidenceFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString
   }
 }
     `, {"fragmentName":"EvidenceFields"}) as unknown as TypedDocumentString<EvidenceFieldsFragment, unknown>;
+export const ExportFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ExportFields on Export {
+  id
+  kind
+  format
+  status
+  progress
+  rowsTotal
+  rowsWritten
+  requestedAt
+  finishedAt
+  expiresAt
+  fileName
+  sizeBytes
+  sha256
+  error
+  downloadUrl
+}
+    `, {"fragmentName":"ExportFields"}) as unknown as TypedDocumentString<ExportFieldsFragment, unknown>;
 export const LetterFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment LetterFields on Letter {
   id
@@ -2723,6 +2950,274 @@ export const CreateAgencyDocument = /* #__PURE__ */ new TypedDocumentString(`
   status
   createdAt
 }`, {"hash":"sha256:e4ed77d2c3ede2c587a50c6bdb9de9c8c498d6e5dc60049b60c6135fd4d0de2f"}) as unknown as TypedDocumentString<CreateAgencyMutation, CreateAgencyMutationVariables>;
+export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod) {
+  portfolio(groupBy: $groupBy, filter: $filter, period: $period) {
+    asOf
+    from
+    to
+    groupBy
+    groups {
+      bucket
+      stage
+      status
+      agency {
+        id
+        name
+      }
+      collector {
+        id
+        fullName
+      }
+      jurisdiction
+      product
+      placementMonth
+      currency
+      caseCount
+      overdue {
+        ...ReportMoney
+      }
+      principal {
+        ...ReportMoney
+      }
+      interest {
+        ...ReportMoney
+      }
+      fees {
+        ...ReportMoney
+      }
+      collected {
+        ...ReportMoney
+      }
+      promisedOpen {
+        ...ReportMoney
+      }
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:58534fa2305ffc3bfde67914676478d60d682e855d0b4a2df4edd0ed6a9722b9"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
+export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!) {
+  collections(period: $period, interval: $interval, groupBy: $groupBy) {
+    asOf
+    from
+    to
+    interval
+    points {
+      start
+      agency {
+        id
+        name
+      }
+      collector {
+        id
+        fullName
+      }
+      channel
+      currency
+      paymentCount
+      amount {
+        ...ReportMoney
+      }
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:6de1ce6178dee54707827e7270c6f9fff64c72d543b76be0627bf5cb7df08764"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
+export const PromiseStatsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query PromiseStats($period: ReportPeriod, $groupBy: [PromiseDimension!]!) {
+  promiseStats(period: $period, groupBy: $groupBy) {
+    asOf
+    from
+    to
+    groupBy
+    rows {
+      day
+      agency {
+        id
+        name
+      }
+      collector {
+        id
+        fullName
+      }
+      currency
+      made
+      open
+      kept
+      partial
+      broken
+      cancelled
+      superseded
+      amountMade {
+        ...ReportMoney
+      }
+      amountDue {
+        ...ReportMoney
+      }
+      amountPaid {
+        ...ReportMoney
+      }
+      keptRateByCount
+      keptRateByAmount
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:3ad0acd0cb69492920b12aa55fd8d61c4ab0b716cb081996ca95dce881801833"}) as unknown as TypedDocumentString<PromiseStatsQuery, PromiseStatsQueryVariables>;
+export const CollectorProductivityDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CollectorProductivity($period: ReportPeriod, $interval: ReportInterval!) {
+  collectorProductivity(period: $period, interval: $interval) {
+    asOf
+    from
+    to
+    interval
+    rows {
+      collector {
+        id
+        fullName
+        agency {
+          id
+          name
+        }
+      }
+      start
+      attempts
+      rightPartyContacts
+      promises
+      collected {
+        amount {
+          ...ReportMoney
+        }
+        payments
+      }
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:25a16deaef5692c619ed916afea78ab47641fbb5a09de959eeea52ac34cad45e"}) as unknown as TypedDocumentString<CollectorProductivityQuery, CollectorProductivityQueryVariables>;
+export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query ContactCompliance($period: ReportPeriod, $groupBy: [ComplianceDimension!]!) {
+  contactCompliance(period: $period, groupBy: $groupBy) {
+    asOf
+    from
+    to
+    groupBy
+    rows {
+      rule
+      jurisdiction
+      agency {
+        id
+        name
+      }
+      channel
+      day
+      attempts
+      refusals
+      violations
+    }
+  }
+}
+    `, {"hash":"sha256:ca06b06287b3f37e0ff0a4db9e939102109d76070ce522de1b7cc3e9cfd63b31"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
+export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter) {
+  rollRates(from: $from, to: $to, filter: $filter) {
+    asOf
+    fromMonth
+    toMonth
+    cells {
+      month
+      fromBucket
+      toState
+      currency
+      caseCount
+      overdueNow {
+        ...ReportMoney
+      }
+    }
+    cureRates {
+      month
+      fromBucket
+      caseCount
+      resolved
+      rolledForward
+      cureRate
+      rollRate
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:954da9408a4ab9ae528625410fd6ff430fc2e11918a92cc4c9ad6ab3187b6126"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
+export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query AgencyScorecards($period: ReportPeriod) {
+  agencyScorecards(period: $period) {
+    asOf
+    from
+    to
+    scorecards {
+      agency {
+        id
+        name
+      }
+      placed {
+        caseCount
+        balance {
+          ...ReportMoney
+        }
+      }
+      collected {
+        amount {
+          ...ReportMoney
+        }
+        payments
+      }
+      recoveryRates {
+        currency
+        rate
+      }
+      promisesMade
+      promisesKept
+      promisesPartlyKept
+      promisesBroken
+      promiseKeptRate
+      placementsStarted
+      placementsContacted
+      averageDaysToFirstContact
+      visits {
+        outcome
+        count
+      }
+      violations
+      refusals
+      complaints
+      recalls {
+        reason
+        count
+      }
+    }
+  }
+}
+    fragment ReportMoney on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:461e80a7b8bfa68ce328db3ecaf91411013eed1c2452e6b0b4d775e078fedc41"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
 export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(first: $first, after: $after, filter: $filter) {
@@ -4501,6 +4996,95 @@ fragment EvidenceFields on Evidence {
     id
   }
 }`, {"hash":"sha256:f5658e6064c240a7dd28daab1fc01aa2a04627482f8aca237012da3ea67840cd"}) as unknown as TypedDocumentString<SupersedeEvidenceMutation, SupersedeEvidenceMutationVariables>;
+export const RequestExportDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RequestExport($input: RequestExportInput!) {
+  requestExport(input: $input) {
+    export {
+      ...ExportFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment ExportFields on Export {
+  id
+  kind
+  format
+  status
+  progress
+  rowsTotal
+  rowsWritten
+  requestedAt
+  finishedAt
+  expiresAt
+  fileName
+  sizeBytes
+  sha256
+  error
+  downloadUrl
+}`, {"hash":"sha256:b4544155529d23ebff9905befe9ab80416dc6bd19d9510d66b71dda8b27082cd"}) as unknown as TypedDocumentString<RequestExportMutation, RequestExportMutationVariables>;
+export const ExportDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Export($id: ID!) {
+  node(id: $id) {
+    __typename
+    ... on Export {
+      ...ExportFields
+    }
+  }
+}
+    fragment ExportFields on Export {
+  id
+  kind
+  format
+  status
+  progress
+  rowsTotal
+  rowsWritten
+  requestedAt
+  finishedAt
+  expiresAt
+  fileName
+  sizeBytes
+  sha256
+  error
+  downloadUrl
+}`, {"hash":"sha256:48dacc29ab73d0d35f396c9f202a5e9546cf38d1a8ead3279d5c85afa40e335b"}) as unknown as TypedDocumentString<ExportQuery, ExportQueryVariables>;
+export const ExportsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Exports($first: Int, $after: String) {
+  exports(first: $first, after: $after) {
+    nodes {
+      ...ExportFields
+    }
+    pageInfo {
+      ...PageInfo
+    }
+    totalCount
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment ExportFields on Export {
+  id
+  kind
+  format
+  status
+  progress
+  rowsTotal
+  rowsWritten
+  requestedAt
+  finishedAt
+  expiresAt
+  fileName
+  sizeBytes
+  sha256
+  error
+  downloadUrl
+}`, {"hash":"sha256:c240bc6aec546472add874309ac71c52eebff9d4029e56a0735c42797e81ef49"}) as unknown as TypedDocumentString<ExportsQuery, ExportsQueryVariables>;
 export const SendLetterDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation SendLetter($input: SendLetterInput!) {
   sendLetter(input: $input) {

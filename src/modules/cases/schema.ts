@@ -234,7 +234,7 @@ export const CaseConnection = countedConnection(
   `How many cases match, counted only when asked for: exactly up to ${COUNT_CAP.toLocaleString('en')}; ${COUNT_CAP.toLocaleString('en')} means that many or more (narrow the filter to count further).`,
 );
 
-const CaseFilter = builder.inputType('CaseFilter', {
+export const CaseFilter = builder.inputType('CaseFilter', {
   fields: (t) => ({
     stage: t.field({ type: [CaseStage], required: false }),
     status: t.field({ type: [CaseStatus], required: false }),
@@ -311,7 +311,7 @@ builder.queryFields((t) => ({
   }),
 }));
 
-type FilterArg = {
+export type FilterArg = {
   stage?: readonly string[] | null;
   status?: readonly string[] | null;
   bucket?: readonly string[] | null;
@@ -322,7 +322,7 @@ type FilterArg = {
   search?: string | null;
 } | null | undefined;
 
-function toFilter(f: FilterArg) {
+export function toFilter(f: FilterArg) {
   if (!f) return null;
   return {
     stage: (f.stage as never) ?? null,

@@ -1,0 +1,112 @@
+/**
+ * The analytics benchmark (issue 14): each report's latency, as the service runs it (the SQL and
+ * the mapping; no HTTP), for the viewers who would ask, against a book made by `npm run bench:data`.
+ *
+ *   npx tsx bench/analytics.ts --database-url postgres://postgres@127.0.0.1:5432/arrears_an_10k --label 10k
+ *   npx tsx bench/analytics.ts --embedded ./bench-data --label 100k-embedded
+ *   options: --runs N (timed runs of each query, default 15, after one warm-up)
+ *
+ * bench:data writes no bucket history (the hourly job does, in production): when the book has
+ * none, this back-fills twelve month-ends of it in one SQL statement, as the job would have
+ * recorded them, so that rollRates has something to read. Results: bench/results/analytics-<label>.json.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openEmbeddedStore, openPostgresStore, type Store } from '../src/db/store.ts';
+import { FixedClock, dateOnly } from '../src/lib/time.ts';
+import { viewerOf, type Viewer } from '../src/auth/viewer.ts';
+import { periodOf } from '../src/modules/analytics/scope.ts';
+import { portfolio } from '../src/modules/analytics/portfolio.ts';
+import { collections } from '../src/modules/analytics/collections.ts';
+import { collectorProductivity, contactCompliance, promiseStats } from '../src/modules/analytics/activity.ts';
+import { rollRates } from '../src/modules/analytics/roll-rates.ts';
+import { agencyScorecards } from '../src/modules/analytics/scorecards.ts';
+import type { AnalyticsDeps } from '../src/modules/analytics/deps.ts';
+import { BENCH_NOW } from './data.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const arg = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const url = arg('database-url');
+const embedded = arg('embedded');
+if (!url && !embedded) throw new Error('--database-url <postgres://…> or --embedded <folder>: a book made by npm run bench:data');
+const label = arg('label') ?? (embedded ? path.basename(embedded) : new URL(url!).pathname.slice(1));
+const RUNS = Number(arg('runs') ?? 15);
+
+async function backfillHistory(store: Store): Promise<number> {
+  if ((await store.prisma.bucketHistory.count({ take: 1 })) > 0) return 0;
+  return store.prisma.$executeRaw`
+    INSERT INTO "BucketHistory" (id, "caseId", bucket, "enteredAt")
+    SELECT gen_random_uuid(), c.id,
+      (CASE WHEN d <= 30 THEN 'M1' WHEN d <= 60 THEN 'M2' WHEN d <= 90 THEN 'M3' WHEN d <= 120 THEN 'M4' WHEN d <= 150 THEN 'M5' WHEN d <= 180 THEN 'M6' ELSE 'M6_PLUS' END)::"Bucket",
+      t
+    FROM "Case" c
+    CROSS JOIN LATERAL generate_series(${BENCH_NOW}::timestamptz - interval '12 months', ${BENCH_NOW}::timestamptz, interval '1 month') AS t
+    CROSS JOIN LATERAL (SELECT ((t AT TIME ZONE 'Asia/Shanghai')::date - c."dueDate") AS d) x
+    WHERE c."dueDate" < (t AT TIME ZONE 'Asia/Shanghai')::date`;
+}
+
+async function main() {
+  const store: Store = embedded ? await openEmbeddedStore(embedded, { purpose: 'bench:analytics' }) : await openPostgresStore(url!, { poolSize: 4 });
+  try {
+    const filled = await backfillHistory(store);
+    if (filled) {
+      console.log(`back-filled ${filled} bucket history rows; ANALYZE`);
+      await store.prisma.$executeRawUnsafe('ANALYZE');
+    }
+    const clock = new FixedClock(BENCH_NOW);
+    const deps: AnalyticsDeps = { prisma: store.prisma, clock, search: { prisma: store.prisma, blindIndex: () => 'none' } };
+    const cases = await store.prisma.case.count();
+    const user = async (email: string) => viewerOf(await store.prisma.user.findUniqueOrThrow({ where: { email } }));
+    const viewers: Record<string, Viewer> = {
+      admin: await user('admin@bank.example'),
+      'agency manager': await user('manager@north.example'),
+      'bank collector': await user('collector1@bank.example'),
+    };
+    const now = clock.now();
+    const month = periodOf(null, now);
+    const quarter = periodOf({ from: new Date(now.getTime() - 89 * 86_400_000), to: now }, now);
+    const queries: [string, (v: Viewer) => Promise<unknown>][] = [
+      ['portfolio by bucket × agency', (v) => portfolio(deps, v, { groupBy: ['BUCKET', 'AGENCY'], period: month })],
+      ['portfolio by every dimension', (v) => portfolio(deps, v, { groupBy: ['BUCKET', 'STAGE', 'STATUS', 'AGENCY', 'COLLECTOR', 'JURISDICTION', 'PRODUCT', 'PLACEMENT_MONTH'], period: month })],
+      ['portfolio totals, bucket M3 filter', (v) => portfolio(deps, v, { groupBy: [], filter: { bucket: ['M3'] }, period: month })],
+      ['collections, 90 days by day × agency', (v) => collections(deps, v, { period: quarter, interval: 'DAY', groupBy: ['AGENCY'] })],
+      ['collections, 90 days by week × collector', (v) => collections(deps, v, { period: quarter, interval: 'WEEK', groupBy: ['COLLECTOR'] })],
+      ['promiseStats, 90 days by agency × collector', (v) => promiseStats(deps, v, { period: quarter, groupBy: ['AGENCY', 'COLLECTOR'] })],
+      ['collectorProductivity, 90 days by day', (v) => collectorProductivity(deps, v, { period: quarter, interval: 'DAY' })],
+      ['contactCompliance, 90 days by rule × jurisdiction', (v) => contactCompliance(deps, v, { period: quarter, groupBy: ['RULE', 'JURISDICTION'] })],
+      ['rollRates, 3 months', (v) => rollRates(deps, v, { from: dateOnly(new Date(now.getTime() - 75 * 86_400_000)), to: dateOnly(now) })],
+      ['agencyScorecards, 90 days', (v) => agencyScorecards(deps, v, { period: quarter })],
+    ];
+    const results: { query: string; viewer: string; p50: number; max: number }[] = [];
+    console.log(`${cases} cases (${label}); ${RUNS} runs after a warm-up; milliseconds\n`);
+    console.log(`${'query'.padEnd(52)} ${'viewer'.padEnd(15)} ${'p50'.padStart(8)} ${'max'.padStart(8)}`);
+    for (const [name, run] of queries) {
+      for (const [who, v] of Object.entries(viewers)) {
+        await run(v);
+        const times: number[] = [];
+        for (let i = 0; i < RUNS; i++) {
+          const t0 = performance.now();
+          await run(v);
+          times.push(performance.now() - t0);
+        }
+        times.sort((a, b) => a - b);
+        const p50 = times[Math.floor(times.length / 2)]!;
+        const max = times[times.length - 1]!;
+        results.push({ query: name, viewer: who, p50: Math.round(p50 * 10) / 10, max: Math.round(max * 10) / 10 });
+        console.log(`${name.padEnd(52)} ${who.padEnd(15)} ${p50.toFixed(1).padStart(8)} ${max.toFixed(1).padStart(8)}`);
+      }
+    }
+    const out = path.join(root, 'bench', 'results', `analytics-${label}.json`);
+    fs.mkdirSync(path.dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify({ label, cases, runs: RUNS, at: new Date().toISOString(), results }, null, 2) + '\n');
+    console.log(`\n${out}`);
+  } finally {
+    await store.close();
+  }
+}
+
+await main();
