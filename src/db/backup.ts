@@ -223,7 +223,10 @@ export async function writeBackupFile(
     };
     await fsp.writeFile(path.join(staging, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     const partial = `${target}.partial`;
-    await tar.c({ gzip: true, file: partial, cwd: staging, portable: true, mode: 0o600 } as tar.TarOptionsWithAliasesAsyncFile, entries);
+    // Created owner-only before a byte of it is written: it holds the secrets.
+    await fsp.writeFile(partial, '', { mode: 0o600 });
+    await fsp.chmod(partial, 0o600);
+    await tar.c({ gzip: true, file: partial, cwd: staging, portable: true }, entries);
     await fsp.chmod(partial, 0o600);
     await fsp.rename(partial, target);
     return manifest;
