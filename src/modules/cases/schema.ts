@@ -99,8 +99,9 @@ export const DebtorRef = builder.prismaNode('Debtor', {
     fullName: t.exposeString('fullName'),
     nationalIdMasked: t.exposeString('nationalIdMasked', { description: 'e.g. 1101**********1234' }),
     // An agency sees the bank's records and what it traced itself, never another agency's finds.
-    contactPoints: t.relation('contactPoints', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ primary: 'desc' }, { createdAt: 'asc' }] }) }),
-    addresses: t.relation('addresses', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: { createdAt: 'asc' } }) }),
+    // A total order (id last): records made in one instant list the same way on every store.
+    contactPoints: t.relation('contactPoints', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ primary: 'desc' }, { createdAt: 'asc' }, { id: 'asc' }] }) }),
+    addresses: t.relation('addresses', { query: (_a, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] }) }),
     timeZone: t.exposeString('timeZone', { description: 'IANA time zone: contact hours and days are counted in it.' }),
     jurisdiction: t.expose('jurisdiction', { type: Jurisdiction }),
     language: t.expose('language', { type: Language }),
