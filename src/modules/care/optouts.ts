@@ -20,7 +20,7 @@ import { actorLabel, auditActor, type Actor } from '../../lib/actor.ts';
 import type { Clock } from '../../lib/time.ts';
 import type { Tx } from '../../db/store.ts';
 import type { EventBus } from '../../events/bus.ts';
-import { canSeeCase, debtorVisibility, eraAgencyOf } from '../../auth/scopes.ts';
+import { canSeeCase, debtorVisibility, eraAgencyOf, visibleRecords } from '../../auth/scopes.ts';
 import { recordAudit, type AuditActor } from '../audit/service.ts';
 import { OPEN_STAGES } from '../cases/write.ts';
 import { channelFits } from '../policy/engine.ts';
@@ -106,14 +106,15 @@ const flagsOf = (cp: Pick<ContactPoint, 'doNotContact' | 'doNotContactReason'>) 
 const mask = (value: string) => (value.length > 4 ? `${'*'.repeat(Math.min(value.length - 4, 7))}${value.slice(-4)}` : value);
 
 async function contactPointOf(tx: Tx, actor: Actor | null, contactPointId: string): Promise<ContactPoint> {
-  const cp = await tx.contactPoint.findFirst({ where: { id: contactPointId, ...(actor ? { debtor: debtorVisibility(actor.viewer) } : {}) } });
+  const cp = await tx.contactPoint.findFirst({ where: { id: contactPointId, ...(actor ? { AND: [visibleRecords.ContactPoint(actor.viewer)] } : {}) } });
   if (!cp) throw new DomainError('NOT_FOUND', 'No such contact point', 'contactPointId');
   return cp;
 }
 
 /** The debtor of a contact point the viewer sees (NOT_FOUND otherwise), before any lock. */
 async function debtorOfContactPoint(deps: CareDeps, actor: Actor, contactPointId: string): Promise<string> {
-  const cp = await deps.prisma.contactPoint.findFirst({ where: { id: contactPointId, debtor: debtorVisibility(actor.viewer) }, select: { debtorId: true } });
+  // The rule of node(id): a contact point the viewer may not see (another agency's debtor, or era) is not there.
+  const cp = await deps.prisma.contactPoint.findFirst({ where: { id: contactPointId, AND: [visibleRecords.ContactPoint(actor.viewer)] }, select: { debtorId: true } });
   if (!cp) throw new DomainError('NOT_FOUND', 'No such contact point', 'contactPointId');
   return cp.debtorId;
 }
