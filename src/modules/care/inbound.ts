@@ -18,12 +18,11 @@
 import type { Plugin } from 'graphql-yoga';
 import { recordAudit } from '../audit/service.ts';
 import type { Logger } from '../../lib/logger.ts';
-import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhookSignature } from '../contact/providers.ts';
+import { readSignedWebhook, webhookJson } from '../contact/webhooks.ts';
 import { writeDebtor, type CareDeps } from './optouts.ts';
 import { isUniqueViolation } from '../../lib/idempotency.ts';
 
 export const INBOUND_SMS_PATH = '/webhooks/inbound-sms';
-const MAX_BODY_BYTES = 64 * 1024;
 
 /**
  * Opt-out keywords, matched against the whole reply with case, spaces and punctuation ignored:
@@ -91,22 +90,12 @@ export function useInboundSms(deps: InboundDeps): Plugin {
   };
 }
 
-function json(R: typeof Response, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
-  return new R(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } });
-}
+const json = webhookJson;
 
 export async function handleInboundSms(deps: InboundDeps, request: Request, R: typeof Response = Response): Promise<Response> {
-  if (request.method !== 'POST') return json(R, 405, { error: 'Inbound messages are POSTed.' }, { allow: 'POST' });
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return json(R, 413, { error: 'The body is too large.' });
-  const raw = await request.text();
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return json(R, 413, { error: 'The body is too large.' });
-  const check = verifyWebhookSignature(deps.secret, { signature: request.headers.get(SIGNATURE_HEADER), timestamp: request.headers.get(TIMESTAMP_HEADER) }, raw, deps.clock.now());
-  if (!check.ok) {
-    deps.logger?.warn({ reason: check.reason }, 'inbound SMS refused');
-    return json(R, 401, { error: 'Bad signature.' });
-  }
-  const message = parseInboundSms(raw);
+  const read = await readSignedWebhook(deps, request, R, 'inbound message');
+  if (!('raw' in read)) return read;
+  const message = parseInboundSms(read.raw);
   if (typeof message === 'string') return json(R, 400, { error: message });
   return json(R, 200, { ok: true, ...(await applyInboundSms(deps, message)) });
 }

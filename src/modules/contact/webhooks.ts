@@ -52,8 +52,34 @@ export function useDeliveryReceipts(deps: DeliveryReceiptDeps): Plugin {
   };
 }
 
-function json(R: typeof Response, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
+/** A webhook's JSON answer (never cached). */
+export function webhookJson(R: typeof Response, status: number, body: Record<string, unknown>, headers: Record<string, string> = {}): Response {
   return new R(JSON.stringify(body), { status, headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers } });
+}
+const json = webhookJson;
+
+/**
+ * The gate of every signed webhook from the gateway (delivery receipts, inbound replies): POST
+ * only, a body of at most 64 KiB, the HMAC signature and timestamp checked (providers.ts).
+ * Answers the raw body, or the refusal to send back.
+ */
+export async function readSignedWebhook(
+  deps: { secret: string; clock: Clock; logger?: Logger | undefined },
+  request: Request,
+  R: typeof Response,
+  what: string,
+): Promise<{ raw: string } | Response> {
+  if (request.method !== 'POST') return json(R, 405, { error: `${what[0]!.toUpperCase()}${what.slice(1)}s are POSTed.` }, { allow: 'POST' });
+  const declared = Number(request.headers.get('content-length') ?? '0');
+  if (declared > MAX_BODY_BYTES) return json(R, 413, { error: 'The body is too large.' });
+  const raw = await request.text();
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return json(R, 413, { error: 'The body is too large.' });
+  const check = verifyWebhookSignature(deps.secret, { signature: request.headers.get(SIGNATURE_HEADER), timestamp: request.headers.get(TIMESTAMP_HEADER) }, raw, deps.clock.now());
+  if (!check.ok) {
+    deps.logger?.warn({ reason: check.reason }, `${what} refused`);
+    return json(R, 401, { error: 'Bad signature.' });
+  }
+  return { raw };
 }
 
 export function parseDeliveryReceipt(raw: string): DeliveryReceipt | string {
@@ -74,18 +100,9 @@ export function parseDeliveryReceipt(raw: string): DeliveryReceipt | string {
 }
 
 export async function handleDeliveryReceipt(deps: DeliveryReceiptDeps, request: Request, R: typeof Response = Response): Promise<Response> {
-  if (request.method !== 'POST') return json(R, 405, { error: 'Delivery receipts are POSTed.' }, { allow: 'POST' });
-  const declared = Number(request.headers.get('content-length') ?? '0');
-  if (declared > MAX_BODY_BYTES) return json(R, 413, { error: 'The body is too large.' });
-  const raw = await request.text();
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) return json(R, 413, { error: 'The body is too large.' });
-
-  const check = verifyWebhookSignature(deps.secret, { signature: request.headers.get(SIGNATURE_HEADER), timestamp: request.headers.get(TIMESTAMP_HEADER) }, raw, deps.clock.now());
-  if (!check.ok) {
-    deps.logger?.warn({ reason: check.reason }, 'delivery receipt refused');
-    return json(R, 401, { error: 'Bad signature.' });
-  }
-  const receipt = parseDeliveryReceipt(raw);
+  const read = await readSignedWebhook(deps, request, R, 'delivery receipt');
+  if (!('raw' in read)) return read;
+  const receipt = parseDeliveryReceipt(read.raw);
   if (typeof receipt === 'string') return json(R, 400, { error: receipt });
 
   const result = await applyDeliveryReceipt(deps, receipt);
