@@ -8,7 +8,7 @@
  * Every write goes through the case it is made on (writeCase: the lock, the viewer's scope, the
  * timeline, the audit), so that an agency cannot reach a debtor through a case it does not hold.
  */
-import type { Address, ContactPoint, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
+import type { Address, Case, ContactPoint, Prisma, PrismaClient } from '../../generated/prisma/client.ts';
 import type { AddressKind, ContactParty, ContactPointKind, ContactSource, VerificationStatus } from '../../generated/prisma/enums.ts';
 import { DomainError } from '../../lib/errors.ts';
 import type { Actor } from '../../lib/actor.ts';
@@ -64,6 +64,20 @@ async function addressOf(tx: Tx, actor: Actor, debtorId: string, id: string): Pr
  * there (NOT_FOUND, as for a contact point of another debtor). Called before the contact policy
  * is asked about it (contactPermission, logContactAttempt, scheduleReminder).
  */
+/** Where a traced phone or address came from, who added it on which case (its era), and its verification. */
+function provenance(source: ContactSource, sourceNote: string | null, verification: VerificationStatus, before: Pick<Case, 'id' | 'assignedAgencyId'>, actor: Actor, now: Date) {
+  return {
+    source,
+    sourceNote,
+    verification,
+    ...(verification === 'VERIFIED' ? { verifiedAt: now, verifiedById: actor.viewer.userId } : {}),
+    agencyId: before.assignedAgencyId,
+    addedOnCaseId: before.id,
+    addedById: actor.viewer.userId,
+    createdAt: now,
+  };
+}
+
 export async function requireContactPointInEra(db: Tx | PrismaClient, actor: Actor | null, contactPointId: string | null | undefined): Promise<void> {
   if (!actor || !contactPointId) return;
   const era = agencyEra(actor.viewer);
@@ -109,14 +123,7 @@ export async function addContactPoint(deps: CaseWriteDeps, actor: Actor, input: 
         party,
         relation: party === 'THIRD_PARTY' ? relation : null,
         value,
-        source: input.source,
-        sourceNote,
-        verification,
-        ...(verification === 'VERIFIED' ? { verifiedAt: now, verifiedById: actor.viewer.userId } : {}),
-        agencyId: before.assignedAgencyId,
-        addedOnCaseId: before.id,
-        addedById: actor.viewer.userId,
-        createdAt: now,
+        ...provenance(input.source, sourceNote, verification, before, actor, now),
       },
     });
     return {
@@ -200,14 +207,7 @@ export async function addAddress(deps: CaseWriteDeps, actor: Actor, input: AddAd
         region,
         postalCode,
         country,
-        source: input.source,
-        sourceNote,
-        verification,
-        ...(verification === 'VERIFIED' ? { verifiedAt: now, verifiedById: actor.viewer.userId } : {}),
-        agencyId: before.assignedAgencyId,
-        addedOnCaseId: before.id,
-        addedById: actor.viewer.userId,
-        createdAt: now,
+        ...provenance(input.source, sourceNote, verification, before, actor, now),
       },
     });
     return {
