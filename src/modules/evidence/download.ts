@@ -1,4 +1,4 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, hkdfSync } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import type { Plugin } from 'graphql-yoga';
 import type { PrismaClient } from '../../generated/prisma/client.ts';
@@ -8,6 +8,7 @@ import type { Viewer } from '../../auth/viewer.ts';
 import { canSeeCase, inAgencyEra } from '../../auth/scopes.ts';
 import { viewerOf } from '../../auth/viewer.ts';
 import { recordAudit, type AuditActor } from '../audit/service.ts';
+import { signLinkPath, verifyLink, type SignedLinkKind } from '../../lib/signed-link.ts';
 import type { BlobStore } from './blob-store.ts';
 
 /**
@@ -36,27 +37,16 @@ import type { BlobStore } from './blob-store.ts';
 /** No link lives longer than this (DOMAIN: short-lived). */
 export const MAX_LINK_TTL_MS = 300_000;
 export const DOWNLOAD_PATH_PREFIX = '/evidence/';
-const SIGNATURE_CONTEXT = 'arrears evidence download v1';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Tolerated clock difference between the instances that sign and serve a link. */
-const CLOCK_SKEW_MS = 30_000;
+const EVIDENCE_LINK: SignedLinkKind = { prefix: DOWNLOAD_PATH_PREFIX, context: 'arrears evidence download v1', maxTtlMs: MAX_LINK_TTL_MS, noun: 'evidence', renewFrom: 'Evidence.downloadUrl' };
 
 /** The link key, derived from the JWT secret (HKDF) so that neither key can be computed from the other's use. */
 export function evidenceSigningKey(jwtSecret: string): Buffer {
   return Buffer.from(hkdfSync('sha256', jwtSecret, 'arrears', 'evidence download links v1', 32));
 }
 
-function signature(secret: string | Uint8Array, evidenceId: string, userId: string, exp: number): string {
-  return createHmac('sha256', secret).update(`${SIGNATURE_CONTEXT}\n${evidenceId.toLowerCase()}\n${userId.toLowerCase()}\n${exp}`).digest('base64url');
-}
-
 /** The path and query of a download link for one viewer, valid `ttlMs` (at most five minutes) from `now`. */
 export function signEvidenceUrl(secret: string | Uint8Array, evidenceId: string, viewerUserId: string, now: Date, ttlMs: number = MAX_LINK_TTL_MS): string {
-  if (!Number.isInteger(ttlMs) || ttlMs <= 0 || ttlMs > MAX_LINK_TTL_MS) throw new RangeError(`ttlMs must be from 1 to ${MAX_LINK_TTL_MS}`);
-  if (!UUID.test(evidenceId) || !UUID.test(viewerUserId)) throw new RangeError('evidence and user ids are UUIDs');
-  const exp = now.getTime() + ttlMs;
-  const query = new URLSearchParams({ u: viewerUserId, exp: String(exp), sig: signature(secret, evidenceId, viewerUserId, exp) });
-  return `${DOWNLOAD_PATH_PREFIX}${evidenceId}?${query.toString()}`;
+  return signLinkPath(EVIDENCE_LINK, secret, evidenceId, viewerUserId, now, ttlMs);
 }
 
 /** The full download link: `publicUrl` (config) and the signed path. */
@@ -70,23 +60,8 @@ export type LinkCheck =
 
 /** Checks a link's path, signature and expiry (no database): the first gate of a download. */
 export function verifyEvidenceLink(secret: string | Uint8Array, url: URL, now: Date): LinkCheck {
-  const evidenceId = url.pathname.slice(DOWNLOAD_PATH_PREFIX.length);
-  if (!url.pathname.startsWith(DOWNLOAD_PATH_PREFIX) || !UUID.test(evidenceId)) {
-    return { ok: false, status: 404, code: 'NOT_FOUND', message: 'No such evidence.' };
-  }
-  const userId = url.searchParams.get('u') ?? '';
-  const expRaw = url.searchParams.get('exp') ?? '';
-  const sig = url.searchParams.get('sig') ?? '';
-  const forbidden = { ok: false, status: 403, code: 'FORBIDDEN', message: 'This link is not valid: ask for a new one (Evidence.downloadUrl).' } as const;
-  if (!UUID.test(userId) || !/^\d{1,16}$/.test(expRaw) || !/^[A-Za-z0-9_-]{43}$/.test(sig)) return forbidden;
-  const exp = Number(expRaw);
-  const expected = Buffer.from(signature(secret, evidenceId, userId, exp), 'base64url');
-  const given = Buffer.from(sig, 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return forbidden;
-  // A genuine signature with a life longer than any link is issued for: the key has leaked, or a clock is wrong.
-  if (exp - now.getTime() > MAX_LINK_TTL_MS + CLOCK_SKEW_MS) return forbidden;
-  if (exp <= now.getTime()) return { ok: false, status: 410, code: 'LINK_EXPIRED', message: 'This link has expired: ask for a new one (Evidence.downloadUrl).' };
-  return { ok: true, evidenceId: evidenceId.toLowerCase(), userId: userId.toLowerCase(), expiresAt: new Date(exp) };
+  const check = verifyLink(EVIDENCE_LINK, secret, url, now);
+  return check.ok ? { ok: true, evidenceId: check.id, userId: check.userId, expiresAt: check.expiresAt } : check;
 }
 
 export interface EvidenceDownloadDeps {
