@@ -90,7 +90,11 @@ export async function evaluateContactMany(
   const debtorById = new Map(debtors.map((d) => [d.id, d]));
   const pointById = new Map(points.map((p) => [p.id, p]));
   const holdsByCase = new Map<string, typeof holds>();
-  for (const h of holds) holdsByCase.set(h.caseId, [...(holdsByCase.get(h.caseId) ?? []), h]);
+  for (const h of holds) {
+    const list = holdsByCase.get(h.caseId);
+    if (list) list.push(h);
+    else holdsByCase.set(h.caseId, [h]);
+  }
   const policyOf = options.policyOf ?? ((j: Jurisdiction) => getContactPolicy(db, j));
   const policies = new Map<Jurisdiction, ContactPolicy>();
   for (const j of distinct(debtors.map((d) => d.jurisdiction))) policies.set(j, await policyOf(j));
@@ -126,7 +130,11 @@ export async function evaluateContactMany(
       where: { debtorId: { in: distinct(counted.map(({ q }) => q.case.debtorId)) }, status: 'COMPLETED', direction: 'OUTBOUND', attemptedAt: { gte: from, lte: to } },
       select: { debtorId: true, attemptedAt: true, channel: true, contactPointId: true, connected: true, caseId: true },
     });
-    for (const r of rows) historyByDebtor.set(r.debtorId, [...(historyByDebtor.get(r.debtorId) ?? []), r]);
+    for (const r of rows) {
+      const list = historyByDebtor.get(r.debtorId);
+      if (list) list.push(r);
+      else historyByDebtor.set(r.debtorId, [r]);
+    }
   }
 
   return checked.map((c, i) => {
