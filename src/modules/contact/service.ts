@@ -123,8 +123,9 @@ export async function evaluateContactMany(
   const counted = checked.flatMap((c, i) => ('error' in c || c.from === null ? [] : [{ c, q: questions[i]! }]));
   const historyByDebtor = new Map<string, PolicyHistoryEntry[]>();
   if (counted.length) {
-    const from = new Date(Math.min(...counted.map(({ c }) => (c as Checked).from!.getTime())));
-    const to = new Date(Math.max(...counted.map(({ q }) => q.at.getTime())));
+    // Reduced, not spread: any number of questions (a spread of many arguments overflows the stack).
+    const from = new Date(counted.reduce((m, { c }) => Math.min(m, (c as Checked).from!.getTime()), Infinity));
+    const to = new Date(counted.reduce((m, { q }) => Math.max(m, q.at.getTime()), -Infinity));
     const rows = await db.contactAttempt.findMany({
       // Outbound attempts only: a call the debtor makes to us is no contact attempt of ours.
       where: { debtorId: { in: distinct(counted.map(({ q }) => q.case.debtorId)) }, status: 'COMPLETED', direction: 'OUTBOUND', attemptedAt: { gte: from, lte: to } },
