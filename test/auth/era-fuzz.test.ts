@@ -174,6 +174,8 @@ function generate(rng: Rng, p: Principal, walk?: { caseId: string }): Doc {
     else if (named.name === 'String') v = '"x"';
     // A calendar date of the last months (reports' periods; rollRates requires two).
     else if (named.name === 'Date') v = `"2026-${rng.pick(['09', '10', '11'])}-${String(rng.int(1, 28)).padStart(2, '0')}"`;
+    // A required instant (strategyExperiment's period): the start of a recent month, at random.
+    else if (named.name === 'DateTime' && isNonNullType(type)) v = `"2026-${rng.pick(['09', '10', '11'])}-01T00:00:00Z"`;
     else if (isInputObjectType(named)) {
       if (depth > 1) return null;
       const fields = Object.values(named.getFields());
