@@ -16,6 +16,7 @@ import type { Clock } from '../../lib/time.ts';
 import { BANK_TIME_ZONE, DAY_MS, bucketOf, daysBetween, localDate, parseDateOnly } from '../../lib/time.ts';
 import { auditActor, type Actor } from '../../lib/actor.ts';
 import { isUniqueViolation } from '../../lib/idempotency.ts';
+import { uuidv7 } from '../../lib/ids.ts';
 import { recordAudit } from '../audit/service.ts';
 import { OPEN_STAGES, writeCase } from '../cases/write.ts';
 import type { EventBus } from '../../events/bus.ts';
@@ -344,6 +345,8 @@ export interface AssignmentResult {
   unchanged: number;
   /** Cases whose assignment ended because no segment takes them (or no strategy is in force). */
   unassigned: number;
+  /** Cases written to meanwhile (their version moved): left for the next run. */
+  skipped: number;
   placed: number;
   recalledToBank: number;
   /** Pool placements skipped: every agency of the pool at capacity. */
@@ -355,14 +358,24 @@ export interface AssignmentResult {
 
 const SYSTEM_AUDIT = { userId: null, role: null, agencyId: null, requestId: null };
 
+/** JSON with object keys sorted: a treatment read back from jsonb (keys reordered) compares equal to itself. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
+}
+
 function sameTreatment(a: unknown, b: Treatment): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return canonical(a) === canonical(b);
 }
 
 /**
- * Applies the strategy in force to every open case (see the file's comment). Idempotent: a
- * second run at the same instant changes nothing. A case written meanwhile (its version moved)
- * is left for the next run.
+ * Applies the strategy in force to every open case (see the file's comment). Set-based: a page of
+ * cases is read with its facts in one statement, and its changes are written in one transaction
+ * (bulk statements: the cases' priority and version, the assignments ended and made, their
+ * timeline entries, one audit entry for the page). A case written meanwhile (its version moved) is
+ * left for the next run. Placements then go case by case (few: only unplaced cases move).
+ * Idempotent: a second run at the same instant changes nothing.
  */
 export async function runStrategyAssignment(
   deps: StrategyDeps,
@@ -379,6 +392,7 @@ export async function runStrategyAssignment(
     assigned: 0,
     unchanged: 0,
     unassigned: 0,
+    skipped: 0,
     placed: 0,
     recalledToBank: 0,
     poolFull: 0,
@@ -386,36 +400,45 @@ export async function runStrategyAssignment(
     failures: [],
   };
   const pools = new PoolState(prisma, now);
-  const batch = options.batchSize ?? 500;
+  const batch = options.batchSize ?? 1000;
   let cursor: string | null = null;
   for (;;) {
     if (options.signal?.aborted) return { ...result, interrupted: true };
     const page = await readCaseFacts(prisma, cursor, batch, options.only);
     if (page.length === 0) break;
     cursor = page[page.length - 1]!.id;
+    result.examined += page.length;
+    const changes: Change[] = [];
+    const ends: CaseFactsRow[] = [];
+    const placements: [CaseFactsRow, Treatment][] = [];
     for (const c of page) {
-      result.examined++;
+      const points = new Map<string, number>();
+      const choice = def
+        ? chooseSegment(def, factsOf(c, now), (seg) => {
+            const p = splitPoint(splitKey, strategy!.name, seg, c.id);
+            points.set(seg, p);
+            return p;
+          })
+        : null;
+      if (!choice) {
+        if (c.assignmentId === null) result.unchanged++;
+        else ends.push(c);
+        continue;
+      }
+      placements.push([c, choice.treatment]);
+      const same = c.assignmentStrategyId === strategy!.id && c.assignmentSegmentKey === choice.segment.key && c.assignmentArm === choice.arm && sameTreatment(c.assignmentTreatment, choice.treatment);
+      if (same) result.unchanged++;
+      else changes.push({ c, segmentKey: choice.segment.key, segmentName: choice.segment.name, arm: choice.arm, point: points.get(choice.segment.key) ?? null, treatment: choice.treatment, matchedRule: describeRule(choice.segment.rule) });
+    }
+    if (changes.length || ends.length) {
+      const written = await writePage(deps, strategy, changes, ends, now);
+      result.assigned += written.assigned;
+      result.unassigned += written.ended;
+      result.skipped += changes.length + ends.length - written.assigned - written.ended;
+    }
+    for (const [c, t] of placements) {
       try {
-        const facts = factsOf(c, now);
-        const points = new Map<string, number>();
-        const choice = def ? chooseSegment(def, facts, (seg) => { const p = splitPoint(splitKey, strategy!.name, seg, c.id); points.set(seg, p); return p; }) : null;
-        if (!choice) {
-          if (c.assignmentId === null) {
-            result.unchanged++;
-            continue;
-          }
-          await endAssignment(deps, c, strategy ? 'no segment of the strategy in force takes the case' : 'no strategy in force');
-          result.unassigned++;
-          continue;
-        }
-        const same = c.assignmentStrategyId === strategy!.id && c.assignmentSegmentKey === choice.segment.key && c.assignmentArm === choice.arm && sameTreatment(c.assignmentTreatment, choice.treatment);
-        if (same) {
-          result.unchanged++;
-        } else {
-          await assign(deps, c, strategy!, choice.segment.key, choice.segment.name, choice.arm, points.get(choice.segment.key) ?? null, choice.treatment, describeRule(choice.segment.rule));
-          result.assigned++;
-        }
-        const placement = await place(deps, c, choice.treatment, pools);
+        const placement = await place(deps, c, t, pools);
         if (placement === 'placed') result.placed++;
         else if (placement === 'recalled') result.recalledToBank++;
         else if (placement === 'full') result.poolFull++;
@@ -430,31 +453,89 @@ export async function runStrategyAssignment(
   return result;
 }
 
-async function assign(deps: StrategyDeps, c: CaseFactsRow, strategy: Strategy, segmentKey: string, segmentName: string, arm: string, point: number | null, treatment: Treatment, matchedRule: string): Promise<void> {
-  await writeCase(deps, null, c.id, { system: true, expectedVersion: c.version, action: 'strategy.assign' }, async ({ tx, now, event }) => {
-    if (c.assignmentId) await tx.caseStrategyAssignment.update({ where: { id: c.assignmentId }, data: { endedAt: now } });
-    const row = await tx.caseStrategyAssignment.create({
-      data: { caseId: c.id, strategyId: strategy.id, strategyName: strategy.name, segmentKey, arm, splitPoint: point, treatment: treatment as unknown as Prisma.InputJsonValue, matchedRule, assignedAt: now },
-    });
-    // The bank's era (agencyId null): an agency never reads a strategy's segments or rules.
-    await event(
-      {
-        type: 'STRATEGY_SEGMENT_ASSIGNED',
-        summary: `Segment ${segmentName}${arm === CHAMPION ? '' : ` (arm ${arm})`} of strategy ${strategy.name} v${strategy.version}: ${matchedRule}`,
-        data: { assignmentId: row.id, strategyId: strategy.id, segmentKey, arm, matchedRule, priority: treatment.priority, previous: c.assignmentSegmentKey ? { segmentKey: c.assignmentSegmentKey, arm: c.assignmentArm } : null },
-      },
-      null,
-    );
-    return { result: {}, data: { priority: treatment.priority }, auditData: { assignmentId: row.id, strategyId: strategy.id, segmentKey, arm, matchedRule } };
-  });
+interface Change {
+  c: CaseFactsRow;
+  segmentKey: string;
+  segmentName: string;
+  arm: string;
+  point: number | null;
+  treatment: Treatment;
+  matchedRule: string;
 }
 
-async function endAssignment(deps: StrategyDeps, c: CaseFactsRow, why: string): Promise<void> {
-  await writeCase(deps, null, c.id, { system: true, expectedVersion: c.version, action: 'strategy.unassign' }, async ({ tx, now, event }) => {
-    await tx.caseStrategyAssignment.update({ where: { id: c.assignmentId! }, data: { endedAt: now } });
-    await event({ type: 'STRATEGY_SEGMENT_ENDED', summary: `Left segment ${c.assignmentSegmentKey}: ${why}`, data: { assignmentId: c.assignmentId, segmentKey: c.assignmentSegmentKey, arm: c.assignmentArm } }, null);
-    return { result: {}, auditData: { assignmentId: c.assignmentId, why } };
-  });
+/** One page's changes in one transaction (see runStrategyAssignment). */
+async function writePage(deps: StrategyDeps, strategy: Strategy | null, changes: Change[], ends: CaseFactsRow[], now: Date): Promise<{ assigned: number; ended: number }> {
+  const stages = Prisma.raw(OPEN_STAGES.map((s) => `'${s}'`).join(', '));
+  const out = await deps.prisma.$transaction(
+    async (tx) => {
+      const all = [...changes.map((ch) => ({ c: ch.c, priority: ch.treatment.priority as string })), ...ends.map((c) => ({ c, priority: c.priority }))];
+      // Only cases still at the version read, still open: the others were written meanwhile.
+      const ok = new Set(
+        (
+          await tx.$queryRaw<{ id: string }[]>`
+            UPDATE "Case" AS c SET priority = u.priority::"CasePriority", version = c.version + 1, "updatedAt" = ${now}
+              FROM unnest(${all.map((a) => a.c.id)}::uuid[], ${all.map((a) => a.c.version)}::int[], ${all.map((a) => a.priority)}::text[]) AS u(id, version, priority)
+             WHERE c.id = u.id AND c.version = u.version AND c.stage IN (${stages})
+            RETURNING c.id::text AS id`
+        ).map((r) => r.id),
+      );
+      const changed = changes.filter((ch) => ok.has(ch.c.id));
+      const ended = ends.filter((c) => ok.has(c.id));
+      const endIds = [...changed.filter((ch) => ch.c.assignmentId).map((ch) => ch.c.assignmentId!), ...ended.map((c) => c.assignmentId!)];
+      if (endIds.length) await tx.caseStrategyAssignment.updateMany({ where: { id: { in: endIds }, endedAt: null }, data: { endedAt: now } });
+      const made = changed.map((ch) => ({ id: uuidv7(now.getTime()), ch }));
+      if (made.length) {
+        await tx.caseStrategyAssignment.createMany({
+          data: made.map(({ id, ch }) => ({
+            id,
+            caseId: ch.c.id,
+            strategyId: strategy!.id,
+            strategyName: strategy!.name,
+            segmentKey: ch.segmentKey,
+            arm: ch.arm,
+            splitPoint: ch.point,
+            treatment: ch.treatment as unknown as Prisma.InputJsonValue,
+            matchedRule: ch.matchedRule,
+            assignedAt: now,
+          })),
+        });
+      }
+      // Timeline entries of the bank's era (agencyId null), shown to strategy readers only (src/auth/scopes.ts).
+      const events: Prisma.CaseEventCreateManyInput[] = [
+        ...made.map(({ id, ch }) => ({
+          caseId: ch.c.id,
+          type: 'STRATEGY_SEGMENT_ASSIGNED',
+          actorLabel: 'system',
+          agencyId: null,
+          occurredAt: now,
+          recordedAt: now,
+          summary: `Segment ${ch.segmentName}${ch.arm === CHAMPION ? '' : ` (arm ${ch.arm})`} of strategy ${strategy!.name} v${strategy!.version}: ${ch.matchedRule}`,
+          data: { assignmentId: id, strategyId: strategy!.id, segmentKey: ch.segmentKey, arm: ch.arm, matchedRule: ch.matchedRule, priority: ch.treatment.priority, previous: ch.c.assignmentSegmentKey ? { segmentKey: ch.c.assignmentSegmentKey, arm: ch.c.assignmentArm } : null },
+        })),
+        ...ended.map((c) => ({
+          caseId: c.id,
+          type: 'STRATEGY_SEGMENT_ENDED',
+          actorLabel: 'system',
+          agencyId: null,
+          occurredAt: now,
+          recordedAt: now,
+          summary: `Left segment ${c.assignmentSegmentKey}: ${strategy ? 'no segment of the strategy in force takes the case' : 'no strategy in force'}`,
+          data: { assignmentId: c.assignmentId, segmentKey: c.assignmentSegmentKey, arm: c.assignmentArm },
+        })),
+      ];
+      if (events.length) await tx.caseEvent.createMany({ data: events });
+      await recordAudit(tx, SYSTEM_AUDIT, now, {
+        action: 'strategy.assign',
+        entityType: 'Strategy',
+        entityId: strategy?.id ?? null,
+        data: { assigned: made.map(({ ch }) => ({ caseId: ch.c.id, segmentKey: ch.segmentKey, arm: ch.arm })), ended: ended.map((c) => c.id) },
+      });
+      return { assigned: made.length, ended: ended.length };
+    },
+    { timeout: 120_000, maxWait: 30_000 },
+  );
+  if (out.assigned || out.ended) deps.events?.committed();
+  return out;
 }
 
 /** Open cases per agency and recent performance, read once per run and kept as the run places cases. */
