@@ -235,6 +235,7 @@ describe('pagination', () => {
       'exports',
       'messageTemplateVersions',
       'messageTemplates',
+      'strategies',
       'workQueue',
     ]);
     expect(connections.workQueue).toEqual(['viewer', 'workQueue']);
