@@ -1880,7 +1880,7 @@ export type StrategiesQueryVariables = Exact<{
 }>;
 
 
-export type StrategiesQuery = { strategies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ definition: unknown, id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> }> } };
+export type StrategiesQuery = { strategies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, definition: unknown }> } };
 
 export type SimulateStrategyQueryVariables = Exact<{
   strategyId: string;
@@ -5817,7 +5817,14 @@ export const StrategiesDocument = /* #__PURE__ */ new TypedDocumentString(`
       ...PageInfo
     }
     nodes {
-      ...StrategyFields
+      id
+      name
+      version
+      status
+      note
+      createdAt
+      activatedAt
+      retiredAt
       definition
     }
   }
@@ -5825,46 +5832,7 @@ export const StrategiesDocument = /* #__PURE__ */ new TypedDocumentString(`
     fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}
-fragment StrategyTreatmentFields on StrategyTreatment {
-  dunningRules
-  priority
-  placementKind
-  placementAgencyId
-  placementPool {
-    agencyId
-    weight
-    capacity
-  }
-  placementDays
-  visitEligible
-}
-fragment StrategyFields on Strategy {
-  id
-  name
-  version
-  status
-  note
-  createdAt
-  activatedAt
-  retiredAt
-  segments {
-    key
-    name
-    rule
-    ruleText
-    treatment {
-      ...StrategyTreatmentFields
-    }
-    challengers {
-      key
-      share
-      treatment {
-        ...StrategyTreatmentFields
-      }
-    }
-  }
-}`, {"hash":"sha256:0305673caba4be28b5c4450cb4ce0cb492a2b6859042c07f393b3cba177362e5"}) as unknown as TypedDocumentString<StrategiesQuery, StrategiesQueryVariables>;
+}`, {"hash":"sha256:f818faf948e56ae04a77c98d7b22632b1d103dd05a274b8c3a74c12766da7579"}) as unknown as TypedDocumentString<StrategiesQuery, StrategiesQueryVariables>;
 export const SimulateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
     query SimulateStrategy($strategyId: ID!) {
   simulateStrategy(strategyId: $strategyId) {
