@@ -352,3 +352,25 @@ describe('champion-challenger', () => {
     expect(new Set(open.map((o) => o.priority))).toEqual(new Set(['HIGH']));
   });
 });
+
+describe('retire and promote from a draft', () => {
+  it('retireStrategy ends the version (audited); promoting in a draft makes a new draft, nothing in force changes', async () => {
+    await resetStrategies();
+    const created = await create({ segments: [{ key: 'seg', rule: { all: [] }, treatment: {}, challengers: [{ key: 'b', share: 10, treatment: { priority: 'HIGH' } }, { key: 'c', share: 20, treatment: { priority: 'LOW' } }] }] });
+    const PROMOTE = `mutation($input: PromoteChallengerInput!) { promoteChallenger(input: $input) { strategy { version status segments { treatment { priority } challengers { key share } } } userErrors { code field } } }`;
+    const p = await t.gql(adminToken, PROMOTE, { input: { strategyId: created.strategy.id, segmentKey: 'seg', arm: 'b', reason: 'try' } });
+    // The promoted arm's share goes back to the champion; the other challenger keeps its own.
+    expect(p.data.promoteChallenger).toEqual({ strategy: { version: 2, status: 'DRAFT', segments: [{ treatment: { priority: 'HIGH' }, challengers: [{ key: 'c', share: 20 }] }] }, userErrors: [] });
+    expect(await t.prisma.strategy.count({ where: { status: 'ACTIVE' } })).toBe(0);
+    const RETIRE = `mutation($input: RetireStrategyInput!) { retireStrategy(input: $input) { strategy { status retiredAt } userErrors { code field } } }`;
+    const r = await t.gql(adminToken, RETIRE, { input: { strategyId: created.strategy.id, reason: 'superseded' } });
+    expect(r.data.retireStrategy.strategy.status).toBe('RETIRED');
+    const again = await t.gql(adminToken, RETIRE, { input: { strategyId: created.strategy.id, reason: 'again' } });
+    expect(again.data.retireStrategy.userErrors[0].code).toBe('INVALID_TRANSITION');
+    const noReason = await t.gql(adminToken, ACTIVATE, { input: { strategyId: created.strategy.id, reason: '  ' } });
+    expect(noReason.data.activateStrategy.userErrors[0]).toMatchObject({ code: 'VALIDATION', field: ['reason'] });
+    expect(await t.prisma.auditEvent.count({ where: { action: 'strategy.retire', reason: 'superseded' } })).toBe(1);
+    const fromRetired = await t.gql(adminToken, PROMOTE, { input: { strategyId: created.strategy.id, segmentKey: 'seg', arm: 'c', reason: 'x' } });
+    expect(fromRetired.data.promoteChallenger.userErrors[0].code).toBe('INVALID_TRANSITION');
+  });
+});
