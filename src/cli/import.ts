@@ -32,9 +32,10 @@ import { applyMigrations, pendingMigrations } from '../db/migrations.ts';
 import { loadSecrets } from '../lib/secrets.ts';
 import { Pii } from '../lib/pii.ts';
 import { systemClock } from '../lib/time.ts';
-import type { UserError } from '../lib/errors.ts';
+import { DomainError, type UserError } from '../lib/errors.ts';
 import { AddressKind, CasePriority, ContactParty, ContactPointKind, Jurisdiction, Language } from '../generated/prisma/enums.ts';
 import { intakeBatch, MAX_IMPORT_ROWS, type IntakeDeps, type IntakeOutcome, type IntakeRow } from '../modules/cases/intake.ts';
+import { setRiskScores, MAX_RISK_SCORES } from '../modules/strategy/service.ts';
 import { firstBadLine, readCsvRecords, readLines, textEncodingOf, type Line, type TextEncoding } from './csv.ts';
 
 export type ImportFormat = 'csv' | 'jsonl';
@@ -68,6 +69,10 @@ export const CSV_COLUMNS: readonly (readonly [string, boolean])[] = [
   ['interest', true],
   ['fees', true],
   ['priority', false],
+  // The account's risk score from the bank's model (src/modules/strategy, setRiskScores): all three or none.
+  ['risk_score', false],
+  ['risk_model', false],
+  ['risk_scored_on', false],
 ];
 
 // 2,000 rows a transaction: measured faster than 1,000 on PostgreSQL (bench/import.ts), memory still flat.
@@ -90,6 +95,8 @@ export interface ImportProgress {
   batches: number;
   /** Batches rolled back on a conflict with a concurrent batch and sent again. */
   retried: number;
+  /** Risk scores kept (new or already there) from the CSV's risk columns. */
+  riskScores: number;
 }
 
 export interface ImportSummary extends ImportProgress {
@@ -155,6 +162,8 @@ export function formatOf(file: string, explicit?: string): ImportFormat {
 /** One record of the file, ready for a batch or already refused. */
 interface Item {
   line: number;
+  /** CSV: the risk score columns, kept with the account's scores once its row is in. */
+  riskScore?: { accountRef: string; score: number; model: string; scoredOn: string };
   /** Bytes of the file read up to this record (for progress), set when it is batched. */
   end?: number;
   row?: IntakeRow;
@@ -237,6 +246,15 @@ export function csvMapper(header: string[]): (fields: string[], line: number) =>
     const jurisdiction = csvEnum<Jurisdiction>(fields, idx.jurisdiction!, 'jurisdiction', JURISDICTIONS, errors);
     const language = csvEnum<Language>(fields, idx.language!, 'language', LANGUAGES, errors);
     const priority = csvEnum<CasePriority>(fields, idx.priority!, 'priority', PRIORITIES, errors);
+    const risk = [csvOpt(fields, idx.risk_score!), csvOpt(fields, idx.risk_model!), csvOpt(fields, idx.risk_scored_on!)] as const;
+    let riskScore: Item['riskScore'];
+    if (risk.some((v) => v !== null)) {
+      const score = Number(risk[0]);
+      if (risk.some((v) => v === null)) errors.push(err('risk_score', 'risk_score, risk_model and risk_scored_on go together'));
+      else if (!/^-?\d+(\.\d+)?$/.test(risk[0]!) || !Number.isFinite(score)) errors.push(err('risk_score', 'risk_score must be a number'));
+      else if (!/^\d{4}-\d{2}-\d{2}$/.test(risk[2]!)) errors.push(err('risk_scored_on', 'risk_scored_on must be a date YYYY-MM-DD'));
+      else riskScore = { accountRef: csvGet(fields, idx.account_ref!), score, model: risk[1]!, scoredOn: risk[2]! };
+    }
     if (errors.length) return { line, errors };
     const contactColumns: string[] = [];
     const contactPoints: NonNullable<IntakeRow['debtor']['contactPoints']> = [];
@@ -284,7 +302,7 @@ export function csvMapper(header: string[]): (fields: string[], line: number) =>
       fees: csvAmount(fields[idx.fees!]) as number,
       priority,
     };
-    return { line, row, contactColumns };
+    return { line, row, contactColumns, ...(riskScore ? { riskScore } : {}) };
   };
 }
 
@@ -474,7 +492,7 @@ export async function importFile(deps: IntakeDeps, options: ImportOptions): Prom
   }
 
   const started = performance.now();
-  const p: ImportProgress = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, bytesRead: 0, bytesDone: 0, totalBytes, elapsedMs: 0, batches: 0, retried: 0 };
+  const p: ImportProgress = { rows: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, bytesRead: 0, bytesDone: 0, totalBytes, elapsedMs: 0, batches: 0, retried: 0, riskScores: 0 };
   let reportFd: number | undefined;
   if (options.reportFile) {
     try {
@@ -527,6 +545,43 @@ export async function importFile(deps: IntakeDeps, options: ImportOptions): Prom
       const right = await send(rows.slice(mid));
       const shift = (e: UserError): UserError => ({ ...e, message: e.message.replace(/\bas row (\d+)$/, (_, i: string) => `as row ${Number(i) + mid}`) });
       return [...left, ...right.map((o) => ({ ...o, index: o.index + mid, errors: o.errors.map(shift) }))];
+    }
+  };
+
+  /**
+   * The risk scores of a batch's rows that went in, through setRiskScores (per model and date, all
+   * or nothing): a refused group (a different score for the same account, model and date) is
+   * reported on each of its lines; the cases stay in.
+   */
+  const keepRiskScores = async (items: Item[]) => {
+    const groups = new Map<string, Item[]>();
+    for (const i of items) {
+      const k = `${i.riskScore!.model}\n${i.riskScore!.scoredOn}`;
+      groups.set(k, [...(groups.get(k) ?? []), i]);
+    }
+    for (const group of groups.values()) {
+      for (let from = 0; from < group.length; from += MAX_RISK_SCORES) {
+        let chunk = group.slice(from, from + MAX_RISK_SCORES);
+        const { model, scoredOn } = chunk[0]!.riskScore!;
+        // A refusal that names its row: that line is reported and the rest sent again; any other refuses them all.
+        while (chunk.length) {
+          try {
+            const r = await setRiskScores(deps, null, { model, scoredOn, scores: chunk.map((i) => ({ accountRef: i.riskScore!.accountRef, score: i.riskScore!.score })) });
+            p.riskScores += r.created + r.unchanged;
+            break;
+          } catch (e) {
+            if (!(e instanceof DomainError)) throw e;
+            const refusal = (i: Item) => reject(i.line, [{ code: e.code, field: ['risk_score'], message: `the case is in; its risk score was refused: ${e.message}` }]);
+            const at = e.field?.[0] === 'scores' && /^\d+$/.test(e.field[1] ?? '') ? Number(e.field[1]) : -1;
+            if (at < 0 || at >= chunk.length) {
+              for (const i of chunk) await refusal(i);
+              break;
+            }
+            await refusal(chunk[at]!);
+            chunk = chunk.filter((_i, k) => k !== at);
+          }
+        }
+      }
     }
   };
 
@@ -589,6 +644,7 @@ export async function importFile(deps: IntakeDeps, options: ImportOptions): Prom
         }
       }
     }
+    if (!dryRun) await keepRiskScores(batch.filter((i) => i.riskScore && byItem.get(i) && byItem.get(i)!.status !== 'REJECTED'));
     p.batches++;
     p.bytesDone = Math.max(p.bytesDone, batch[batch.length - 1]?.end ?? 0);
     p.elapsedMs = performance.now() - started;
