@@ -121,19 +121,20 @@ const RiskScoreRef = builder.prismaObject('RiskScore', {
 });
 
 builder.prismaObjectFields(CaseRef, (t) => ({
+  // Loaded with the case's own query (no statement per case in a list); answered to strategy readers only.
   strategyAssignment: t.field({
     type: AssignmentRef,
     nullable: true,
     description: 'The case’s segment and treatment in force (strategy readers only; null for others).',
-    resolve: (c, _a, ctx) => (readsStrategies(ctx.viewer) ? ctx.prisma.caseStrategyAssignment.findFirst({ where: { caseId: c.id, endedAt: null } }) : null),
+    select: (_args, _ctx, nestedSelection) => ({ strategyAssignments: nestedSelection({ where: { endedAt: null }, take: 1 }) }),
+    resolve: (c, _a, ctx) => (readsStrategies(ctx.viewer) ? (c.strategyAssignments[0] ?? null) : null),
   }),
   riskScore: t.field({
     type: RiskScoreRef,
     nullable: true,
     description: 'The account’s latest risk score (strategy readers only; null for others).',
-    select: { accountId: true },
-    resolve: (c, _a, ctx) =>
-      readsStrategies(ctx.viewer) ? ctx.prisma.riskScore.findFirst({ where: { accountId: c.accountId }, orderBy: [{ scoredOn: 'desc' }, { importedAt: 'desc' }, { id: 'desc' }] }) : null,
+    select: (_args, _ctx, nestedSelection) => ({ account: { select: { riskScores: nestedSelection({ orderBy: [{ scoredOn: 'desc' }, { importedAt: 'desc' }, { id: 'desc' }], take: 1 }) } } }),
+    resolve: (c, _a, ctx) => (readsStrategies(ctx.viewer) ? (c.account.riskScores[0] ?? null) : null),
   }),
 }));
 
