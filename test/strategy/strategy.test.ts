@@ -374,3 +374,28 @@ describe('retire and promote from a draft', () => {
     expect(fromRetired.data.promoteChallenger.userErrors[0].code).toBe('INVALID_TRANSITION');
   });
 });
+
+describe('reading assignments in a list', () => {
+  it('costs the same statements for 5 cases as for 25 (loaded with the cases, no statement per case)', async () => {
+    await resetStrategies();
+    const made = [];
+    for (let i = 0; i < 25; i++) made.push((await createCase(t.prisma, t.pii, { now: t.clock.now(), daysPastDue: 20 + i })).id);
+    const created = await create({ segments: [{ key: 'all', rule: { all: [] }, treatment: {} }] });
+    await activateStrategy(deps(), actor(s.users.admin), { strategyId: Buffer.from(created.strategy.id, 'base64').toString().split(':')[1]!, reason: 'go' });
+    await run(made);
+    const Q = `query($first: Int) { cases(first: $first, orderBy: { field: OPENED_AT, direction: ASC }) { nodes { id strategyAssignment { segmentKey strategy { name } } riskScore { score } } } }`;
+    const count = async (first: number) => {
+      let n = 0;
+      const stop = t.runtime.store.onQuery(() => n++);
+      try {
+        const r = await t.gql(adminToken, Q, { first });
+        expect(r.errors).toBeUndefined();
+        expect(r.data.cases.nodes).toHaveLength(first);
+      } finally {
+        stop();
+      }
+      return n;
+    };
+    expect(await count(25)).toBe(await count(5));
+  });
+});
