@@ -39,6 +39,15 @@ beforeAll(async () => {
   await t.prisma.payment.create({
     data: { caseId: c.id, agencyId: null, amount: 42_00n, currency: 'CNY', receivedAt: new Date('2026-11-05T00:00:00Z'), channel: 'CASH', idempotencyKey: 'dated-back', requestHash: 'h' },
   });
+  const complaint = (status: 'OPEN' | 'UPHELD', decidedAt: Date | null) =>
+    t.prisma.complaint.create({
+      data: {
+        caseId: c.id, agencyId: s.north.id, channel: 'PHONE', category: 'HARASSMENT', against: 'AGENCY', againstAgencyId: s.north.id, description: 'calls at night',
+        status, receivedAt: new Date('2026-11-12T00:00:00Z'), responseDueAt: now, resolutionDueAt: now, decidedAt, createdAt: now,
+      },
+    });
+  await complaint('UPHELD', new Date('2026-11-20T00:00:00Z'));
+  await complaint('OPEN', null);
   server = await listen(t.runtime.app, '127.0.0.1', 0);
   north = createArrearsClient({ url: `${server.url}/graphql`, token: await t.token(s.users.northManager) });
   admin = createArrearsClient({ url: `${server.url}/graphql`, token: await t.token(s.users.admin) });
@@ -82,9 +91,9 @@ describe('reports through the SDK', () => {
 
   it('agencyScorecards: each agency for the bank, its own for an agency', async () => {
     const bank = await admin.agencyScorecards({ period });
-    expect(bank.agencyScorecards.scorecards.map((c) => [c.agency.name, c.placed[0]?.caseCount, c.complaints])).toEqual([
-      ['North Recovery', 1, null],
-      ['South Recovery', 1, null],
+    expect(bank.agencyScorecards.scorecards.map((c) => [c.agency.name, c.placed[0]?.caseCount, c.complaints, c.complaintsUpheld])).toEqual([
+      ['North Recovery', 1, 2, 1],
+      ['South Recovery', 1, 0, 0],
     ]);
     const own = await north.agencyScorecards({ period });
     expect(own.agencyScorecards.scorecards.map((c) => [c.agency.name, c.promisesMade, c.promiseKeptRate, c.refusals, c.violations])).toEqual([

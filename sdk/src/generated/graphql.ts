@@ -1170,7 +1170,7 @@ export type AgencyScorecardsQueryVariables = Exact<{
 }>;
 
 
-export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number | null, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
+export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number, complaintsUpheld: number, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
 
 export type AuditEventsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -3206,6 +3206,7 @@ export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(
       violations
       refusals
       complaints
+      complaintsUpheld
       recalls {
         reason
         count
@@ -3217,7 +3218,7 @@ export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:461e80a7b8bfa68ce328db3ecaf91411013eed1c2452e6b0b4d775e078fedc41"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
+}`, {"hash":"sha256:6afdf001d231f84fc12b5828a7342b26c6cbfa7d55102d3549fb5d3a9e75541b"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
 export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(first: $first, after: $after, filter: $filter) {

@@ -343,7 +343,8 @@ const ScorecardRef = builder.objectRef<AgencyScorecard>('AgencyScorecard').imple
     visits: t.field({ type: [VisitCountRef], description: 'Visits completed in the period, by outcome.', resolve: (s) => s.visits }),
     violations: t.int({ description: 'Contact attempts recorded as breaking a rule.', resolve: (s) => s.violations }),
     refusals: t.int({ description: 'Contact attempts refused by the contact policy.', resolve: (s) => s.refusals }),
-    complaints: t.int({ nullable: true, description: 'Not recorded by Arrears yet: null until complaints are.', resolve: () => null }),
+    complaints: t.int({ description: 'Complaints against the agency or its collectors received in the period.', resolve: (s) => s.complaints.received }),
+    complaintsUpheld: t.int({ description: 'Complaints against the agency or its collectors that the bank upheld in the period.', resolve: (s) => s.complaints.upheld }),
     recalls: t.field({ type: [RecallCountRef], description: 'Cases recalled in the period, by reason.', resolve: (s) => s.recalls }),
   }),
 });
