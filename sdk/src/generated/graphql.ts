@@ -808,6 +808,11 @@ export type ReportPeriod = {
   to: string;
 };
 
+/** LIVE: read from the tables when asked (asOf is then). ROLLUP: from the analytics rollup made at asOf by the analytics-rollup job (at most 26 hours old). */
+export type ReportSource =
+  | 'LIVE'
+  | 'ROLLUP';
+
 export type ReportVisitInput = {
   expectedVersion?: number | null | undefined;
   report: string;
@@ -1118,10 +1123,11 @@ export type PortfolioQueryVariables = Exact<{
   groupBy: Array<PortfolioDimension> | PortfolioDimension;
   filter?: CaseFilter | null | undefined;
   period?: ReportPeriod | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type PortfolioQuery = { portfolio: { asOf: string, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type PortfolioQuery = { portfolio: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type CollectionsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
@@ -1160,10 +1166,11 @@ export type RollRatesQueryVariables = Exact<{
   from: string;
   to: string;
   filter?: CaseFilter | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type RollRatesQuery = { rollRates: { asOf: string, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
+export type RollRatesQuery = { rollRates: { asOf: string, source: ReportSource, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
 
 export type AgencyScorecardsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
@@ -2951,9 +2958,10 @@ export const CreateAgencyDocument = /* #__PURE__ */ new TypedDocumentString(`
   createdAt
 }`, {"hash":"sha256:e4ed77d2c3ede2c587a50c6bdb9de9c8c498d6e5dc60049b60c6135fd4d0de2f"}) as unknown as TypedDocumentString<CreateAgencyMutation, CreateAgencyMutationVariables>;
 export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod) {
-  portfolio(groupBy: $groupBy, filter: $filter, period: $period) {
+    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod, $live: Boolean) {
+  portfolio(groupBy: $groupBy, filter: $filter, period: $period, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -2999,7 +3007,7 @@ export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:58534fa2305ffc3bfde67914676478d60d682e855d0b4a2df4edd0ed6a9722b9"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
+}`, {"hash":"sha256:8dc0696da93facc862f31882317d226854d94d7680b9850a283bf5227a272ba3"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
 export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!) {
   collections(period: $period, interval: $interval, groupBy: $groupBy) {
@@ -3133,9 +3141,10 @@ export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString
 }
     `, {"hash":"sha256:ca06b06287b3f37e0ff0a4db9e939102109d76070ce522de1b7cc3e9cfd63b31"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
 export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter) {
-  rollRates(from: $from, to: $to, filter: $filter) {
+    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter, $live: Boolean) {
+  rollRates(from: $from, to: $to, filter: $filter, live: $live) {
     asOf
+    source
     fromMonth
     toMonth
     cells {
@@ -3163,7 +3172,7 @@ export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:954da9408a4ab9ae528625410fd6ff430fc2e11918a92cc4c9ad6ab3187b6126"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
+}`, {"hash":"sha256:1a2446dd0683a36d3e91f9e370c9e4925cde84712a734b7c2abb11f98b661ed5"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
 export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query AgencyScorecards($period: ReportPeriod) {
   agencyScorecards(period: $period) {

@@ -14,7 +14,7 @@ import { AgencyRef, UserRef } from '../agencies/schema.ts';
 import { CaseFilter, toFilter } from '../cases/schema.ts';
 import { periodOf, type Period } from './scope.ts';
 import { dateOnly } from '../../lib/time.ts';
-import { portfolio, PORTFOLIO_DIMENSIONS, type PortfolioGroup, type PortfolioReport } from './portfolio.ts';
+import { PORTFOLIO_DIMENSIONS, type PortfolioGroup, type PortfolioReport } from './portfolio.ts';
 import { collections, COLLECTIONS_DIMENSIONS, type CollectionsPoint, type CollectionsReport } from './collections.ts';
 import {
   collectorProductivity,
@@ -29,8 +29,9 @@ import {
   type PromiseStatsReport,
   type PromiseStatsRow,
 } from './activity.ts';
-import { rollRates, cureRates, type CureRate, type RollCell, type RollRatesReport } from './roll-rates.ts';
+import { cureRates, type CureRate, type RollCell, type RollRatesReport } from './roll-rates.ts';
 import { agencyScorecards, type AgencyScorecard, type ScorecardsReport } from './scorecards.ts';
+import { portfolioReport, rollRatesReport } from './rollup.ts';
 import { RecallReason, VisitOutcome } from '../common/enums.ts';
 import type { AnalyticsDeps } from './deps.ts';
 
@@ -83,6 +84,14 @@ const periodFields = <T extends { asOf: Date; period: Period }>(t: any) => ({
   to: t.field({ type: 'Date', description: 'Last day of the period.', resolve: (r: T) => r.period.to }),
 });
 
+export const ReportSource = builder.enumType('ReportSource', {
+  description: 'LIVE: read from the tables when asked (asOf is then). ROLLUP: from the analytics rollup made at asOf by the analytics-rollup job (at most 26 hours old).',
+  values: ['LIVE', 'ROLLUP'] as const,
+});
+
+const LIVE_ARG_DESCRIPTION =
+  'Read the tables now instead of the latest analytics rollup (slower on a large book). Without it the rollup answers when it is at most 26 hours old and the filter uses only stage, status, bucket, agency and collector; `source` and `asOf` say which answered.';
+
 // ---------------------------------------------------------------- portfolio
 
 export const PortfolioDimension = builder.enumType('PortfolioDimension', {
@@ -115,6 +124,7 @@ const PortfolioGroupRef = builder.objectRef<PortfolioGroup>('PortfolioGroup').im
 const PortfolioRef = builder.objectRef<PortfolioReport>('Portfolio').implement({
   fields: (t) => ({
     ...periodFields<PortfolioReport>(t),
+    source: t.field({ type: ReportSource, resolve: (r) => r.source }),
     groupBy: t.field({ type: [PortfolioDimension], resolve: (r) => r.groupBy }),
     groups: t.field({ type: [PortfolioGroupRef], resolve: (r) => r.groups }),
   }),
@@ -273,7 +283,8 @@ const CureRateRef = builder.objectRef<CureRate>('CureRate').implement({
 
 const RollRatesRef = builder.objectRef<RollRatesReport>('RollRates').implement({
   fields: (t) => ({
-    asOf: t.field({ type: 'DateTime', resolve: (r) => r.asOf }),
+    asOf: t.field({ type: 'DateTime', description: 'The instant the figures stand at: now (LIVE) or the rollup’s (ROLLUP).', resolve: (r) => r.asOf }),
+    source: t.field({ type: ReportSource, resolve: (r) => r.source }),
     fromMonth: t.string({ resolve: (r) => r.fromMonth }),
     toMonth: t.string({ resolve: (r) => r.toMonth }),
     cells: t.field({ type: [RollCellRef], resolve: (r) => r.cells }),
@@ -367,9 +378,10 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: CaseFilter, required: false }),
       groupBy: t.arg({ type: [PortfolioDimension] }),
       period: t.arg({ type: ReportPeriod, required: false, description: 'The period of `collected`.' }),
+      live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }),
     },
     resolve: (_r, args, ctx) =>
-      portfolio(analyticsDeps(ctx), ctx.viewer, { filter: toFilter(args.filter), groupBy: args.groupBy, period: periodOf(args.period, ctx.clock.now()) }),
+      portfolioReport(analyticsDeps(ctx), ctx.viewer, { filter: toFilter(args.filter), groupBy: args.groupBy, period: periodOf(args.period, ctx.clock.now()), live: args.live }),
   }),
   collections: t.field({
     type: CollectionsRef,
@@ -408,9 +420,14 @@ builder.queryFields((t) => ({
     type: RollRatesRef,
     description: 'Month over month, from the recorded bucket history: where the cases of each bucket went (matrix), and cure rates.',
     authScopes: { authenticated: true },
-    args: { from: t.arg({ type: 'Date' }), to: t.arg({ type: 'Date' }), filter: t.arg({ type: CaseFilter, required: false }) },
+    args: {
+      from: t.arg({ type: 'Date' }),
+      to: t.arg({ type: 'Date' }),
+      filter: t.arg({ type: CaseFilter, required: false }),
+      live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }),
+    },
     resolve: (_r, args, ctx) =>
-      rollRates(analyticsDeps(ctx), ctx.viewer, { from: dateOnly(args.from), to: dateOnly(args.to), filter: toFilter(args.filter) }),
+      rollRatesReport(analyticsDeps(ctx), ctx.viewer, { from: dateOnly(args.from), to: dateOnly(args.to), filter: toFilter(args.filter), live: args.live }),
   }),
   agencyScorecards: t.field({
     type: ScorecardsRef,
