@@ -14,6 +14,7 @@ import { collectorProductivity, contactCompliance, promiseStats } from '../../sr
 import { monthsBetween, rollRates } from '../../src/modules/analytics/roll-rates.ts';
 import { agencyScorecards } from '../../src/modules/analytics/scorecards.ts';
 import { buildRollup, portfolioReport, rollRatesReport } from '../../src/modules/analytics/rollup.ts';
+import { agencyScorecardsReport, collectionsReport, collectorProductivityReport, contactComplianceReport, promiseStatsReport } from '../../src/modules/analytics/rollup-activity.ts';
 import type { AnalyticsDeps } from '../../src/modules/analytics/deps.ts';
 import { bookArb, writeBook } from './world.ts';
 import * as ref from './reference.ts';
@@ -81,6 +82,19 @@ describe('analytics against the raw rows', () => {
           const rr = await rollRatesReport(deps, v, { from, to: dateOnly(now) });
           expect(rr.source, who).toBe('ROLLUP');
           expect(canon(rr.cells), `rollRates ${who}`).toEqual(canon(ref.rollRatesRef(rows, v, now, monthsBetween(from, dateOnly(now)))));
+
+          const c = await collectionsReport(deps, v, { period, interval: 'MONTH', groupBy: ['AGENCY', 'COLLECTOR', 'CHANNEL'] });
+          expect(c.source, who).toBe('ROLLUP');
+          expect(canon(c.points), `collections ${who}`).toEqual(canon(ref.collectionsRef(rows, v, period)));
+          const ps = await promiseStatsReport(deps, v, { period, groupBy: ['AGENCY', 'COLLECTOR', 'DAY'] });
+          expect(canon(ps.rows), `promiseStats ${who}`).toEqual(canon(ref.promiseStatsRef(rows, v, period)));
+          const cp = await collectorProductivityReport(deps, v, { period, interval: 'DAY' });
+          expect(canon(cp.rows), `collectorProductivity ${who}`).toEqual(canon(ref.productivityRef(rows, v, period)));
+          const cc = await contactComplianceReport(deps, v, { period, groupBy: ['RULE', 'JURISDICTION', 'AGENCY', 'CHANNEL', 'DAY'] });
+          expect(canon(cc.rows), `contactCompliance ${who}`).toEqual(canon(ref.complianceRef(rows, v, period)));
+          const sc = await agencyScorecardsReport(deps, v, { period });
+          expect(sc.source, who).toBe('ROLLUP');
+          expect(canon(sc.scorecards), `agencyScorecards ${who}`).toEqual(canon(ref.scorecardsRef(rows, v, period)));
         }
         // Totals (no grouping) add up to the grouped figures.
         const admin = viewers[0]!;

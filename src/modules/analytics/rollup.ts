@@ -42,6 +42,7 @@ export interface RollupResult {
   portfolioRows: number;
   paymentRows: number;
   rollRateRows: number;
+  activityRows: number;
   ms: number;
 }
 
@@ -99,16 +100,89 @@ export async function buildRollup(prisma: PrismaClient, now: Date, options: { ti
           COUNT(*)::int, SUM(m."overdueTotal")
         FROM moves m JOIN rollup_case rc ON rc.id = m.id
         GROUP BY 2, 3, 4, 5, 6, 7, 8, 9, 10`;
+      const activityRows = await rollUpActivity(tx, runId);
       await tx.$executeRaw`UPDATE "RollupRun" SET "finishedAt" = ${now}, cases = ${cases} WHERE id = ${runId}::uuid`;
       // The previous generations (and any a crashed run left unfinished) go: this one is current.
-      for (const table of ['PortfolioRollup', 'PaymentRollup', 'RollRateRollup']) {
+      for (const table of ['PortfolioRollup', 'PaymentRollup', 'RollRateRollup', 'ActivityRollup']) {
         await tx.$executeRaw`DELETE FROM ${Prisma.raw(`"${table}"`)} WHERE "runId" <> ${runId}::uuid`;
       }
       await tx.$executeRaw`DELETE FROM "RollupRun" WHERE id <> ${runId}::uuid`;
-      return { runId, asOf: now, cases, portfolioRows, paymentRows, rollRateRows, ms: Math.round(performance.now() - started) };
+      return { runId, asOf: now, cases, portfolioRows, paymentRows, rollRateRows, activityRows, ms: Math.round(performance.now() - started) };
     },
     { timeout: options.timeoutMs ?? 30 * 60_000, maxWait: 60_000 },
   );
+}
+
+/**
+ * The records of the activity reports, per bank day and every dimension they group or scope by
+ * (ActivityRollup), from the cases of `rollup_case`. Each statement groups one kind of record.
+ */
+async function rollUpActivity(tx: Tx, runId: string): Promise<number> {
+  const day = (alias: string, column: string) => Prisma.raw(`(${alias}."${column}" AT TIME ZONE '${BANK_TIME_ZONE}')::date`);
+  const cols = (names: string) => Prisma.raw(names);
+  const run = Prisma.sql`${runId}::uuid`;
+  const statements: Prisma.Sql[] = [
+    Prisma.sql`
+      INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", "placedCollectorId", "placedAgencyId", channel, currency, n, amount)
+      SELECT ${run}, 'PAYMENT', ${day('p', 'receivedAt')}, s."assignedAgencyId", s."assignedCollectorId", p."agencyId", pl."collectorId", pl."agencyId", p.channel::text, p.currency,
+        COUNT(*)::int, SUM(p.amount)
+      FROM "Payment" p JOIN rollup_case s ON s.id = p."caseId"
+      LEFT JOIN LATERAL (SELECT pl."collectorId", pl."agencyId" FROM "Placement" pl
+        WHERE pl."caseId" = p."caseId" AND pl."startsAt" <= p."receivedAt" AND (pl."endedAt" IS NULL OR pl."endedAt" > p."receivedAt")
+        ORDER BY pl."startsAt" DESC LIMIT 1) pl ON TRUE
+      WHERE NOT EXISTS (SELECT 1 FROM "PaymentReversal" r WHERE r."paymentId" = p.id)
+      GROUP BY ${cols('3, 4, 5, 6, 7, 8, 9, 10')}`,
+    Prisma.sql`
+      INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", "whoId", status, currency, n, amount, amount2)
+      SELECT ${run}, 'PROMISE', ${day('t', 'createdAt')}, s."assignedAgencyId", s."assignedCollectorId", t."agencyId", t."capturedById", t.status::text, t.currency,
+        COUNT(*)::int, SUM(t.amount), SUM(t."paidAmount")
+      FROM "PromiseToPay" t JOIN rollup_case s ON s.id = t."caseId"
+      GROUP BY ${cols('3, 4, 5, 6, 7, 8, 9')}`,
+    Prisma.sql`
+      INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", "whoId", channel, rule, jurisdiction, status, connected, violation, n)
+      SELECT ${run}, 'ATTEMPT', ${day('a', 'attemptedAt')}, s."assignedAgencyId", s."assignedCollectorId", a."agencyId", a."actorId", a.channel::text, a.rule, d.jurisdiction::text,
+        a.status::text, a.connected, a.violation, COUNT(*)::int
+      FROM "ContactAttempt" a JOIN rollup_case s ON s.id = a."caseId" JOIN "Debtor" d ON d.id = a."debtorId"
+      GROUP BY ${cols('3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13')}`,
+    // Agency placements, each with the days to the agency's first completed contact in it.
+    Prisma.sql`
+      INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", n, amount, days)
+      SELECT ${run}, 'PLACEMENT', ${day('pl', 'startsAt')}, s."assignedAgencyId", s."assignedCollectorId", pl."agencyId",
+        COUNT(*)::int, COUNT(x.first), COALESCE(SUM(EXTRACT(EPOCH FROM (x.first - pl."startsAt")) / 86400), 0)
+      FROM "Placement" pl JOIN rollup_case s ON s.id = pl."caseId"
+      LEFT JOIN LATERAL (SELECT MIN(a."attemptedAt") AS first FROM "ContactAttempt" a
+        WHERE a."caseId" = pl."caseId" AND a."agencyId" = pl."agencyId" AND a.status = 'COMPLETED' AND a."attemptedAt" >= pl."startsAt"
+          AND (pl."endedAt" IS NULL OR a."attemptedAt" < pl."endedAt")) x ON TRUE
+      WHERE pl."agencyId" IS NOT NULL
+      GROUP BY ${cols('3, 4, 5, 6')}`,
+    Prisma.sql`
+      INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", label, n)
+      SELECT ${run}, 'VISIT', ${day('v', 'completedAt')}, s."assignedAgencyId", s."assignedCollectorId", v."agencyId", v.outcome::text, COUNT(*)::int
+      FROM "Visit" v JOIN rollup_case s ON s.id = v."caseId"
+      WHERE v."completedAt" IS NOT NULL
+      GROUP BY ${cols('3, 4, 5, 6, 7')}`,
+    Prisma.sql`
+      INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", label, n)
+      SELECT ${run}, 'RECALL', ${day('pl', 'endedAt')}, s."assignedAgencyId", s."assignedCollectorId", pl."agencyId", pl."recallReason"::text, COUNT(*)::int
+      FROM "Placement" pl JOIN rollup_case s ON s.id = pl."caseId"
+      WHERE pl."recallReason" IS NOT NULL AND pl."endedAt" IS NOT NULL
+      GROUP BY ${cols('3, 4, 5, 6, 7')}`,
+    Prisma.sql`
+      INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", "whoId", n)
+      SELECT ${run}, 'COMPLAINT', ${day('k', 'receivedAt')}, s."assignedAgencyId", s."assignedCollectorId", k."agencyId", k."againstAgencyId", COUNT(*)::int
+      FROM "Complaint" k JOIN rollup_case s ON s.id = k."caseId"
+      WHERE k."againstAgencyId" IS NOT NULL
+      GROUP BY ${cols('3, 4, 5, 6, 7')}`,
+    Prisma.sql`
+      INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", "whoId", n)
+      SELECT ${run}, 'COMPLAINT_UPHELD', ${day('k', 'decidedAt')}, s."assignedAgencyId", s."assignedCollectorId", k."agencyId", k."againstAgencyId", COUNT(*)::int
+      FROM "Complaint" k JOIN rollup_case s ON s.id = k."caseId"
+      WHERE k."againstAgencyId" IS NOT NULL AND k.status = 'UPHELD' AND k."decidedAt" IS NOT NULL
+      GROUP BY ${cols('3, 4, 5, 6, 7')}`,
+  ];
+  let rows = 0;
+  for (const statement of statements) rows += await tx.$executeRaw(statement);
+  return rows;
 }
 
 /** The `count` months (YYYY-MM) that end with `last`. */
@@ -120,7 +194,7 @@ function lastMonths(last: string, count: number): string[] {
 }
 
 /** The current generation, if it is fresh at `now`. */
-async function currentRun(db: Tx, now: Date): Promise<{ id: string; asOf: Date } | null> {
+export async function currentRun(db: Tx, now: Date): Promise<{ id: string; asOf: Date } | null> {
   const [run] = await db.$queryRaw<{ id: string; asOf: Date }[]>`
     SELECT id::text, "asOf" FROM "RollupRun" WHERE "finishedAt" IS NOT NULL AND "asOf" <= ${now} ORDER BY "asOf" DESC LIMIT 1`;
   return run && now.getTime() - run.asOf.getTime() <= ROLLUP_MAX_AGE_MS ? run : null;

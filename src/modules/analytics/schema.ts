@@ -15,11 +15,8 @@ import { CaseFilter, toFilter } from '../cases/schema.ts';
 import { periodOf, type Period } from './scope.ts';
 import { dateOnly } from '../../lib/time.ts';
 import { PORTFOLIO_DIMENSIONS, type PortfolioGroup, type PortfolioReport } from './portfolio.ts';
-import { collections, COLLECTIONS_DIMENSIONS, type CollectionsPoint, type CollectionsReport } from './collections.ts';
+import { COLLECTIONS_DIMENSIONS, type CollectionsPoint, type CollectionsReport } from './collections.ts';
 import {
-  collectorProductivity,
-  contactCompliance,
-  promiseStats,
   COMPLIANCE_DIMENSIONS,
   PROMISE_DIMENSIONS,
   type ComplianceReport,
@@ -30,8 +27,9 @@ import {
   type PromiseStatsRow,
 } from './activity.ts';
 import { cureRates, type CureRate, type RollCell, type RollRatesReport } from './roll-rates.ts';
-import { agencyScorecards, type AgencyScorecard, type ScorecardsReport } from './scorecards.ts';
+import { type AgencyScorecard, type ScorecardsReport } from './scorecards.ts';
 import { portfolioReport, rollRatesReport } from './rollup.ts';
+import { agencyScorecardsReport, collectionsReport, collectorProductivityReport, contactComplianceReport, promiseStatsReport } from './rollup-activity.ts';
 import { RecallReason, VisitOutcome } from '../common/enums.ts';
 import type { AnalyticsDeps } from './deps.ts';
 
@@ -78,19 +76,20 @@ function loadersOf(ctx: Context) {
 export const loadAgency = (ctx: Context, id: string | null) => (id ? (loadersOf(ctx).agency.load(id) as Promise<never>) : null);
 export const loadUser = (ctx: Context, id: string | null) => (id ? (loadersOf(ctx).user.load(id) as Promise<never>) : null);
 
-const periodFields = <T extends { asOf: Date; period: Period }>(t: any) => ({
-  asOf: t.field({ type: 'DateTime', description: 'When the figures were read.', resolve: (r: T) => r.asOf }),
-  from: t.field({ type: 'Date', description: 'First day of the period.', resolve: (r: T) => r.period.from }),
-  to: t.field({ type: 'Date', description: 'Last day of the period.', resolve: (r: T) => r.period.to }),
-});
-
 export const ReportSource = builder.enumType('ReportSource', {
   description: 'LIVE: read from the tables when asked (asOf is then). ROLLUP: from the analytics rollup made at asOf by the analytics-rollup job (at most 26 hours old).',
   values: ['LIVE', 'ROLLUP'] as const,
 });
 
 const LIVE_ARG_DESCRIPTION =
-  'Read the tables now instead of the latest analytics rollup (slower on a large book). Without it the rollup answers when it is at most 26 hours old and the filter uses only stage, status, bucket, agency and collector; `source` and `asOf` say which answered.';
+  'Read the tables now instead of the latest analytics rollup (slower on a large book). Without it the rollup answers when it is at most 26 hours old (and, for a case filter, when it uses only stage, status, bucket, agency and collector); `source` and `asOf` say which answered.';
+
+const periodFields = <T extends { asOf: Date; period: Period; source: 'LIVE' | 'ROLLUP' }>(t: any) => ({
+  asOf: t.field({ type: 'DateTime', description: 'The instant the figures stand at: when they were read (LIVE), or when the rollup was made (ROLLUP).', resolve: (r: T) => r.asOf }),
+  source: t.field({ type: ReportSource, resolve: (r: T) => r.source }),
+  from: t.field({ type: 'Date', description: 'First day of the period.', resolve: (r: T) => r.period.from }),
+  to: t.field({ type: 'Date', description: 'Last day of the period.', resolve: (r: T) => r.period.to }),
+});
 
 // ---------------------------------------------------------------- portfolio
 
@@ -124,7 +123,6 @@ const PortfolioGroupRef = builder.objectRef<PortfolioGroup>('PortfolioGroup').im
 const PortfolioRef = builder.objectRef<PortfolioReport>('Portfolio').implement({
   fields: (t) => ({
     ...periodFields<PortfolioReport>(t),
-    source: t.field({ type: ReportSource, resolve: (r) => r.source }),
     groupBy: t.field({ type: [PortfolioDimension], resolve: (r) => r.groupBy }),
     groups: t.field({ type: [PortfolioGroupRef], resolve: (r) => r.groups }),
   }),
@@ -391,30 +389,32 @@ builder.queryFields((t) => ({
       period: t.arg({ type: ReportPeriod, required: false }),
       interval: t.arg({ type: ReportInterval, defaultValue: 'DAY' }),
       groupBy: t.arg({ type: [CollectionsDimension], defaultValue: [] }),
+      live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }),
     },
     resolve: (_r, args, ctx) =>
-      collections(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), interval: args.interval, groupBy: args.groupBy }),
+      collectionsReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), interval: args.interval, groupBy: args.groupBy, live: args.live }),
   }),
   promiseStats: t.field({
     type: PromiseStatsRef,
     description: 'Promises to pay recorded in the period: how many were kept, partly kept, broken; kept rates by count and by money.',
     authScopes: { authenticated: true },
-    args: { period: t.arg({ type: ReportPeriod, required: false }), groupBy: t.arg({ type: [PromiseDimension], defaultValue: [] }) },
-    resolve: (_r, args, ctx) => promiseStats(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), groupBy: args.groupBy }),
+    args: { period: t.arg({ type: ReportPeriod, required: false }), groupBy: t.arg({ type: [PromiseDimension], defaultValue: [] }), live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }) },
+    resolve: (_r, args, ctx) => promiseStatsReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), groupBy: args.groupBy, live: args.live }),
   }),
   collectorProductivity: t.field({
     type: ProductivityRef,
     description: 'Per collector and interval: attempts, right-party contacts, promises, money collected.',
     authScopes: { authenticated: true },
-    args: { period: t.arg({ type: ReportPeriod, required: false }), interval: t.arg({ type: ReportInterval, defaultValue: 'DAY' }) },
-    resolve: (_r, args, ctx) => collectorProductivity(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), interval: args.interval }),
+    args: { period: t.arg({ type: ReportPeriod, required: false }), interval: t.arg({ type: ReportInterval, defaultValue: 'DAY' }), live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }) },
+    resolve: (_r, args, ctx) =>
+      collectorProductivityReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), interval: args.interval, live: args.live }),
   }),
   contactCompliance: t.field({
     type: ComplianceRef,
     description: 'Contact attempts, refusals by the contact policy and recorded violations, by rule, jurisdiction, agency, channel or day.',
     authScopes: { authenticated: true },
-    args: { period: t.arg({ type: ReportPeriod, required: false }), groupBy: t.arg({ type: [ComplianceDimension], defaultValue: [] }) },
-    resolve: (_r, args, ctx) => contactCompliance(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), groupBy: args.groupBy }),
+    args: { period: t.arg({ type: ReportPeriod, required: false }), groupBy: t.arg({ type: [ComplianceDimension], defaultValue: [] }), live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }) },
+    resolve: (_r, args, ctx) => contactComplianceReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), groupBy: args.groupBy, live: args.live }),
   }),
   rollRates: t.field({
     type: RollRatesRef,
@@ -433,7 +433,7 @@ builder.queryFields((t) => ({
     type: ScorecardsRef,
     description: 'Each partner agency side by side (an agency sees its own).',
     authScopes: { authenticated: true },
-    args: { period: t.arg({ type: ReportPeriod, required: false }) },
-    resolve: (_r, args, ctx) => agencyScorecards(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()) }),
+    args: { period: t.arg({ type: ReportPeriod, required: false }), live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }) },
+    resolve: (_r, args, ctx) => agencyScorecardsReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), live: args.live }),
   }),
 }));

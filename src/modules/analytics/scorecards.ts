@@ -40,6 +40,7 @@ export interface AgencyScorecard {
 
 export interface ScorecardsReport {
   asOf: Date;
+  source: 'LIVE' | 'ROLLUP';
   period: Period;
   scorecards: AgencyScorecard[];
 }
@@ -48,7 +49,7 @@ export async function agencyScorecards(deps: AnalyticsDeps, viewer: Viewer, inpu
   const { period } = input;
   const agencies = await deps.prisma.agency.findMany({ where: agencyVisibility(viewer), select: { id: true }, orderBy: { name: 'asc' } });
   const ids = agencies.map((a) => a.id);
-  if (!ids.length) return { asOf: deps.clock.now(), period, scorecards: [] };
+  if (!ids.length) return { asOf: deps.clock.now(), source: 'LIVE', period, scorecards: [] };
   const inAgencies = (alias: string) => Prisma.sql`${Prisma.raw(`${alias}."agencyId"`)} IN (${Prisma.join(ids.map((id) => Prisma.sql`${id}::uuid`))})`;
   const q = deps.prisma;
   const [placed, collected, promises, contact, visits, attempts, recalls, complaints] = await Promise.all([
@@ -108,11 +109,25 @@ export async function agencyScorecards(deps: AnalyticsDeps, viewer: Viewer, inpu
         AND ${recordScopeSql(viewer, 'k')}
       GROUP BY 1`,
   ]);
+  return { asOf: deps.clock.now(), source: 'LIVE', period, scorecards: assembleScorecards(ids, { placed, collected, promises, contact, visits, attempts, recalls, complaints }) };
+}
+
+/** What each scorecard query answers, live or from the rollup. */
+export interface ScorecardParts {
+  placed: { agencyId: string; currency: string; caseCount: number; balance: string }[];
+  collected: { agencyId: string; currency: string; amount: string; payments: number }[];
+  promises: { agencyId: string; made: number; kept: number; partial: number; broken: number }[];
+  contact: { agencyId: string; started: number; contacted: number; days: string | null }[];
+  visits: { agencyId: string; outcome: VisitOutcome | null; count: number }[];
+  attempts: { agencyId: string; violations: number; refusals: number }[];
+  recalls: { agencyId: string; reason: RecallReason; count: number }[];
+  complaints: { agencyId: string; received: number; upheld: number }[];
+}
+
+/** The scorecards of `ids` (in that order) from the answers of their queries. */
+export function assembleScorecards(ids: readonly string[], { placed, collected, promises, contact, visits, attempts, recalls, complaints }: ScorecardParts): AgencyScorecard[] {
   const of = <T extends { agencyId: string }>(rows: T[], id: string) => rows.filter((r) => r.agencyId === id);
-  return {
-    asOf: deps.clock.now(),
-    period,
-    scorecards: ids.map((id) => {
+  return ids.map((id) => {
       const p = of(promises, id)[0];
       const c = of(contact, id)[0];
       const a = of(attempts, id)[0];
@@ -131,6 +146,5 @@ export async function agencyScorecards(deps: AnalyticsDeps, viewer: Viewer, inpu
         recalls: of(recalls, id).map((r) => ({ reason: r.reason, count: Number(r.count) })),
         complaints: { received: Number(k?.received ?? 0), upheld: Number(k?.upheld ?? 0) },
       };
-    }),
-  };
+    });
 }
