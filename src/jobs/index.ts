@@ -10,6 +10,7 @@ import { tableStatisticsJob, TABLE_STATISTICS_JOB } from './statistics.ts';
 import { exportsJob, EXPORTS_JOB } from './exports.ts';
 import { reminderDispatchJob, automaticRemindersJob, REMINDER_DISPATCH_JOB, AUTOMATIC_REMINDERS_JOB } from './reminders.ts';
 import { complaintEscalationJob, COMPLAINT_ESCALATION_JOB } from './complaints.ts';
+import { commissionStatementsJob, COMMISSION_STATEMENTS_JOB } from './commission.ts';
 
 export { JobScheduler, type Job, type JobContext, type JobDeps, type JobRunResult, type JobSchedulerOptions } from './scheduler.ts';
 export { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
@@ -25,6 +26,7 @@ export const JOB_REGISTRY: Readonly<Record<string, () => Job>> = {
   [TABLE_STATISTICS_JOB]: () => tableStatisticsJob(),
   [COMPLAINT_ESCALATION_JOB]: () => complaintEscalationJob(),
   [EXPORTS_JOB]: () => exportsJob(),
+  [COMMISSION_STATEMENTS_JOB]: () => commissionStatementsJob(),
 };
 
 /** The jobs a server runs. */
