@@ -11,6 +11,7 @@ import { exportsJob, EXPORTS_JOB } from './exports.ts';
 import { analyticsRollupJob, ANALYTICS_ROLLUP_JOB } from './rollups.ts';
 import { reminderDispatchJob, automaticRemindersJob, REMINDER_DISPATCH_JOB, AUTOMATIC_REMINDERS_JOB } from './reminders.ts';
 import { complaintEscalationJob, COMPLAINT_ESCALATION_JOB } from './complaints.ts';
+import { commissionStatementsJob, COMMISSION_STATEMENTS_JOB } from './commission.ts';
 
 export { JobScheduler, type Job, type JobContext, type JobDeps, type JobRunResult, type JobSchedulerOptions } from './scheduler.ts';
 export { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
@@ -27,6 +28,7 @@ export const JOB_REGISTRY: Readonly<Record<string, () => Job>> = {
   [COMPLAINT_ESCALATION_JOB]: () => complaintEscalationJob(),
   [EXPORTS_JOB]: () => exportsJob(),
   [ANALYTICS_ROLLUP_JOB]: () => analyticsRollupJob(),
+  [COMMISSION_STATEMENTS_JOB]: () => commissionStatementsJob(),
 };
 
 /** The jobs a server runs. */
