@@ -77,6 +77,17 @@ export function agencyEra(viewer: Viewer): { OR?: ({ agencyId: null } | { agency
   return own === ALL_ERAS ? {} : { OR: [{ agencyId: null }, { agencyId: own }] };
 }
 
+/** Who reads strategies (src/modules/strategy): their segments, rules, assignments, risk scores and timeline entries are the bank's internals. */
+export const STRATEGY_READERS: readonly Role[] = ['BANK_ADMIN', 'BANK_SUPERVISOR', 'AUDITOR'];
+/** Timeline entries a strategy writes: seen only by strategy readers. */
+export const STRATEGY_EVENT_TYPES = ['STRATEGY_SEGMENT_ASSIGNED', 'STRATEGY_SEGMENT_ENDED'];
+
+/** The timeline entries a viewer sees: those of its era, and strategy entries only for strategy readers. */
+export function caseEventVisibility(viewer: Viewer): Prisma.CaseEventWhereInput {
+  const era = agencyEra(viewer);
+  return STRATEGY_READERS.includes(viewer.role) ? era : { AND: [era, { type: { notIn: STRATEGY_EVENT_TYPES } }] };
+}
+
 export function inAgencyEra<T extends { agencyId: string | null }>(viewer: Viewer, record: T | null | undefined): T | null {
   if (!record) return null;
   const own = eraAgency(viewer);
@@ -116,7 +127,7 @@ export const visibleRecords = {
   Agency: (v: Viewer): Prisma.AgencyWhereInput => agencyVisibility(v),
   User: (v: Viewer): Prisma.UserWhereInput => userVisibility(v),
   Placement: (v: Viewer): Prisma.PlacementWhereInput => ({ AND: [agencyEra(v), viaCase(v)] }),
-  CaseEvent: (v: Viewer): Prisma.CaseEventWhereInput => ({ AND: [agencyEra(v), viaCase(v)] }),
+  CaseEvent: (v: Viewer): Prisma.CaseEventWhereInput => ({ AND: [caseEventVisibility(v), viaCase(v)] }),
   Hold: (v: Viewer): Prisma.HoldWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   Reminder: (v: Viewer): Prisma.ReminderWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   ContactAttempt: (v: Viewer): Prisma.ContactAttemptWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),

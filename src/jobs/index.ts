@@ -12,6 +12,7 @@ import { analyticsRollupJob, ANALYTICS_ROLLUP_JOB } from './rollups.ts';
 import { reminderDispatchJob, automaticRemindersJob, REMINDER_DISPATCH_JOB, AUTOMATIC_REMINDERS_JOB } from './reminders.ts';
 import { complaintEscalationJob, COMPLAINT_ESCALATION_JOB } from './complaints.ts';
 import { commissionStatementsJob, COMMISSION_STATEMENTS_JOB } from './commission.ts';
+import { strategyAssignmentJob, STRATEGY_ASSIGNMENT_JOB } from './strategy.ts';
 
 export { JobScheduler, type Job, type JobContext, type JobDeps, type JobRunResult, type JobSchedulerOptions } from './scheduler.ts';
 export { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
@@ -29,6 +30,7 @@ export const JOB_REGISTRY: Readonly<Record<string, () => Job>> = {
   [EXPORTS_JOB]: () => exportsJob(),
   [ANALYTICS_ROLLUP_JOB]: () => analyticsRollupJob(),
   [COMMISSION_STATEMENTS_JOB]: () => commissionStatementsJob(),
+  [STRATEGY_ASSIGNMENT_JOB]: () => strategyAssignmentJob(),
 };
 
 /** The jobs a server runs. */

@@ -16,6 +16,11 @@ export type ActivateMessageTemplateVersionInput = {
   templateVersionId: string;
 };
 
+export type ActivateStrategyInput = {
+  reason: string;
+  strategyId: string;
+};
+
 /** An address found for the debtor of a case the viewer works. */
 export type AddAddressInput = {
   caseId: string;
@@ -405,6 +410,14 @@ export type CreateMessageTemplateVersionInput = {
   note?: string | null | undefined;
 };
 
+export type CreateStrategyInput = {
+  /** { segments: [{ key, name, rule, treatment, challengers }] } (README, "Strategies"). */
+  definition: unknown;
+  /** A new strategy, or a new version of one. */
+  name: string;
+  note?: string | null | undefined;
+};
+
 export type CreateUserInput = {
   agencyId?: string | null | undefined;
   credentialExpiresOn?: string | null | undefined;
@@ -756,6 +769,14 @@ export type PromiseStatus =
   | 'PARTIAL'
   | 'SUPERSEDED';
 
+export type PromoteChallengerInput = {
+  /** The challenger’s key. */
+  arm: string;
+  reason: string;
+  segmentKey: string;
+  strategyId: string;
+};
+
 export type ProposeRepaymentPlanInput = {
   caseId: string;
   currency: CurrencyCode;
@@ -982,6 +1003,11 @@ export type ResolveDisputeInput = {
   outcome: DisputeOutcome;
 };
 
+export type RetireStrategyInput = {
+  reason: string;
+  strategyId: string;
+};
+
 export type RevealDebtorIdentityInput = {
   debtorId: string;
   /** Why the full number is needed: kept in the audit log. */
@@ -998,6 +1024,12 @@ export type ReversePaymentInput = {
 
 export type RevokeApiKeyInput = {
   apiKeyId: string;
+};
+
+export type RiskScoreInput = {
+  /** The bank’s account reference. */
+  accountRef: string;
+  score: number;
 };
 
 export type Role =
@@ -1082,6 +1114,14 @@ export type SetDoNotContactInput = {
   source: OptOutSource;
 };
 
+export type SetRiskScoresInput = {
+  /** The model’s name and version, e.g. "behaviour-v3". */
+  model: string;
+  scoredOn: string;
+  /** At most 1000. */
+  scores: Array<RiskScoreInput>;
+};
+
 export type SortDirection =
   | 'ASC'
   | 'DESC';
@@ -1091,6 +1131,18 @@ export type StartComplaintInvestigationInput = {
   /** The first response given to the complainant. */
   response: string;
 };
+
+/** Where a treatment places a case: nowhere (as it is), the bank, one agency, a pool of agencies by weight, capacity and performance. */
+export type StrategyPlacementKind =
+  | 'AGENCY'
+  | 'BANK'
+  | 'NONE'
+  | 'POOL';
+
+export type StrategyStatus =
+  | 'ACTIVE'
+  | 'DRAFT'
+  | 'RETIRED';
 
 /** A corrected version of a record: same case, kind and visit. The record corrected stays, linked to the new one. */
 export type SupersedeEvidenceInput = {
@@ -1516,6 +1568,7 @@ export type CaseDetailQuery = { node:
     | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
@@ -1565,6 +1618,7 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
@@ -1827,6 +1881,7 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
@@ -1897,6 +1952,7 @@ export type ExportQuery = { node:
     | { __typename: 'Recovery' }
     | { __typename: 'Reminder' }
     | { __typename: 'RepaymentPlan' }
+    | { __typename: 'Strategy' }
     | { __typename: 'User' }
     | { __typename: 'Visit' }
     | { __typename: 'VisitConsent' }
@@ -2068,6 +2124,7 @@ export type CaseLettersQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
    | null };
 
 export type NodeQueryVariables = Exact<{
@@ -2111,6 +2168,7 @@ export type NodeQuery = { node:
     | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
@@ -2158,6 +2216,7 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
@@ -2218,6 +2277,84 @@ export type ReversePaymentMutationVariables = Exact<{
 
 
 export type ReversePaymentMutation = { reversePayment: { payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, reversal: { id: string, reason: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type StrategyTreatmentFieldsFragment = { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> };
+
+export type StrategyFieldsFragment = { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> };
+
+export type ConfidenceIntervalFieldsFragment = { estimate: number | null, low: number | null, high: number | null, n: number };
+
+export type StrategiesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  status?: StrategyStatus | null | undefined;
+  name?: string | null | undefined;
+}>;
+
+
+export type StrategiesQuery = { strategies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ definition: unknown, id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> }> } };
+
+export type SimulateStrategyQueryVariables = Exact<{
+  strategyId: string;
+}>;
+
+
+export type SimulateStrategyQuery = { simulateStrategy: { cases: number, strategy: { id: string, name: string, version: number }, segments: Array<{ segmentKey: string | null, segmentName: string | null, arm: string | null, cases: number, changes: number, balance: Array<{ minorUnits: number, currency: CurrencyCode, formatted: string }> }> } | null };
+
+export type StrategyExperimentQueryVariables = Exact<{
+  strategyId: string;
+  segmentKey: string;
+  from: string;
+  to: string;
+}>;
+
+
+export type StrategyExperimentQuery = { strategyExperiment: { segmentKey: string, from: string, to: string, strategy: { id: string, name: string, version: number }, arms: Array<{ arm: string, share: number | null, cases: number, cureRate: { estimate: number | null, low: number | null, high: number | null, n: number }, collectedPerCase: Array<{ n: number, estimate: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, low: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, high: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }>, promiseKeptRate: { estimate: number | null, low: number | null, high: number | null, n: number }, complaintRate: { estimate: number | null, low: number | null, high: number | null, n: number }, contactCostPerCase: { estimate: number | null, low: number | null, high: number | null, n: number } }> } | null };
+
+export type CaseStrategyQueryVariables = Exact<{
+  caseId: string;
+}>;
+
+
+export type CaseStrategyQuery = { node:
+    | { id: string, priority: CasePriority, riskScore: { score: number, model: string, scoredOn: string, importedAt: string } | null, strategyAssignment: { segmentKey: string, arm: string, matchedRule: string, assignedAt: string, endedAt: string | null, strategy: { id: string, name: string, version: number }, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } } | null }
+    | Record<PropertyKey, never>
+   | null };
+
+export type CreateStrategyMutationVariables = Exact<{
+  input: CreateStrategyInput;
+}>;
+
+
+export type CreateStrategyMutation = { createStrategy: { strategy: { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ActivateStrategyMutationVariables = Exact<{
+  input: ActivateStrategyInput;
+}>;
+
+
+export type ActivateStrategyMutation = { activateStrategy: { strategy: { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RetireStrategyMutationVariables = Exact<{
+  input: RetireStrategyInput;
+}>;
+
+
+export type RetireStrategyMutation = { retireStrategy: { strategy: { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type PromoteChallengerMutationVariables = Exact<{
+  input: PromoteChallengerInput;
+}>;
+
+
+export type PromoteChallengerMutation = { promoteChallenger: { strategy: { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type SetRiskScoresMutationVariables = Exact<{
+  input: SetRiskScoresInput;
+}>;
+
+
+export type SetRiskScoresMutation = { setRiskScores: { created: number | null, unchanged: number | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type MessageTemplateFieldsFragment = { id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string };
 
@@ -2321,6 +2458,7 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -3311,6 +3449,69 @@ export const PaymentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(
   currency
   formatted
 }`, {"fragmentName":"PaymentFields"}) as unknown as TypedDocumentString<PaymentFieldsFragment, unknown>;
+export const StrategyTreatmentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+    `, {"fragmentName":"StrategyTreatmentFields"}) as unknown as TypedDocumentString<StrategyTreatmentFieldsFragment, unknown>;
+export const StrategyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}`, {"fragmentName":"StrategyFields"}) as unknown as TypedDocumentString<StrategyFieldsFragment, unknown>;
+export const ConfidenceIntervalFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ConfidenceIntervalFields on ConfidenceInterval {
+  estimate
+  low
+  high
+  n
+}
+    `, {"fragmentName":"ConfidenceIntervalFields"}) as unknown as TypedDocumentString<ConfidenceIntervalFieldsFragment, unknown>;
 export const MessageTemplateFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment MessageTemplateFields on MessageTemplate {
   id
@@ -7612,6 +7813,410 @@ fragment PaymentFields on Payment {
     }
   }
 }`, {"hash":"sha256:55b5ae929950fd419a109bf47c732bb3252804e6942ed09be3dd4edb975bf4fa"}) as unknown as TypedDocumentString<ReversePaymentMutation, ReversePaymentMutationVariables>;
+export const StrategiesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Strategies($first: Int, $after: String, $status: StrategyStatus, $name: String) {
+  strategies(first: $first, after: $after, status: $status, name: $name) {
+    totalCount
+    pageInfo {
+      ...PageInfo
+    }
+    nodes {
+      ...StrategyFields
+      definition
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:0305673caba4be28b5c4450cb4ce0cb492a2b6859042c07f393b3cba177362e5"}) as unknown as TypedDocumentString<StrategiesQuery, StrategiesQueryVariables>;
+export const SimulateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query SimulateStrategy($strategyId: ID!) {
+  simulateStrategy(strategyId: $strategyId) {
+    strategy {
+      id
+      name
+      version
+    }
+    cases
+    segments {
+      segmentKey
+      segmentName
+      arm
+      cases
+      changes
+      balance {
+        ...Money
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:275297113bd0517ce5861dff2a6a9617d02aba611042c39584e3ffbf0fe31880"}) as unknown as TypedDocumentString<SimulateStrategyQuery, SimulateStrategyQueryVariables>;
+export const StrategyExperimentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query StrategyExperiment($strategyId: ID!, $segmentKey: String!, $from: DateTime!, $to: DateTime!) {
+  strategyExperiment(
+    strategyId: $strategyId
+    segmentKey: $segmentKey
+    from: $from
+    to: $to
+  ) {
+    strategy {
+      id
+      name
+      version
+    }
+    segmentKey
+    from
+    to
+    arms {
+      arm
+      share
+      cases
+      cureRate {
+        ...ConfidenceIntervalFields
+      }
+      collectedPerCase {
+        estimate {
+          ...Money
+        }
+        low {
+          ...Money
+        }
+        high {
+          ...Money
+        }
+        n
+      }
+      promiseKeptRate {
+        ...ConfidenceIntervalFields
+      }
+      complaintRate {
+        ...ConfidenceIntervalFields
+      }
+      contactCostPerCase {
+        ...ConfidenceIntervalFields
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment ConfidenceIntervalFields on ConfidenceInterval {
+  estimate
+  low
+  high
+  n
+}`, {"hash":"sha256:c5c5a9e1ff9c177cb6d56587c284375a15bc6bfb594c720b88b13d2f7728b885"}) as unknown as TypedDocumentString<StrategyExperimentQuery, StrategyExperimentQueryVariables>;
+export const CaseStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseStrategy($caseId: ID!) {
+  node(id: $caseId) {
+    ... on Case {
+      id
+      priority
+      riskScore {
+        score
+        model
+        scoredOn
+        importedAt
+      }
+      strategyAssignment {
+        strategy {
+          id
+          name
+          version
+        }
+        segmentKey
+        arm
+        matchedRule
+        assignedAt
+        endedAt
+        treatment {
+          ...StrategyTreatmentFields
+        }
+      }
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}`, {"hash":"sha256:b02d80fd65b5128d135b0773921d5bc129d14146a5952bbb50e06315041e3682"}) as unknown as TypedDocumentString<CaseStrategyQuery, CaseStrategyQueryVariables>;
+export const CreateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CreateStrategy($input: CreateStrategyInput!) {
+  createStrategy(input: $input) {
+    strategy {
+      ...StrategyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:b57320bc659766de222d5fad7ca375b20ef16d086d2973f472582c714875581c"}) as unknown as TypedDocumentString<CreateStrategyMutation, CreateStrategyMutationVariables>;
+export const ActivateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ActivateStrategy($input: ActivateStrategyInput!) {
+  activateStrategy(input: $input) {
+    strategy {
+      ...StrategyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:28eeb348fb436f2284a57d0192afde0ca28d534966d8964d8ca9fbbf2da05931"}) as unknown as TypedDocumentString<ActivateStrategyMutation, ActivateStrategyMutationVariables>;
+export const RetireStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RetireStrategy($input: RetireStrategyInput!) {
+  retireStrategy(input: $input) {
+    strategy {
+      ...StrategyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:451b498e22ea430e5e79f6f2b2728d8c9703474ae17f7b822a64e9d3b7568fde"}) as unknown as TypedDocumentString<RetireStrategyMutation, RetireStrategyMutationVariables>;
+export const PromoteChallengerDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation PromoteChallenger($input: PromoteChallengerInput!) {
+  promoteChallenger(input: $input) {
+    strategy {
+      ...StrategyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:9086ec2478a72daa300e64b4a7580a9eb58308d3b1d1c71b22a8e821b2bbeb98"}) as unknown as TypedDocumentString<PromoteChallengerMutation, PromoteChallengerMutationVariables>;
+export const SetRiskScoresDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SetRiskScores($input: SetRiskScoresInput!) {
+  setRiskScores(input: $input) {
+    created
+    unchanged
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    `, {"hash":"sha256:dbb7cb791be1b87ecb4b8d9e7b7e0ec5475f6e58603e170716bf546b1658948f"}) as unknown as TypedDocumentString<SetRiskScoresMutation, SetRiskScoresMutationVariables>;
 export const MessageTemplatesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query MessageTemplates($first: Int = 50, $after: String, $key: String, $channel: ContactChannel, $language: Language) {
   messageTemplates(

@@ -14,6 +14,7 @@ import type { Tx } from '../../db/store.ts';
 import { writeCase, type CaseEventInput, type CaseWriteContext } from '../cases/write.ts';
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
+import { visitAllowedByStrategy } from '../strategy/service.ts';
 
 export interface Deps {
   prisma: PrismaClient;
@@ -123,6 +124,7 @@ export async function planVisit(
   return writeCase(deps, actor, input.caseId, { expectedVersion: input.expectedVersion, action: 'visit.plan' }, async ({ tx, now, before }) => {
     if (before.stage !== 'FIELD_VISIT') throw new DomainError('INVALID_TRANSITION', `Visits are for cases in FIELD_VISIT; this one is ${before.stage}`, 'caseId');
     await notOnHold(tx, before.id, now);
+    await visitAllowedByStrategy(tx, before.id);
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, include: { contactPoints: true, addresses: true } });
     // Only what the viewer's era shows: an address another agency traced is not there for this one.
     const address = debtor.addresses.find((a) => a.id === input.addressId && inAgencyEra(actor.viewer, a));
