@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { createCase, createPeople, type Scenario } from '../support/scenario.ts';
-import { findJob } from '../../src/jobs/index.ts';
+import { analyticsRollupJob } from '../../src/jobs/rollups.ts';
 import { ROLLUP_MAX_AGE_MS } from '../../src/modules/analytics/rollup.ts';
 
 let t: TestApp;
@@ -21,7 +21,7 @@ afterAll(async () => t?.close());
 
 const P = `query($live: Boolean, $f: CaseFilter) { portfolio(groupBy: [AGENCY], filter: $f, live: $live) { source asOf groups { agency { code } caseCount principal { minorUnits } } } }`;
 const R = `query($live: Boolean, $from: Date!, $to: Date! = "2026-11-30") { rollRates(from: $from, to: $to, live: $live) { source asOf fromMonth } }`;
-const runJob = () => findJob('analytics-rollup')!.run({ prisma: t.prisma, clock: t.clock, signal: new AbortController().signal } as never);
+const runJob = (minCases = 0) => analyticsRollupJob({ minCases }).run({ prisma: t.prisma, clock: t.clock, signal: new AbortController().signal } as never);
 
 describe('analytics rollup', () => {
   it('reports read the tables until a rollup exists, then the rollup, with its asOf', async () => {
@@ -78,6 +78,26 @@ describe('analytics rollup', () => {
     const stale = await t.gql(await t.token(s.users.admin), P, {});
     expect(stale.data.portfolio.source).toBe('LIVE');
     expect(stale.data.portfolio.asOf).toBe(t.clock.now().toISOString());
+  });
+
+  it('makes no rollup for a book below its size (ARREARS_ROLLUP_MIN_CASES), and removes an earlier one', async () => {
+    await runJob();
+    expect(await t.prisma.rollupRun.count()).toBe(1);
+    const cases = await t.prisma.case.count();
+    expect(await runJob(cases + 1)).toMatchObject({ removed: 1 });
+    expect(await t.prisma.rollupRun.count()).toBe(0);
+    expect(await t.prisma.portfolioRollup.count()).toBe(0);
+    expect(await t.prisma.activityRollup.count()).toBe(0);
+    expect((await t.gql(await t.token(s.users.admin), P, {})).data.portfolio.source).toBe('LIVE');
+    expect(await runJob(cases)).toMatchObject({ cases });
+    // The default: a hundred thousand cases; a bad setting stops the start, not a report.
+    expect(analyticsRollupJob().description).toContain('100,000');
+    process.env.ARREARS_ROLLUP_MIN_CASES = 'many';
+    try {
+      expect(() => analyticsRollupJob()).toThrow(/ARREARS_ROLLUP_MIN_CASES/);
+    } finally {
+      delete process.env.ARREARS_ROLLUP_MIN_CASES;
+    }
   });
 
   it('an agency reads its own cases from the rollup, never another agency’s', async () => {

@@ -103,7 +103,7 @@ export async function buildRollup(prisma: PrismaClient, now: Date, options: { ti
       const activityRows = await rollUpActivity(tx, runId);
       await tx.$executeRaw`UPDATE "RollupRun" SET "finishedAt" = ${now}, cases = ${cases} WHERE id = ${runId}::uuid`;
       // The previous generations (and any a crashed run left unfinished) go: this one is current.
-      for (const table of ['PortfolioRollup', 'PaymentRollup', 'RollRateRollup', 'ActivityRollup']) {
+      for (const table of ROLLUP_TABLES) {
         await tx.$executeRaw`DELETE FROM ${Prisma.raw(`"${table}"`)} WHERE "runId" <> ${runId}::uuid`;
       }
       await tx.$executeRaw`DELETE FROM "RollupRun" WHERE id <> ${runId}::uuid`;
@@ -111,6 +111,16 @@ export async function buildRollup(prisma: PrismaClient, now: Date, options: { ti
     },
     { timeout: options.timeoutMs ?? 30 * 60_000, maxWait: 60_000 },
   );
+}
+
+const ROLLUP_TABLES = ['PortfolioRollup', 'PaymentRollup', 'RollRateRollup', 'ActivityRollup'] as const;
+
+/** Removes every generation (the reports then read the tables); the number of generations removed. */
+export async function dropRollups(prisma: PrismaClient): Promise<number> {
+  return prisma.$transaction(async (tx) => {
+    for (const table of ROLLUP_TABLES) await tx.$executeRaw`DELETE FROM ${Prisma.raw(`"${table}"`)}`;
+    return tx.$executeRaw`DELETE FROM "RollupRun"`;
+  });
 }
 
 /**
