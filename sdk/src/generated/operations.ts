@@ -8,6 +8,7 @@ import {
   AddContactPointDocument,
   AgenciesDocument,
   AgencyScorecardsDocument,
+  AgencyUsersDocument,
   ApproveRepaymentPlanDocument,
   AssignCaseDocument,
   AuditEventsDocument,
@@ -17,6 +18,7 @@ import {
   CaseByIdDocument,
   CaseByNumberDocument,
   CaseCareDocument,
+  CaseContactAttemptsDocument,
   CaseDetailDocument,
   CaseEventsDocument,
   CaseEvidenceDocument,
@@ -91,6 +93,7 @@ import {
   VerifyAddressDocument,
   VerifyContactPointDocument,
   ViewerDocument,
+  VisitWizardDocument,
   WorkQueueDocument,
 } from './graphql.ts';
 
@@ -102,6 +105,7 @@ export const operations = {
   addContactPoint: AddContactPointDocument,
   agencies: AgenciesDocument,
   agencyScorecards: AgencyScorecardsDocument,
+  agencyUsers: AgencyUsersDocument,
   approveRepaymentPlan: ApproveRepaymentPlanDocument,
   assignCase: AssignCaseDocument,
   auditEvents: AuditEventsDocument,
@@ -111,6 +115,7 @@ export const operations = {
   caseById: CaseByIdDocument,
   caseByNumber: CaseByNumberDocument,
   caseCare: CaseCareDocument,
+  caseContactAttempts: CaseContactAttemptsDocument,
   caseDetail: CaseDetailDocument,
   caseEvidence: CaseEvidenceDocument,
   caseLetters: CaseLettersDocument,
@@ -184,6 +189,7 @@ export const operations = {
   verifyAddress: VerifyAddressDocument,
   verifyContactPoint: VerifyContactPointDocument,
   viewer: ViewerDocument,
+  visitWizard: VisitWizardDocument,
   workQueue: WorkQueueDocument,
 } as const;
 
