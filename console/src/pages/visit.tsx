@@ -306,7 +306,7 @@ function Evidence({ v, caseId, reload }: WizardProps) {
           e.preventDefault();
           if (!file) return;
           void m.run(
-            async () => (await client.uploadEvidence({ input: { caseId, visitId: v.id, kind, file, idempotencyKey: newKey('evidence'), capturedAt: new Date().toISOString() } })).uploadEvidence,
+            async () => (await client.uploadEvidence({ input: { caseId, visitId: v.id, kind, file, idempotencyKey: newKey('evidence') } })).uploadEvidence,
             (p) => {
               reload();
               return t('uploaded', { name: p.evidence?.fileName ?? '', sha: p.evidence?.sha256.slice(0, 12) ?? '' });
