@@ -121,7 +121,15 @@ export async function buildConsole() {
   const started = Date.now();
   const hash = consoleSourceHash();
   const { build: viteBuild } = await import('vite');
-  await viteBuild({ configFile: path.join(consoleDir, 'vite.config.ts'), logLevel: 'warn', mode: 'production' });
+  // React's production build whoever calls (a test runner sets NODE_ENV=test, which Vite follows).
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await viteBuild({ configFile: path.join(consoleDir, 'vite.config.ts'), logLevel: 'warn', mode: 'production' });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   fs.writeFileSync(consoleStamp, `${hash}\n`);
   const initial = consoleInitialJs();
   return { ms: Date.now() - started, initial };

@@ -41,7 +41,9 @@ const TYPES: Record<string, string> = {
   '.ico': 'image/x-icon',
 };
 
-const SECURITY = {
+// Spread into every response's headers, never passed as is: the Fetch implementation may keep the
+// object it is given and write content-type and content-length into it.
+const SECURITY: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -82,10 +84,10 @@ export function useConsole(o: ConsoleOptions): Plugin {
 
       if (rest === 'demo-sign-in') {
         const demo = demoFor(address);
-        if (!demo) return endResponse(new R('Not found', { status: 404, headers: SECURITY }));
+        if (!demo) return endResponse(new R('Not found', { status: 404, headers: { ...SECURITY } }));
         const email = url.searchParams.get('as')?.toLowerCase() ?? '';
         const user = (await demoUsers(demo)).find((u) => u.email === email);
-        if (!user) return endResponse(new R('No such demo user', { status: 404, headers: SECURITY }));
+        if (!user) return endResponse(new R('No such demo user', { status: 404, headers: { ...SECURITY } }));
         const token = await signToken(demo.jwtSecret, user, { now: demo.clock.now(), expiresInSeconds: demo.tokenTtlSeconds });
         return endResponse(new R(null, { status: 303, headers: { location: `${CONSOLE_PATH}/#demo-token=${token}`, 'cache-control': 'no-store', ...SECURITY } }));
       }

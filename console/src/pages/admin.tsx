@@ -18,7 +18,7 @@ export function AdminPage() {
           <p>
             {t('cases')}: {formatNumber(lang, a.caseCount)}
           </p>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table data-testid={`users-${a.code}`}>
               <thead>
                 <tr>

@@ -41,7 +41,7 @@ export function AuditPage() {
       <ErrorBox error={error} onRetry={() => void load(cursor)} />
       {total === null && busy ? <Loading /> : null}
       {total !== null ? <p className="muted">{t('shown', { n: formatNumber(lang, rows.length), total: formatNumber(lang, total) })}</p> : null}
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0}>
         <table data-testid="audit">
           <thead>
             <tr>

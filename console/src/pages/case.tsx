@@ -135,7 +135,7 @@ function Timeline({ c }: { c: CaseNode }) {
       <p className="muted" role="status" data-testid="live">
         {live ? `● ${t('live')}` : t('offline')}
       </p>
-      <ol className="timeline" data-testid="timeline">
+      <ol className="timeline" data-testid="timeline" tabIndex={0} aria-label={t("timeline")}>
         {items.map((e) => (
           <li key={e.id} data-type={e.type}>
             <time dateTime={e.occurredAt}>{formatDateTime(lang, e.occurredAt)}</time> <strong>{e.type}</strong> {e.summary}

@@ -60,7 +60,7 @@ function PortfolioTable({ title, id, groups, label }: { title: string; id: strin
   return (
     <section className="card" aria-labelledby={id}>
       <h2 id={id}>{title}</h2>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0}>
         <table data-testid={id}>
           <thead>
             <tr>
@@ -112,7 +112,7 @@ function HeatMap({ roll }: { roll: RollRatesQuery['rollRates'] }) {
       {from.length === 0 ? (
         <p>{t('none')}</p>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap" tabIndex={0}>
           <table className="heat" data-testid="roll-rates">
             <thead>
               <tr>
@@ -160,7 +160,7 @@ function Scorecards({ cards }: { cards: AgencyScorecardsQuery['agencyScorecards'
   return (
     <section className="card" aria-labelledby="scorecards-title">
       <h2 id="scorecards-title">{t('scorecards')}</h2>
-      <div className="table-wrap">
+      <div className="table-wrap" tabIndex={0}>
         <table data-testid="scorecards">
           <thead>
             <tr>

@@ -74,7 +74,7 @@ export function QueuePage({ mode }: { mode: 'queue' | 'cases' }) {
           <p className="muted" data-testid="queue-count">
             {t('shown', { n: formatNumber(lang, rows.length), total: formatNumber(lang, q.data.total) })}
           </p>
-          <div className="table-wrap">
+          <div className="table-wrap" tabIndex={0}>
             <table className="cases" data-testid="queue">
               <thead>
                 <tr>
