@@ -147,7 +147,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.a
   process.stderr.write(`Built console/dist in ${c.ms} ms.\n`);
   console.log(describeInitialJs(c.initial));
   if (c.initial.gzip > CONSOLE_INITIAL_JS_BUDGET) {
-    process.stderr.write('The console\'s initial JavaScript is over its budget: lazy-load more (see console/README.md).\n');
+    process.stderr.write('The console\'s initial JavaScript is over its budget: lazy-load more (README, "Arrears Console").\n');
     process.exit(1);
   }
 }
