@@ -16,4 +16,6 @@ export default defineConfig({
     chunkSizeWarningLimit: 600,
   },
   oxc: { jsx: { runtime: 'automatic' } },
+  // `npm run --workspace console dev`: the API of `npm start` (port 4000) behind the dev server.
+  server: { proxy: { '/graphql': process.env['ARREARS_API'] ?? 'http://localhost:4000' } },
 });

@@ -250,6 +250,16 @@ describe.skipIf(!haveChromium)('the Arrears Console in headless Chromium', () =>
       await page.getByRole('button', { name: 'Reveal identity' }).click();
       await expect.poll(() => page.getByTestId('national-id').textContent()).toMatch(/^\d{17}[\dX]$/);
       expect(await t.prisma.auditEvent.count({ where: { reason: 'Visit decision: identity check' } })).toBe(1);
+      // A payment received today: on the case, and (below) in the manager's collections.
+      const payments = page.locator('#sec-payments').locator('..');
+      await payments.getByLabel('Amount (CNY)').fill('1,234.50');
+      await payments.getByLabel('Received at').fill('2026-11-28T09:30');
+      await payments.getByLabel('Reference').fill('BT-2026-11-28-001');
+      await page.getByRole('button', { name: 'Record a payment' }).click();
+      await expect.poll(() => payments.getByTestId('ok').textContent()).toBe('Payment recorded.');
+      const paid = await t.prisma.payment.findFirstOrThrow({ where: { externalReference: 'BT-2026-11-28-001' } });
+      expect(paid.amount).toBe(123450n);
+      await expect.poll(() => payments.locator('li').first().textContent()).toContain('CN¥1,234.50');
       await checkA11y(page, 'case (desktop)');
       await shoot(page, 'case-desktop');
       expect(problems).toEqual([]);
@@ -262,6 +272,9 @@ describe.skipIf(!haveChromium)('the Arrears Console in headless Chromium', () =>
     const portfolio = await gqlAs('northManager', '{ portfolio(groupBy: [BUCKET]) { groups { bucket currency caseCount overdue { minorUnits } } } }');
     const groups = portfolio.data.portfolio.groups as { bucket: string; currency: string; caseCount: number; overdue: { minorUnits: number | string } }[];
     expect(groups.length).toBeGreaterThan(0);
+    const collections = await gqlAs('northManager', '{ collections(interval: DAY, groupBy: []) { points { start currency amount { minorUnits } } } }');
+    const points = (collections.data.collections.points as { currency: string; amount: { minorUnits: number | string } }[]).filter((p) => p.currency === 'CNY');
+    expect(points.map((p) => Number(p.amount.minorUnits)).reduce((a, b) => a + b, 0)).toBe(123450);
     const scorecards = await gqlAs('northManager', '{ agencyScorecards { scorecards { agency { name } placed { caseCount } } } }');
     for (const kind of ['desktop', 'phone'] as const) {
       const { context, page } = await newPage(kind);
@@ -283,6 +296,9 @@ describe.skipIf(!haveChromium)('the Arrears Console in headless Chromium', () =>
           expect(await page.locator(`[data-testid="scorecards"] tr[data-key="${sc.agency.name}"]`).getAttribute('data-placed')).toBe(String(placed));
         }
         await page.getByTestId('collections-chart').waitFor({ timeout: 20_000 }); // the lazy chart chunk loaded
+        const rowsShown = page.locator('[data-testid="collections"] tbody tr');
+        expect(await rowsShown.count()).toBe(points.length);
+        expect(await page.getByTestId('collections').textContent()).toContain('CN¥1,234.50'); // the supervisor's payment
         await checkA11y(page, `dashboard (${kind})`);
         await shoot(page, `dashboard-${kind}`);
         await page.goto(`${base}/console/#/queue`);

@@ -1,7 +1,7 @@
 // Collections over time as a bar chart (chart.js, tree-shaken to what a bar chart needs). Loaded
 // lazily by the dashboard: it is not part of the initial bundle. A table beside it carries the
 // same figures for screen readers.
-import { useEffect, useRef } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { BarController, BarElement, CategoryScale, Chart, LinearScale, Tooltip } from 'chart.js';
 import type { CollectionsQuery } from '@arrears/sdk';
 import { useUi } from './app.tsx';
@@ -15,7 +15,7 @@ export default function CollectionsChart({ points }: { points: readonly Point[] 
   const { lang, t } = useUi();
   const canvas = useRef<HTMLCanvasElement>(null);
   const currency = points[0]?.currency ?? 'CNY';
-  const mine = points.filter((p) => p.currency === currency);
+  const mine = useMemo(() => points.filter((p) => p.currency === currency), [points, currency]);
   useEffect(() => {
     if (!canvas.current) return;
     const chart = new Chart(canvas.current, {
