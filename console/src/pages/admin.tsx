@@ -4,7 +4,7 @@ import { formatDate, formatNumber } from '../i18n.ts';
 
 export function AdminPage() {
   const { t, lang } = useUi();
-  const q = useQuery(async (client, signal) => (await client.agencyUsers({ first: 50, usersFirst: 100 }, { signal })).agencies, []);
+  const q = useQuery(async (client, signal) => (await client.agencyUsers({}, { signal })).agencies, []);
   if (q.error && !q.data) return <ErrorBox error={q.error} onRetry={q.reload} />;
   if (!q.data) return <Loading />;
   return (

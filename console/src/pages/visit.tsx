@@ -26,7 +26,7 @@ export function VisitPage({ caseId, id }: { caseId: string; id: string }) {
       const [v, attempts, agencies] = await Promise.all([
         client.visitWizard({ id }, { signal }),
         client.caseContactAttempts({ id: caseId, first: 20 }, { signal }),
-        client.agencyUsers({ first: 20, usersFirst: 100 }, { signal }),
+        client.agencyUsers({}, { signal }),
       ]);
       return { visit: v.node, caseNode: attempts.node, agencies: agencies.agencies.nodes };
     },

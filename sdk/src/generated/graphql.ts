@@ -1523,10 +1523,7 @@ export type CaseContactAttemptsQuery = { node:
     | { __typename: 'VisitConsent', id: string }
    | null };
 
-export type AgencyUsersQueryVariables = Exact<{
-  first?: number | null | undefined;
-  usersFirst?: number | null | undefined;
-}>;
+export type AgencyUsersQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type AgencyUsersQuery = { agencies: { totalCount: number, nodes: Array<{ caseCount: number, id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string, users: { totalCount: number, nodes: Array<{ id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null }> } }> } };
@@ -4802,12 +4799,12 @@ export const CaseContactAttemptsDocument = /* #__PURE__ */ new TypedDocumentStri
 }
     `, {"hash":"sha256:9fc458d8828060473eff86cd83551b0a305ff11cc118a654b4c1b8bc4528deaa"}) as unknown as TypedDocumentString<CaseContactAttemptsQuery, CaseContactAttemptsQueryVariables>;
 export const AgencyUsersDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query AgencyUsers($first: Int = 20, $usersFirst: Int = 100) {
-  agencies(first: $first) {
+    query AgencyUsers {
+  agencies(first: 10) {
     nodes {
       ...AgencyFields
       caseCount
-      users(first: $usersFirst) {
+      users(first: 50) {
         nodes {
           id
           email
@@ -4830,7 +4827,7 @@ export const AgencyUsersDocument = /* #__PURE__ */ new TypedDocumentString(`
   licenseNumber
   status
   createdAt
-}`, {"hash":"sha256:2d71ea5a1b078c85f03b237e8ee6f28d6ac2269b8c3a5fcca7f041d81c7d7f81"}) as unknown as TypedDocumentString<AgencyUsersQuery, AgencyUsersQueryVariables>;
+}`, {"hash":"sha256:37ac53bb77d08c20f5f0a3b2b47b9950d7646299fc068dcf9c28752ad2254498"}) as unknown as TypedDocumentString<AgencyUsersQuery, AgencyUsersQueryVariables>;
 export const ContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
     query ContactPolicy($jurisdiction: Jurisdiction! = CN) {
   contactPolicy(jurisdiction: $jurisdiction) {
