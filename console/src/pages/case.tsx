@@ -239,7 +239,7 @@ function Reminder({ c }: { c: CaseNode }) {
   const mobiles = c.debtor.contactPoints.filter((p) => !p.doNotContact && p.kind === 'MOBILE');
   const [pointId, setPointId] = useState(mobiles[0]?.id ?? '');
   const [at, setAt] = useState(() => localInputValue(new Date(Date.now() + 86_400_000)));
-  const [templateKey, setTemplateKey] = useState('payment_reminder');
+  const [templateKey, setTemplateKey] = useState('overdue-notice');
   const m = useMutation();
   return (
     <Section title={t('reminder')} id="sec-reminder">
