@@ -80,7 +80,12 @@ export function useConsole(o: ConsoleOptions): Plugin {
       }
       if (p === CONSOLE_PATH) return endResponse(new R(null, { status: 308, headers: { location: `${CONSOLE_PATH}/${url.search}` } }));
       const address = o.clientAddress(request, (serverContext ?? {}) as Record<string, unknown>);
-      const rest = decodeURIComponent(p.slice(CONSOLE_PATH.length + 1));
+      let rest: string;
+      try {
+        rest = decodeURIComponent(p.slice(CONSOLE_PATH.length + 1));
+      } catch {
+        return endResponse(new R('Bad path', { status: 400, headers: { ...SECURITY } }));
+      }
 
       if (rest === 'demo-sign-in') {
         const demo = demoFor(address);
