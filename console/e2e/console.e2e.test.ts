@@ -166,7 +166,7 @@ describe.skipIf(!haveChromium)('the Arrears Console in headless Chromium', () =>
       await page.locator('#sec-predial').locator('..').getByLabel('Outcome').selectOption('VISIT_CONSENT_GIVEN');
       await page.locator('#sec-predial').locator('..').getByLabel('Notes').fill('Debtor agrees to a home visit');
       await page.getByRole('button', { name: 'Log a contact attempt' }).click();
-      await expect.poll(() => page.locator('#sec-predial').locator('..').getByTestId('ok').textContent()).toContain('Attempt logged (COMPLETED)');
+      await expect.poll(() => page.locator('#sec-predial').locator('..').getByTestId('ok').textContent()).toContain('Attempt logged (Completed)');
       await expect.poll(() => page.locator('[data-testid="timeline"] li').count()).toBeGreaterThan(before);
       const attempts = await t.prisma.contactAttempt.findMany({ where: { outcome: 'VISIT_CONSENT_GIVEN' } });
       expect(attempts).toHaveLength(1);
@@ -200,7 +200,7 @@ describe.skipIf(!haveChromium)('the Arrears Console in headless Chromium', () =>
       await page.selectOption('select[name="visitOutcome"]', 'REFUSED');
       await page.selectOption('select[name="delinquencyReason"]', 'JOB_LOSS');
       await page.check('input[name="consequencesExplained"]');
-      await page.getByLabel('INSTALMENTS').check();
+      await page.getByLabel('Instalments').check();
       await checkA11y(page, 'visit on site (phone)');
       await shoot(page, 'visit-phone');
       await page.getByRole('button', { name: 'Record the outcome' }).click();

@@ -3,6 +3,7 @@
 import { useId, useState, type ReactNode } from 'react';
 import type { UserError } from '@arrears/sdk';
 import { ErrorBox, useUi } from './app.tsx';
+import { enumLabel } from './i18n.ts';
 
 export function Field({ label, children, hint }: { label: string; children: (id: string) => ReactNode; hint?: string }) {
   const id = useId();
@@ -77,5 +78,19 @@ export function SubmitButton({ busy, children }: { busy: boolean; children: Reac
     <button type="submit" disabled={busy} aria-busy={busy}>
       {busy ? t('loading') : children}
     </button>
+  );
+}
+
+/** The options of a select over enum values: the value is sent, its label in the language shown. */
+export function EnumOptions({ values }: { values: readonly string[] }) {
+  const { lang } = useUi();
+  return (
+    <>
+      {values.map((v) => (
+        <option key={v} value={v}>
+          {enumLabel(lang, v)}
+        </option>
+      ))}
+    </>
   );
 }

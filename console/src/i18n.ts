@@ -448,3 +448,83 @@ export function initialLang(): Lang {
   if (saved === 'en' || saved === 'zh-CN') return saved;
   return (globalThis.navigator?.language ?? 'en').toLowerCase().startsWith('zh') ? 'zh-CN' : 'en';
 }
+
+// ------------------------------------------------------------------ enum values as people read them
+
+const ENUM_LABELS: Record<string, Record<Lang, string>> = {
+  // stages and statuses
+  EARLY_REMINDER: { en: 'Early reminder', 'zh-CN': '早期提醒' },
+  FIELD_VISIT: { en: 'Field visit', 'zh-CN': '外访' },
+  LEGAL: { en: 'Legal', 'zh-CN': '法务' },
+  RESOLVED: { en: 'Resolved', 'zh-CN': '已解决' },
+  CLOSED: { en: 'Closed', 'zh-CN': '已结案' },
+  OPEN: { en: 'Open', 'zh-CN': '进行中' },
+  // contact
+  CALL: { en: 'Call', 'zh-CN': '电话' },
+  SMS: { en: 'SMS', 'zh-CN': '短信' },
+  EMAIL: { en: 'E-mail', 'zh-CN': '邮件' },
+  LETTER: { en: 'Letter', 'zh-CN': '信函' },
+  ANSWERED: { en: 'Answered', 'zh-CN': '已接听' },
+  NO_ANSWER: { en: 'No answer', 'zh-CN': '无人接听' },
+  PROMISE_TO_PAY: { en: 'Promise to pay', 'zh-CN': '承诺还款' },
+  REFUSED: { en: 'Refused', 'zh-CN': '拒绝' },
+  WRONG_NUMBER: { en: 'Wrong number', 'zh-CN': '号码错误' },
+  DISPUTE: { en: 'Dispute', 'zh-CN': '争议' },
+  VISIT_CONSENT_GIVEN: { en: 'Visit consent given', 'zh-CN': '同意外访' },
+  VISIT_CONSENT_REFUSED: { en: 'Visit consent refused', 'zh-CN': '拒绝外访' },
+  SENT: { en: 'Sent', 'zh-CN': '已发送' },
+  DELIVERED: { en: 'Delivered', 'zh-CN': '已送达' },
+  FAILED: { en: 'Failed', 'zh-CN': '失败' },
+  // plans and payments
+  INSTALMENTS: { en: 'Instalments', 'zh-CN': '分期' },
+  DEFERRAL: { en: 'Deferral', 'zh-CN': '延期' },
+  SETTLEMENT: { en: 'Settlement', 'zh-CN': '和解' },
+  MONTHLY: { en: 'Monthly', 'zh-CN': '每月' },
+  FORTNIGHTLY: { en: 'Fortnightly', 'zh-CN': '每两周' },
+  WEEKLY: { en: 'Weekly', 'zh-CN': '每周' },
+  BANK_TRANSFER: { en: 'Bank transfer', 'zh-CN': '银行转账' },
+  CARD: { en: 'Card', 'zh-CN': '银行卡' },
+  CASH: { en: 'Cash', 'zh-CN': '现金' },
+  DIRECT_DEBIT: { en: 'Direct debit', 'zh-CN': '自动扣款' },
+  ONLINE: { en: 'Online', 'zh-CN': '在线' },
+  OTHER: { en: 'Other', 'zh-CN': '其他' },
+  // visits
+  PREPARING: { en: 'Preparing', 'zh-CN': '准备中' },
+  SCHEDULED: { en: 'Scheduled', 'zh-CN': '已排期' },
+  IN_PROGRESS: { en: 'On site', 'zh-CN': '现场进行中' },
+  COMPLETED: { en: 'Completed', 'zh-CN': '已完成' },
+  REPORTED: { en: 'Reported', 'zh-CN': '已报告' },
+  DECIDED: { en: 'Decided', 'zh-CN': '已决定' },
+  CANCELLED: { en: 'Cancelled', 'zh-CN': '已取消' },
+  PLAN_AGREED: { en: 'Plan agreed', 'zh-CN': '达成还款计划' },
+  NOT_AT_HOME: { en: 'Not at home', 'zh-CN': '不在家' },
+  CONSENT_WITHDRAWN: { en: 'Consent withdrawn', 'zh-CN': '撤回同意' },
+  JOB_LOSS: { en: 'Job loss', 'zh-CN': '失业' },
+  ILLNESS: { en: 'Illness', 'zh-CN': '疾病' },
+  BUSINESS_FAILURE: { en: 'Business failure', 'zh-CN': '经营失败' },
+  FORGOT: { en: 'Forgot', 'zh-CN': '遗忘' },
+  CONTINUE: { en: 'Continue collection', 'zh-CN': '继续催收' },
+  GRACE_PERIOD: { en: 'Grace period', 'zh-CN': '宽限期' },
+  ESCALATE_TO_LEGAL: { en: 'Escalate to legal', 'zh-CN': '转法务' },
+  CLOSE: { en: 'Close the case', 'zh-CN': '结案' },
+  PAID_IN_FULL: { en: 'Paid in full', 'zh-CN': '全额还清' },
+  SETTLED: { en: 'Settled', 'zh-CN': '已和解' },
+  RETURNED_TO_BANK: { en: 'Returned to the bank', 'zh-CN': '退回银行' },
+  WRITTEN_OFF: { en: 'Written off', 'zh-CN': '核销' },
+  BANKRUPTCY: { en: 'Bankruptcy', 'zh-CN': '破产' },
+  DECEASED: { en: 'Deceased', 'zh-CN': '身故' },
+  // evidence
+  PHOTO: { en: 'Photo', 'zh-CN': '照片' },
+  PROMISE_LETTER: { en: 'Promise letter', 'zh-CN': '还款承诺书' },
+  REPAYMENT_AGREEMENT: { en: 'Repayment agreement', 'zh-CN': '还款协议' },
+  NOTE: { en: 'Note', 'zh-CN': '备注' },
+  AUDIO: { en: 'Audio', 'zh-CN': '录音' },
+  VIDEO: { en: 'Video', 'zh-CN': '录像' },
+  OVERDUE_STATEMENT: { en: 'Overdue statement', 'zh-CN': '逾期对账单' },
+};
+
+/** An enum value of the API in the chosen language (the value itself when it has no label, e.g. buckets M1…). */
+export function enumLabel(lang: Lang, value: string | null | undefined): string {
+  if (!value) return '—';
+  return ENUM_LABELS[value]?.[lang] ?? value;
+}

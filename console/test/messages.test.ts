@@ -40,3 +40,29 @@ describe('console messages', () => {
     expect(userErrorMessage('en', 'SOMETHING_NEW', 'As the server says')).toBe('As the server says');
   });
 });
+
+describe('enum values', () => {
+  it('has a label in both languages for every value a form offers (buckets stay as they are)', async () => {
+    const { enumLabel } = await import('../src/i18n.ts');
+    const lists = await import('../src/enums.ts');
+    const offered = [
+      lists.STAGES,
+      lists.CONTACT_OUTCOMES,
+      lists.CHANNELS,
+      lists.PLAN_KINDS,
+      lists.FREQUENCIES,
+      lists.PAYMENT_CHANNELS,
+      lists.EVIDENCE_KINDS,
+      lists.VISIT_OUTCOMES,
+      lists.DELINQUENCY_REASONS,
+      lists.VISIT_DECISIONS,
+      lists.CLOSE_REASONS,
+    ].flat();
+    for (const v of offered) {
+      expect(enumLabel('en', v).trim(), v).toBeTruthy();
+      expect(/[\u4e00-\u9fff]/.test(enumLabel('zh-CN', v)), `${v} in zh-CN`).toBe(true);
+    }
+    expect(enumLabel('zh-CN', 'M2')).toBe('M2');
+    expect(enumLabel('en', null)).toBe('—');
+  });
+});

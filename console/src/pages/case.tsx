@@ -4,8 +4,8 @@ import { useEffect, useState } from 'react';
 import type { CaseDetailQuery, ContactPermissionFieldsFragment } from '@arrears/sdk';
 import { ErrorBox, Loading, href, useQuery, useSession, useUi } from '../app.tsx';
 import { CHANNELS, CONTACT_OUTCOMES, FREQUENCIES, PAYMENT_CHANNELS, PLAN_KINDS, dateInputValue, isoOfLocalInput, localInputValue, newKey } from '../enums.ts';
-import { Field, Section, SubmitButton, useMutation } from '../forms.tsx';
-import { formatDate, formatDateTime, formatMoney, toMinorUnits } from '../i18n.ts';
+import { EnumOptions, Field, Section, SubmitButton, useMutation } from '../forms.tsx';
+import { enumLabel, formatDate, formatDateTime, formatMoney, toMinorUnits } from '../i18n.ts';
 
 type CaseNode = Extract<NonNullable<CaseDetailQuery['node']>, { __typename: 'Case' }>;
 type TimelineItem = CaseNode['timeline']['nodes'][number];
@@ -42,9 +42,9 @@ function CaseView({ c, reload }: { c: CaseNode; reload: () => void }) {
             <dt>{t('colBucket')}</dt>
             <dd>{c.bucket}</dd>
             <dt>{t('colStage')}</dt>
-            <dd>{c.stage}</dd>
+            <dd>{enumLabel(lang, c.stage)}</dd>
             <dt>{t('status')}</dt>
-            <dd>{c.status}</dd>
+            <dd>{enumLabel(lang, c.status)}</dd>
             <dt>{t('dueDate')}</dt>
             <dd>{formatDate(lang, c.dueDate)}</dd>
             <dt>{t('card')}</dt>
@@ -188,9 +188,7 @@ function PreDial({ c, onLogged }: { c: CaseNode; onLogged: () => void }) {
         <Field label={t('channel')}>
           {(fid) => (
             <select id={fid} name="channel" value={channel} onChange={(e) => setChannel(e.target.value as typeof channel)}>
-              {CHANNELS.map((ch) => (
-                <option key={ch}>{ch}</option>
-              ))}
+              <EnumOptions values={CHANNELS} />
             </select>
           )}
         </Field>
@@ -211,7 +209,7 @@ function PreDial({ c, onLogged }: { c: CaseNode; onLogged: () => void }) {
             async () => (await client.logContactAttempt({ input: { caseId: c.id, contactPointId: pointId, channel, outcome, notes } })).logContactAttempt,
             (p) => {
               onLogged();
-              return p.policyViolation ? t('violation', { rule: p.policyViolation.rule ?? p.policyViolation.code ?? '' }) : t('logged', { status: p.contactAttempt?.status ?? '' });
+              return p.policyViolation ? t('violation', { rule: p.policyViolation.rule ?? p.policyViolation.code ?? '' }) : t('logged', { status: enumLabel(lang, p.contactAttempt?.status) });
             },
           );
         }}
@@ -219,9 +217,7 @@ function PreDial({ c, onLogged }: { c: CaseNode; onLogged: () => void }) {
         <Field label={t('outcome')}>
           {(fid) => (
             <select id={fid} name="outcome" value={outcome} onChange={(e) => setOutcome(e.target.value as typeof outcome)}>
-              {CONTACT_OUTCOMES.map((o) => (
-                <option key={o}>{o}</option>
-              ))}
+              <EnumOptions values={CONTACT_OUTCOMES} />
             </select>
           )}
         </Field>
@@ -313,7 +309,7 @@ function Promise({ c, onDone }: { c: CaseNode; onDone: () => void }) {
       <ul className="plain">
         {c.promises.nodes.map((p) => (
           <li key={p.id}>
-            {formatMoney(lang, p.amount)} · {formatDate(lang, p.promisedFor)} · {p.status}
+            {formatMoney(lang, p.amount)} · {formatDate(lang, p.promisedFor)} · {enumLabel(lang, p.status)}
           </li>
         ))}
       </ul>
@@ -337,7 +333,7 @@ function Plans({ c, decider, onDone }: { c: CaseNode; decider: boolean; onDone: 
       <ul className="plain" data-testid="plans">
         {c.repaymentPlans.nodes.map((p) => (
           <li key={p.id}>
-            {p.kind} · {formatMoney(lang, p.total)} · {p.instalmentCount ?? '—'} × {p.frequency ?? '—'} · {p.status}
+            {enumLabel(lang, p.kind)} · {formatMoney(lang, p.total)} · {p.instalmentCount ?? '—'} × {enumLabel(lang, p.frequency)} · {enumLabel(lang, p.status)}
             {decider && p.status === 'PROPOSED' ? (
               <>
                 {' '}
@@ -372,9 +368,7 @@ function Plans({ c, decider, onDone }: { c: CaseNode; decider: boolean; onDone: 
         <Field label={t('kind')}>
           {(fid) => (
             <select id={fid} value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
-              {PLAN_KINDS.map((k) => (
-                <option key={k}>{k}</option>
-              ))}
+              <EnumOptions values={PLAN_KINDS} />
             </select>
           )}
         </Field>
@@ -383,9 +377,7 @@ function Plans({ c, decider, onDone }: { c: CaseNode; decider: boolean; onDone: 
         <Field label={t('frequency')}>
           {(fid) => (
             <select id={fid} value={frequency} onChange={(e) => setFrequency(e.target.value as typeof frequency)}>
-              {FREQUENCIES.map((f) => (
-                <option key={f}>{f}</option>
-              ))}
+              <EnumOptions values={FREQUENCIES} />
             </select>
           )}
         </Field>
@@ -411,7 +403,7 @@ function Payments({ c, onDone }: { c: CaseNode; onDone: () => void }) {
       <ul className="plain">
         {c.payments.nodes.map((p) => (
           <li key={p.id}>
-            {formatMoney(lang, p.amount)} · {p.channel} · {formatDateTime(lang, p.receivedAt)}
+            {formatMoney(lang, p.amount)} · {enumLabel(lang, p.channel)} · {formatDateTime(lang, p.receivedAt)}
           </li>
         ))}
       </ul>
@@ -434,9 +426,7 @@ function Payments({ c, onDone }: { c: CaseNode; onDone: () => void }) {
         <Field label={t('channel')}>
           {(fid) => (
             <select id={fid} value={channel} onChange={(e) => setChannel(e.target.value as typeof channel)}>
-              {PAYMENT_CHANNELS.map((ch) => (
-                <option key={ch}>{ch}</option>
-              ))}
+              <EnumOptions values={PAYMENT_CHANNELS} />
             </select>
           )}
         </Field>
@@ -462,7 +452,7 @@ function Visits({ c, onDone }: { c: CaseNode; onDone: () => void }) {
         {c.visits.nodes.map((v) => (
           <li key={v.id}>
             <a href={href.visit(c.id, v.id)}>
-              {v.status} · {v.purpose} · {formatDateTime(lang, v.windowStart ?? v.createdAt)}
+              {enumLabel(lang, v.status)} · {v.purpose} · {formatDateTime(lang, v.windowStart ?? v.createdAt)}
             </a>
           </li>
         ))}

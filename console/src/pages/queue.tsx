@@ -2,9 +2,10 @@
 // else: cases), with filters by bucket, stage and text.
 import { useState } from 'react';
 import type { CaseSummaryFragment } from '@arrears/sdk';
+import { EnumOptions } from '../forms.tsx';
 import { ErrorBox, Loading, href, useQuery, useSession, useUi } from '../app.tsx';
 import { BUCKETS, STAGES } from '../enums.ts';
-import { formatMoney, formatNumber } from '../i18n.ts';
+import { enumLabel, formatMoney, formatNumber } from '../i18n.ts';
 
 export function QueuePage({ mode }: { mode: 'queue' | 'cases' }) {
   const { t, lang } = useUi();
@@ -48,18 +49,14 @@ export function QueuePage({ mode }: { mode: 'queue' | 'cases' }) {
           {t('filterBucket')}
           <select value={bucket} onChange={(e) => setBucket(e.target.value)} name="bucket">
             <option value="">{t('all')}</option>
-            {BUCKETS.map((b) => (
-              <option key={b}>{b}</option>
-            ))}
+            <EnumOptions values={BUCKETS} />
           </select>
         </label>
         <label>
           {t('filterStage')}
           <select value={stage} onChange={(e) => setStage(e.target.value)} name="stage">
             <option value="">{t('all')}</option>
-            {STAGES.map((s) => (
-              <option key={s}>{s}</option>
-            ))}
+            <EnumOptions values={STAGES} />
           </select>
         </label>
         <label>
@@ -101,7 +98,7 @@ export function QueuePage({ mode }: { mode: 'queue' | 'cases' }) {
                     <td className="num">{formatMoney(lang, c.overdue)}</td>
                     <td className="num">{formatNumber(lang, c.daysPastDue)}</td>
                     <td>{c.bucket}</td>
-                    <td>{c.stage}</td>
+                    <td>{enumLabel(lang, c.stage)}</td>
                     <td>{c.assignedAgency?.name ?? '—'}</td>
                   </tr>
                 ))}

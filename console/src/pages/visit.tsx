@@ -5,8 +5,8 @@ import { useState } from 'react';
 import type { VisitWizardQuery } from '@arrears/sdk';
 import { ErrorBox, Loading, href, useQuery, useSession, useUi } from '../app.tsx';
 import { CLOSE_REASONS, DELINQUENCY_REASONS, EVIDENCE_KINDS, PLAN_KINDS, VISIT_DECISIONS, VISIT_OUTCOMES, isoOfLocalInput, localInputValue, newKey } from '../enums.ts';
-import { Field, Section, SubmitButton, useMutation } from '../forms.tsx';
-import { formatDateTime, type MessageKey } from '../i18n.ts';
+import { EnumOptions, Field, Section, SubmitButton, useMutation } from '../forms.tsx';
+import { enumLabel, formatDateTime, type MessageKey } from '../i18n.ts';
 
 type Visit = Extract<NonNullable<VisitWizardQuery['node']>, { __typename: 'Visit' }>;
 
@@ -62,7 +62,7 @@ function Wizard(p: WizardProps) {
         {t('visitTitle')}: {v.purpose}
       </h1>
       <p role="status" data-testid="visit-status">
-        {t('visitStatus', { status: v.status })}
+        {t('visitStatus', { status: enumLabel(lang, v.status) })}
       </p>
       <ol className="steps" aria-label={t('visitTitle')}>
         {STEPS.map((s, i) => (
@@ -96,7 +96,7 @@ function Wizard(p: WizardProps) {
       {v.status === 'DECIDED' ? (
         <Section title={t('decision')} id="sec-decided">
           <p data-testid="decision">
-            {v.decision} {v.decisionNote ? `· ${v.decisionNote}` : ''}
+            {enumLabel(lang, v.decision)} {v.decisionNote ? `· ${v.decisionNote}` : ''}
           </p>
         </Section>
       ) : null}
@@ -220,7 +220,7 @@ function CheckIn({ v, reload }: WizardProps) {
 }
 
 function Outcome({ v, reload }: WizardProps) {
-  const { t } = useUi();
+  const { t, lang } = useUi();
   const { client } = useSession();
   const [outcome, setOutcome] = useState<(typeof VISIT_OUTCOMES)[number]>('REFUSED');
   const [reason, setReason] = useState<(typeof DELINQUENCY_REASONS)[number]>('JOB_LOSS');
@@ -247,9 +247,7 @@ function Outcome({ v, reload }: WizardProps) {
         <Field label={t('outcome')}>
           {(fid) => (
             <select id={fid} name="visitOutcome" value={outcome} onChange={(e) => setOutcome(e.target.value as typeof outcome)}>
-              {VISIT_OUTCOMES.map((o) => (
-                <option key={o}>{o}</option>
-              ))}
+              <EnumOptions values={VISIT_OUTCOMES} />
             </select>
           )}
         </Field>
@@ -258,9 +256,7 @@ function Outcome({ v, reload }: WizardProps) {
             <Field label={t('delinquencyReason')}>
               {(fid) => (
                 <select id={fid} name="delinquencyReason" value={reason} onChange={(e) => setReason(e.target.value as typeof reason)}>
-                  {DELINQUENCY_REASONS.map((o) => (
-                    <option key={o}>{o}</option>
-                  ))}
+                  <EnumOptions values={DELINQUENCY_REASONS} />
                 </select>
               )}
             </Field>
@@ -273,7 +269,7 @@ function Outcome({ v, reload }: WizardProps) {
               {PLAN_KINDS.map((k) => (
                 <label key={k} className="check">
                   <input type="checkbox" checked={plans.includes(k)} onChange={(e) => setPlans((l) => (e.target.checked ? [...l, k] : l.filter((x) => x !== k)))} />
-                  {k}
+                  {enumLabel(lang, k)}
                 </label>
               ))}
             </fieldset>
@@ -287,7 +283,7 @@ function Outcome({ v, reload }: WizardProps) {
 }
 
 function Evidence({ v, caseId, reload }: WizardProps) {
-  const { t } = useUi();
+  const { t, lang } = useUi();
   const { client } = useSession();
   const [kind, setKind] = useState<(typeof EVIDENCE_KINDS)[number]>('PHOTO');
   const [file, setFile] = useState<File | null>(null);
@@ -297,7 +293,7 @@ function Evidence({ v, caseId, reload }: WizardProps) {
       <ul className="plain" data-testid="evidence">
         {v.evidence.nodes.map((e) => (
           <li key={e.id}>
-            {e.kind} · {e.fileName} · {e.sha256.slice(0, 12)}
+            {enumLabel(lang, e.kind)} · {e.fileName} · {e.sha256.slice(0, 12)}
           </li>
         ))}
       </ul>
@@ -317,9 +313,7 @@ function Evidence({ v, caseId, reload }: WizardProps) {
         <Field label={t('evidenceKind')}>
           {(fid) => (
             <select id={fid} name="evidenceKind" value={kind} onChange={(e) => setKind(e.target.value as typeof kind)}>
-              {EVIDENCE_KINDS.map((k) => (
-                <option key={k}>{k}</option>
-              ))}
+              <EnumOptions values={EVIDENCE_KINDS} />
             </select>
           )}
         </Field>
@@ -391,9 +385,7 @@ function Decision({ v, reload }: WizardProps) {
           <Field label={t('decision')}>
             {(fid) => (
               <select id={fid} name="decision" value={decision} onChange={(e) => setDecision(e.target.value as typeof decision)}>
-                {VISIT_DECISIONS.map((d) => (
-                  <option key={d}>{d}</option>
-                ))}
+                <EnumOptions values={VISIT_DECISIONS} />
               </select>
             )}
           </Field>
@@ -402,9 +394,7 @@ function Decision({ v, reload }: WizardProps) {
             <Field label={t('closeReason')}>
               {(fid) => (
                 <select id={fid} value={closeReason} onChange={(e) => setCloseReason(e.target.value as typeof closeReason)}>
-                  {CLOSE_REASONS.map((r) => (
-                    <option key={r}>{r}</option>
-                  ))}
+                  <EnumOptions values={CLOSE_REASONS} />
                 </select>
               )}
             </Field>
