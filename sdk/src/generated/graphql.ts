@@ -1769,6 +1769,108 @@ export type PageInfoFragment = { hasNextPage: boolean, endCursor: string | null 
 
 export type CaseVersionFragment = { id: string, version: number };
 
+export type VisitWizardQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type VisitWizardQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', id: string }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
+    | { __typename: 'Complaint', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, evidence: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string, sizeBytes: number, contentType: string }> }, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> }
+    | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
+   | null };
+
+export type CaseContactAttemptsQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type CaseContactAttemptsQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', version: number, id: string, contactAttempts: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, outcome: ContactOutcome | null, status: ContactAttemptStatus, attemptedAt: string }> } }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
+    | { __typename: 'Complaint', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
+   | null };
+
+export type AgencyUsersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AgencyUsersQuery = { agencies: { totalCount: number, nodes: Array<{ caseCount: number, id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string, users: { totalCount: number, nodes: Array<{ id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null }> } }> } };
+
 export type ContactPermissionFieldsFragment = { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null };
 
 export type ContactPolicyFieldsFragment = { id: string, jurisdiction: Jurisdiction, version: number, updatedAt: string, contactHoursStart: string, contactHoursEnd: string, maxConnectedCallsPerDay: number | null, maxAttemptsPerNumberPerDay: number | null, maxCallAttemptsPer7Days: number | null, quietDaysAfterConversation: number | null, optOutLineRequired: boolean, maxPromiseDays: number, promiseGraceDays: number, instalmentGraceDays: number, maxDeferralDays: number, settlementDiscountThresholdBps: number, complaintResponseDays: number, complaintResolutionDays: number, retentionYears: number };
@@ -5966,6 +6068,129 @@ fragment Money on Money {
   currency
   formatted
 }`, {"hash":"sha256:50e714d8db34a1b87ef833356b15dcfb3d6e154aa3a770a5e562c7e53441fdec"}) as unknown as TypedDocumentString<ResolveCommissionDisputeMutation, ResolveCommissionDisputeMutationVariables>;
+export const VisitWizardDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query VisitWizard($id: ID!) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Visit {
+      ...VisitFields
+      dossier
+      evidence(first: 20) {
+        nodes {
+          id
+          kind
+          fileName
+          sha256
+          sizeBytes
+          contentType
+        }
+        totalCount
+      }
+    }
+  }
+}
+    fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  checkInRecordedAt
+  completedAt
+  completionRecordedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:ae3e35af8b7dfe2801be65b11de11cc41649c28af1dcb5fb05bd0880c293eb2f"}) as unknown as TypedDocumentString<VisitWizardQuery, VisitWizardQueryVariables>;
+export const CaseContactAttemptsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseContactAttempts($id: ID!, $first: Int = 20) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Case {
+      version
+      contactAttempts(first: $first) {
+        nodes {
+          id
+          channel
+          outcome
+          status
+          attemptedAt
+        }
+        totalCount
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:9fc458d8828060473eff86cd83551b0a305ff11cc118a654b4c1b8bc4528deaa"}) as unknown as TypedDocumentString<CaseContactAttemptsQuery, CaseContactAttemptsQueryVariables>;
+export const AgencyUsersDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query AgencyUsers {
+  agencies(first: 10) {
+    nodes {
+      ...AgencyFields
+      caseCount
+      users(first: 50) {
+        nodes {
+          id
+          email
+          fullName
+          role
+          active
+          credentialNumber
+          credentialExpiresOn
+        }
+        totalCount
+      }
+    }
+    totalCount
+  }
+}
+    fragment AgencyFields on Agency {
+  id
+  code
+  name
+  licenseNumber
+  status
+  createdAt
+}`, {"hash":"sha256:37ac53bb77d08c20f5f0a3b2b47b9950d7646299fc068dcf9c28752ad2254498"}) as unknown as TypedDocumentString<AgencyUsersQuery, AgencyUsersQueryVariables>;
 export const ContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
     query ContactPolicy($jurisdiction: Jurisdiction! = CN) {
   contactPolicy(jurisdiction: $jurisdiction) {
