@@ -1713,7 +1713,7 @@ export type CommissionStatementQueryVariables = Exact<{
 
 
 export type CommissionStatementQuery = { node:
-    | { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, lines: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, disputes: Array<{ id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null }>, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null }> }, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }
+    | { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, lines: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, disputes: Array<{ id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }>, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null }> }, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }
     | Record<PropertyKey, never>
    | null };
 
@@ -2394,7 +2394,7 @@ export type StrategiesQueryVariables = Exact<{
 }>;
 
 
-export type StrategiesQuery = { strategies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ definition: unknown, id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> }> } };
+export type StrategiesQuery = { strategies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null }> } };
 
 export type SimulateStrategyQueryVariables = Exact<{
   strategyId: string;
@@ -2457,6 +2457,16 @@ export type SetRiskScoresMutationVariables = Exact<{
 
 
 export type SetRiskScoresMutation = { setRiskScores: { created: number | null, unchanged: number | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type StrategyQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type StrategyQuery = { node:
+    | { definition: unknown, id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> }
+    | Record<PropertyKey, never>
+   | null };
 
 export type MessageTemplateFieldsFragment = { id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string };
 
@@ -5687,7 +5697,15 @@ export const CommissionStatementDocument = /* #__PURE__ */ new TypedDocumentStri
         nodes {
           ...CommissionLineFields
           disputes {
-            ...CommissionDisputeFields
+            id
+            reason
+            claimedFee {
+              ...Money
+            }
+            status
+            raisedAt
+            resolvedAt
+            resolutionNote
           }
         }
       }
@@ -5727,24 +5745,6 @@ export const CommissionStatementDocument = /* #__PURE__ */ new TypedDocumentStri
   }
   createdAt
 }
-fragment CommissionDisputeFields on CommissionDispute {
-  id
-  reason
-  claimedFee {
-    ...Money
-  }
-  status
-  raisedAt
-  resolvedAt
-  resolutionNote
-  line {
-    id
-    seq
-  }
-  adjustmentLine {
-    ...CommissionLineFields
-  }
-}
 fragment CommissionStatementFields on CommissionStatement {
   id
   agency {
@@ -5776,7 +5776,7 @@ fragment Money on Money {
 fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:53ee8eca1ee70c56c86825082c1a9eccf090d4e5684edfb8f6856e6e0c521bd7"}) as unknown as TypedDocumentString<CommissionStatementQuery, CommissionStatementQueryVariables>;
+}`, {"hash":"sha256:4db5d16f1c31461c26d375aae03d3f88156ad9d00e231a806b0485b0babbcd11"}) as unknown as TypedDocumentString<CommissionStatementQuery, CommissionStatementQueryVariables>;
 export const CommissionSchedulesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CommissionSchedules($agencyId: ID!, $currency: CurrencyCode) {
   commissionSchedules(agencyId: $agencyId, currency: $currency) {
@@ -8046,54 +8046,21 @@ export const StrategiesDocument = /* #__PURE__ */ new TypedDocumentString(`
       ...PageInfo
     }
     nodes {
-      ...StrategyFields
-      definition
+      id
+      name
+      version
+      status
+      note
+      createdAt
+      activatedAt
+      retiredAt
     }
   }
 }
     fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}
-fragment StrategyTreatmentFields on StrategyTreatment {
-  dunningRules
-  priority
-  placementKind
-  placementAgencyId
-  placementPool {
-    agencyId
-    weight
-    capacity
-  }
-  placementDays
-  visitEligible
-}
-fragment StrategyFields on Strategy {
-  id
-  name
-  version
-  status
-  note
-  createdAt
-  activatedAt
-  retiredAt
-  segments {
-    key
-    name
-    rule
-    ruleText
-    treatment {
-      ...StrategyTreatmentFields
-    }
-    challengers {
-      key
-      share
-      treatment {
-        ...StrategyTreatmentFields
-      }
-    }
-  }
-}`, {"hash":"sha256:0305673caba4be28b5c4450cb4ce0cb492a2b6859042c07f393b3cba177362e5"}) as unknown as TypedDocumentString<StrategiesQuery, StrategiesQueryVariables>;
+}`, {"hash":"sha256:4d85bd9dc49af2a9ee7110ed9cbf29b68403a0a40737196be8dce9a21712cb93"}) as unknown as TypedDocumentString<StrategiesQuery, StrategiesQueryVariables>;
 export const SimulateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
     query SimulateStrategy($strategyId: ID!) {
   simulateStrategy(strategyId: $strategyId) {
@@ -8442,6 +8409,54 @@ export const SetRiskScoresDocument = /* #__PURE__ */ new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:dbb7cb791be1b87ecb4b8d9e7b7e0ec5475f6e58603e170716bf546b1658948f"}) as unknown as TypedDocumentString<SetRiskScoresMutation, SetRiskScoresMutationVariables>;
+export const StrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Strategy($id: ID!) {
+  node(id: $id) {
+    ... on Strategy {
+      ...StrategyFields
+      definition
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:cb30c0a06379b7ade92ff9c031be01b4c68597e73723e9672de8cc9e82a9375d"}) as unknown as TypedDocumentString<StrategyQuery, StrategyQueryVariables>;
 export const MessageTemplatesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query MessageTemplates($first: Int = 50, $after: String, $key: String, $channel: ContactChannel, $language: Language) {
   messageTemplates(
