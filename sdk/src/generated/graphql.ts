@@ -938,6 +938,11 @@ export type ReportPeriod = {
   to: string;
 };
 
+/** LIVE: read from the tables when asked (asOf is then). ROLLUP: from the analytics rollup made at asOf by the analytics-rollup job (at most 26 hours old). */
+export type ReportSource =
+  | 'LIVE'
+  | 'ROLLUP';
+
 export type ReportVisitInput = {
   expectedVersion?: number | null | undefined;
   report: string;
@@ -1285,59 +1290,66 @@ export type PortfolioQueryVariables = Exact<{
   groupBy: Array<PortfolioDimension> | PortfolioDimension;
   filter?: CaseFilter | null | undefined;
   period?: ReportPeriod | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type PortfolioQuery = { portfolio: { asOf: string, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type PortfolioQuery = { portfolio: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type CollectionsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   interval: ReportInterval;
   groupBy: Array<CollectionsDimension> | CollectionsDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type CollectionsQuery = { collections: { asOf: string, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type CollectionsQuery = { collections: { asOf: string, source: ReportSource, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type PromiseStatsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   groupBy: Array<PromiseDimension> | PromiseDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type PromiseStatsQuery = { promiseStats: { asOf: string, from: string, to: string, groupBy: Array<PromiseDimension>, rows: Array<{ day: string | null, currency: CurrencyCode, made: number, open: number, kept: number, partial: number, broken: number, cancelled: number, superseded: number, keptRateByCount: number | null, keptRateByAmount: number | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amountMade: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type PromiseStatsQuery = { promiseStats: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<PromiseDimension>, rows: Array<{ day: string | null, currency: CurrencyCode, made: number, open: number, kept: number, partial: number, broken: number, cancelled: number, superseded: number, keptRateByCount: number | null, keptRateByAmount: number | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amountMade: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type CollectorProductivityQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   interval: ReportInterval;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type CollectorProductivityQuery = { collectorProductivity: { asOf: string, from: string, to: string, interval: ReportInterval, rows: Array<{ start: string, attempts: number, rightPartyContacts: number, promises: number, collector: { id: string, fullName: string, agency: { id: string, name: string } | null } | null, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }> } };
+export type CollectorProductivityQuery = { collectorProductivity: { asOf: string, source: ReportSource, from: string, to: string, interval: ReportInterval, rows: Array<{ start: string, attempts: number, rightPartyContacts: number, promises: number, collector: { id: string, fullName: string, agency: { id: string, name: string } | null } | null, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }> } };
 
 export type ContactComplianceQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   groupBy: Array<ComplianceDimension> | ComplianceDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type ContactComplianceQuery = { contactCompliance: { asOf: string, from: string, to: string, groupBy: Array<ComplianceDimension>, rows: Array<{ rule: string | null, jurisdiction: Jurisdiction | null, channel: ContactChannel | null, day: string | null, attempts: number, refusals: number, violations: number, agency: { id: string, name: string } | null }> } };
+export type ContactComplianceQuery = { contactCompliance: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<ComplianceDimension>, rows: Array<{ rule: string | null, jurisdiction: Jurisdiction | null, channel: ContactChannel | null, day: string | null, attempts: number, refusals: number, violations: number, agency: { id: string, name: string } | null }> } };
 
 export type RollRatesQueryVariables = Exact<{
   from: string;
   to: string;
   filter?: CaseFilter | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type RollRatesQuery = { rollRates: { asOf: string, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
+export type RollRatesQuery = { rollRates: { asOf: string, source: ReportSource, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
 
 export type AgencyScorecardsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number | null, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
+export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, source: ReportSource, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number, complaintsUpheld: number, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
 
 export type AuditEventsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -3627,9 +3639,10 @@ export const CreateAgencyDocument = /* #__PURE__ */ new TypedDocumentString(`
   createdAt
 }`, {"hash":"sha256:e4ed77d2c3ede2c587a50c6bdb9de9c8c498d6e5dc60049b60c6135fd4d0de2f"}) as unknown as TypedDocumentString<CreateAgencyMutation, CreateAgencyMutationVariables>;
 export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod) {
-  portfolio(groupBy: $groupBy, filter: $filter, period: $period) {
+    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod, $live: Boolean) {
+  portfolio(groupBy: $groupBy, filter: $filter, period: $period, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3675,11 +3688,17 @@ export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:58534fa2305ffc3bfde67914676478d60d682e855d0b4a2df4edd0ed6a9722b9"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
+}`, {"hash":"sha256:8dc0696da93facc862f31882317d226854d94d7680b9850a283bf5227a272ba3"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
 export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!) {
-  collections(period: $period, interval: $interval, groupBy: $groupBy) {
+    query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!, $live: Boolean) {
+  collections(
+    period: $period
+    interval: $interval
+    groupBy: $groupBy
+    live: $live
+  ) {
     asOf
+    source
     from
     to
     interval
@@ -3706,11 +3725,12 @@ export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:6de1ce6178dee54707827e7270c6f9fff64c72d543b76be0627bf5cb7df08764"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
+}`, {"hash":"sha256:1e6c79a3a8e3995b1eb201846d4a64d98858035d909c1469a2a398e290dea638"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
 export const PromiseStatsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query PromiseStats($period: ReportPeriod, $groupBy: [PromiseDimension!]!) {
-  promiseStats(period: $period, groupBy: $groupBy) {
+    query PromiseStats($period: ReportPeriod, $groupBy: [PromiseDimension!]!, $live: Boolean) {
+  promiseStats(period: $period, groupBy: $groupBy, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3750,11 +3770,12 @@ export const PromiseStatsDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:3ad0acd0cb69492920b12aa55fd8d61c4ab0b716cb081996ca95dce881801833"}) as unknown as TypedDocumentString<PromiseStatsQuery, PromiseStatsQueryVariables>;
+}`, {"hash":"sha256:cc90285ee9c722090b1e409598d2733938e7f89ccc0490cb4e8a74fb8e0b8046"}) as unknown as TypedDocumentString<PromiseStatsQuery, PromiseStatsQueryVariables>;
 export const CollectorProductivityDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query CollectorProductivity($period: ReportPeriod, $interval: ReportInterval!) {
-  collectorProductivity(period: $period, interval: $interval) {
+    query CollectorProductivity($period: ReportPeriod, $interval: ReportInterval!, $live: Boolean) {
+  collectorProductivity(period: $period, interval: $interval, live: $live) {
     asOf
+    source
     from
     to
     interval
@@ -3784,11 +3805,12 @@ export const CollectorProductivityDocument = /* #__PURE__ */ new TypedDocumentSt
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:25a16deaef5692c619ed916afea78ab47641fbb5a09de959eeea52ac34cad45e"}) as unknown as TypedDocumentString<CollectorProductivityQuery, CollectorProductivityQueryVariables>;
+}`, {"hash":"sha256:1de592ea09b2c1ed1b81878f824a099e2172688ff0fa753c7e82b3bdb45516f5"}) as unknown as TypedDocumentString<CollectorProductivityQuery, CollectorProductivityQueryVariables>;
 export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query ContactCompliance($period: ReportPeriod, $groupBy: [ComplianceDimension!]!) {
-  contactCompliance(period: $period, groupBy: $groupBy) {
+    query ContactCompliance($period: ReportPeriod, $groupBy: [ComplianceDimension!]!, $live: Boolean) {
+  contactCompliance(period: $period, groupBy: $groupBy, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3807,11 +3829,12 @@ export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString
     }
   }
 }
-    `, {"hash":"sha256:ca06b06287b3f37e0ff0a4db9e939102109d76070ce522de1b7cc3e9cfd63b31"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
+    `, {"hash":"sha256:5da01bee3d584d2efdc109cf9dd3bcc917bd2fd10fd00d476dfbca07e9ce7227"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
 export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter) {
-  rollRates(from: $from, to: $to, filter: $filter) {
+    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter, $live: Boolean) {
+  rollRates(from: $from, to: $to, filter: $filter, live: $live) {
     asOf
+    source
     fromMonth
     toMonth
     cells {
@@ -3839,11 +3862,12 @@ export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:954da9408a4ab9ae528625410fd6ff430fc2e11918a92cc4c9ad6ab3187b6126"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
+}`, {"hash":"sha256:1a2446dd0683a36d3e91f9e370c9e4925cde84712a734b7c2abb11f98b661ed5"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
 export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query AgencyScorecards($period: ReportPeriod) {
-  agencyScorecards(period: $period) {
+    query AgencyScorecards($period: ReportPeriod, $live: Boolean) {
+  agencyScorecards(period: $period, live: $live) {
     asOf
+    source
     from
     to
     scorecards {
@@ -3882,6 +3906,7 @@ export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(
       violations
       refusals
       complaints
+      complaintsUpheld
       recalls {
         reason
         count
@@ -3893,7 +3918,7 @@ export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:461e80a7b8bfa68ce328db3ecaf91411013eed1c2452e6b0b4d775e078fedc41"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
+}`, {"hash":"sha256:b7ce397e76a02dbd7d3eedbe2878d86db339b5bf44525bdb9210dafd4a533207"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
 export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(first: $first, after: $after, filter: $filter) {
