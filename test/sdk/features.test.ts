@@ -230,12 +230,15 @@ describe('pagination', () => {
       'caseLetters',
       'caseTimeline',
       'cases',
+      'commissionStatement',
+      'commissionStatements',
       'dunningRuleVersions',
       'dunningRules',
       'exports',
       'messageTemplateVersions',
       'messageTemplates',
       'workQueue',
+      'writeOffs',
     ]);
     expect(connections.workQueue).toEqual(['viewer', 'workQueue']);
 
