@@ -1659,7 +1659,17 @@ export type CommissionStatementQueryVariables = Exact<{
 
 
 export type CommissionStatementQuery = { node:
-    | { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, lines: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, disputes: Array<{ id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null }>, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null }> }, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }
+    | { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, lines: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null }> }, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }
+    | Record<PropertyKey, never>
+   | null };
+
+export type CommissionLineDisputesQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CommissionLineDisputesQuery = { node:
+    | { id: string, seq: number, disputes: Array<{ id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null }> }
     | Record<PropertyKey, never>
    | null };
 
@@ -5383,10 +5393,84 @@ export const CommissionStatementDocument = /* #__PURE__ */ new TypedDocumentStri
         }
         nodes {
           ...CommissionLineFields
-          disputes {
-            ...CommissionDisputeFields
-          }
         }
+      }
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}`, {"hash":"sha256:ffd913177cce311ecb20155c7336580a002a06eb9d4fb6d18ff29695379e0036"}) as unknown as TypedDocumentString<CommissionStatementQuery, CommissionStatementQueryVariables>;
+export const CommissionLineDisputesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionLineDisputes($id: ID!) {
+  node(id: $id) {
+    ... on CommissionLine {
+      id
+      seq
+      disputes {
+        ...CommissionDisputeFields
       }
     }
   }
@@ -5442,38 +5526,11 @@ fragment CommissionDisputeFields on CommissionDispute {
     ...CommissionLineFields
   }
 }
-fragment CommissionStatementFields on CommissionStatement {
-  id
-  agency {
-    id
-    name
-  }
-  currency
-  period
-  collected {
-    ...Money
-  }
-  fee {
-    ...Money
-  }
-  adjustments {
-    ...Money
-  }
-  total {
-    ...Money
-  }
-  issuedAt
-  issuedByJob
-}
 fragment Money on Money {
   minorUnits
   currency
   formatted
-}
-fragment PageInfo on PageInfo {
-  hasNextPage
-  endCursor
-}`, {"hash":"sha256:53ee8eca1ee70c56c86825082c1a9eccf090d4e5684edfb8f6856e6e0c521bd7"}) as unknown as TypedDocumentString<CommissionStatementQuery, CommissionStatementQueryVariables>;
+}`, {"hash":"sha256:ce6c666d92a4ca76663050582fb62031fe879a6b4313285e8854070ec6150ffb"}) as unknown as TypedDocumentString<CommissionLineDisputesQuery, CommissionLineDisputesQueryVariables>;
 export const CommissionSchedulesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CommissionSchedules($agencyId: ID!, $currency: CurrencyCode) {
   commissionSchedules(agencyId: $agencyId, currency: $currency) {
