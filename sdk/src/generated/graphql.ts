@@ -1713,7 +1713,17 @@ export type CommissionStatementQueryVariables = Exact<{
 
 
 export type CommissionStatementQuery = { node:
-    | { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, lines: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, disputes: Array<{ id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }>, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null }> }, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }
+    | { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, lines: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null }> }, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }
+    | Record<PropertyKey, never>
+   | null };
+
+export type CommissionLineDisputesQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CommissionLineDisputesQuery = { node:
+    | { id: string, seq: number, disputes: Array<{ id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null }> }
     | Record<PropertyKey, never>
    | null };
 
@@ -5696,17 +5706,6 @@ export const CommissionStatementDocument = /* #__PURE__ */ new TypedDocumentStri
         }
         nodes {
           ...CommissionLineFields
-          disputes {
-            id
-            reason
-            claimedFee {
-              ...Money
-            }
-            status
-            raisedAt
-            resolvedAt
-            resolutionNote
-          }
         }
       }
     }
@@ -5776,7 +5775,75 @@ fragment Money on Money {
 fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:4db5d16f1c31461c26d375aae03d3f88156ad9d00e231a806b0485b0babbcd11"}) as unknown as TypedDocumentString<CommissionStatementQuery, CommissionStatementQueryVariables>;
+}`, {"hash":"sha256:ffd913177cce311ecb20155c7336580a002a06eb9d4fb6d18ff29695379e0036"}) as unknown as TypedDocumentString<CommissionStatementQuery, CommissionStatementQueryVariables>;
+export const CommissionLineDisputesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionLineDisputes($id: ID!) {
+  node(id: $id) {
+    ... on CommissionLine {
+      id
+      seq
+      disputes {
+        ...CommissionDisputeFields
+      }
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:ce6c666d92a4ca76663050582fb62031fe879a6b4313285e8854070ec6150ffb"}) as unknown as TypedDocumentString<CommissionLineDisputesQuery, CommissionLineDisputesQueryVariables>;
 export const CommissionSchedulesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CommissionSchedules($agencyId: ID!, $currency: CurrencyCode) {
   commissionSchedules(agencyId: $agencyId, currency: $currency) {

@@ -81,7 +81,7 @@ export const CommissionStatementRef = builder.prismaNode('CommissionStatement', 
     total: t.field({ type: MoneyRef, description: 'fee + adjustments: what is payable.', select: { feeAmount: true, adjustmentAmount: true, currency: true }, resolve: (s) => money(s.feeAmount + s.adjustmentAmount, s.currency) }),
     issuedAt: t.expose('issuedAt', { type: 'DateTime' }),
     issuedByJob: t.boolean({ select: { issuedById: true }, resolve: (s) => s.issuedById === null }),
-    lines: t.relatedConnection('lines', { cursor: 'statementId_seq', totalCount: true, query: { orderBy: { seq: 'asc' } } }),
+    lines: t.relatedConnection('lines', { cursor: 'id', totalCount: true, query: { orderBy: { seq: 'asc' } } }),
   }),
 });
 
