@@ -6,7 +6,8 @@ import { Pii } from './lib/pii.ts';
 import { systemClock, type Clock } from './lib/time.ts';
 import { createLogger, type Logger } from './lib/logger.ts';
 import { Authenticator } from './auth/tokens.ts';
-import { createApp, currentRequestId, type App } from './server.ts';
+import { clientAddressOf, createApp, currentRequestId, type App } from './server.ts';
+import { useConsole } from './server/console.ts';
 import { FolderBlobStore } from './modules/evidence/blob-store.ts';
 import type { BlobStore } from './modules/evidence/blob-store.ts';
 import { evidenceSigningKey, useEvidenceDownloads } from './modules/evidence/download.ts';
@@ -151,6 +152,15 @@ export async function startRuntime(
       useMetricsEndpoint(metrics, config.metricsToken),
       useEvidenceDownloads({ prisma: store.prisma, clock, blobs, secret: evidenceKey, logger, requestId: currentRequestId }),
       useExportDownloads({ prisma: store.prisma, clock, logger, dir: config.exportsDir, key: exportSigningKey(evidenceKey), requestId: currentRequestId }),
+      // The Arrears Console at /console/ (console/dist), with its demo sign-in outside production.
+      useConsole({
+        dir: config.consoleDir,
+        production: config.production,
+        clientAddress: (request, serverContext) => clientAddressOf(request, serverContext, config.trustProxy),
+        ...(config.production
+          ? {}
+          : { demo: { prisma: store.prisma, clock, jwtSecret: secrets.jwtSecret, anyAddress: config.graphiqlDemo, tokenTtlSeconds: Math.min(3600, config.jwtMaxTtlSeconds) } }),
+      }),
       ...(config.smsWebhookSecret ? [useDeliveryReceipts({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),
       // Debtors' replies (STOP, 退订…), signed like the delivery receipts, with the same secret.
       ...(config.smsWebhookSecret ? [useInboundSms({ prisma: store.prisma, clock, secret: config.smsWebhookSecret, logger, events })] : []),

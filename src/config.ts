@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { projectPath } from './lib/paths.ts';
 
 /** Every setting of Arrears, read from the environment and validated once. */
 export interface Config {
@@ -27,6 +28,8 @@ export interface Config {
   evidenceMaxBytes: number;
   /** Folder of export files (CSV, XLSX; deleted a day after they are written); default `<dataDir>/exports`. */
   exportsDir: string;
+  /** The built Arrears Console, served at /console/ (ARREARS_CONSOLE_DIR; default console/dist of the project). */
+  consoleDir: string;
   /** How clients reach this server (signed download links are built on it). */
   publicUrl: string;
   /** Periodic jobs run in this process unless `ARREARS_JOBS=off`. */
@@ -175,6 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     evidenceDir: path.resolve(str(env, 'ARREARS_EVIDENCE_DIR') ?? path.join(str(env, 'ARREARS_DATA_DIR') ?? './data', 'evidence')),
     evidenceMaxBytes: int(env, 'ARREARS_EVIDENCE_MAX_BYTES', 25 * 1024 * 1024, 1024, 2 * 1024 * 1024 * 1024),
     exportsDir: exportsDirOf(env),
+    consoleDir: path.resolve(str(env, 'ARREARS_CONSOLE_DIR') ?? projectPath('console', 'dist')),
     publicUrl: (str(env, 'ARREARS_PUBLIC_URL') ?? `http://localhost:${int(env, 'PORT', 4000, 0, 65535)}`).replace(/\/$/, ''),
     jobsEnabled: (str(env, 'ARREARS_JOBS') ?? 'on') !== 'off',
     corsOrigins: corsOrigins(str(env, 'ARREARS_CORS_ORIGINS')),

@@ -109,8 +109,9 @@ export function createApp(options: AppOptions): App {
       // GraphiQL's page may hold a demo token: not framed by other sites, not cached, not referred.
       if (response.headers.get('content-type')?.startsWith('text/html')) {
         response.headers.set('x-frame-options', 'DENY');
-        response.headers.set('content-security-policy', "frame-ancestors 'none'");
-        response.headers.set('cache-control', 'no-store');
+        if (!response.headers.has('content-security-policy')) response.headers.set('content-security-policy', "frame-ancestors 'none'");
+        // A page that says how it is cached (the console's index.html: no-cache) keeps its own.
+        if (!response.headers.has('cache-control')) response.headers.set('cache-control', 'no-store');
         response.headers.set('referrer-policy', 'no-referrer');
       }
       const traceId = options.tracer ? activeTraceId() : undefined;

@@ -144,7 +144,34 @@ export const visibleRecords = {
   Dispute: (v: Viewer): Prisma.DisputeWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   /** An export is personal: its requester's only (it holds what they could see). */
   Export: (v: Viewer): Prisma.ExportWhereInput => ({ requestedById: v.userId }),
+  // Commission (src/modules/commission): the bank's managers and auditors see every agency's; an agency manager its own.
+  CommissionSchedule: (v: Viewer): Prisma.CommissionScheduleWhereInput => commissionVisibility(v),
+  CommissionStatement: (v: Viewer): Prisma.CommissionStatementWhereInput => commissionVisibility(v),
+  CommissionLine: (v: Viewer): Prisma.CommissionLineWhereInput => ({ statement: commissionVisibility(v) }),
+  CommissionDispute: (v: Viewer): Prisma.CommissionDisputeWhereInput => ({ line: { statement: commissionVisibility(v) } }),
+  // Legal referrals and write-offs (src/modules/legal): records of a case, of the viewer's era.
+  LegalReferral: (v: Viewer): Prisma.LegalReferralWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  LegalHearing: (v: Viewer): Prisma.LegalHearingWhereInput => ({ AND: [agencyEra(v), { referral: viaCase(v) }] }),
+  WriteOff: (v: Viewer): Prisma.WriteOffWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  Recovery: (v: Viewer): Prisma.RecoveryWhereInput => ({ AND: [agencyEra(v), { writeOff: viaCase(v) }] }),
 };
+
+/**
+ * Commission is money between the bank and an agency: bank admins, supervisors and auditors see
+ * every agency's; an agency manager its own agency's; collectors (bank or agency) none.
+ */
+export function commissionVisibility(viewer: Viewer): { agencyId?: string } {
+  switch (viewer.role) {
+    case 'BANK_ADMIN':
+    case 'BANK_SUPERVISOR':
+    case 'AUDITOR':
+      return {};
+    case 'AGENCY_MANAGER':
+      return { agencyId: requireAgency(viewer) };
+    default:
+      return { agencyId: '00000000-0000-0000-0000-000000000000' };
+  }
+}
 
 /** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */
 export function authScopeMap(viewer: Viewer | null) {

@@ -51,4 +51,29 @@ describe('Agency.caseCount', () => {
     await t.prisma.case.update({ where: { id: north[1]!.id }, data: { assignedCollectorId: null } });
     expect(byCode(await t.gql(await t.token(s.users.northAgent), COUNTS))).toEqual({ NORTH: 1 });
   });
+
+  it('is kept by statement: one statement moving many cases between agencies, in both directions, counts exactly', async () => {
+    const kept = async () => Object.fromEntries((await t.prisma.agencyCaseCount.findMany()).map((r) => [r.agencyId, r.cases]));
+    const counted = async () => {
+      const rows = await t.prisma.case.groupBy({ by: ['assignedAgencyId'], _count: { _all: true }, where: { assignedAgencyId: { not: null } } });
+      const all = Object.fromEntries((await t.prisma.agencyCaseCount.findMany()).map((r) => [r.agencyId, 0]));
+      for (const r of rows) all[r.assignedAgencyId!] = r._count._all;
+      return all;
+    };
+    const now = t.clock.now();
+    for (let i = 0; i < 30; i++) await createCase(t.prisma, t.pii, { now, daysPastDue: 40 + i, agencyId: i % 3 === 0 ? s.north.id : i % 3 === 1 ? s.south.id : null });
+    expect(await kept()).toEqual(await counted());
+    // One statement: North's cases to South, South's to North, the bank's to North, and a no-op.
+    await t.prisma.$executeRaw`UPDATE "Case" SET "assignedAgencyId" = CASE
+        WHEN "assignedAgencyId" = ${s.north.id}::uuid THEN ${s.south.id}::uuid
+        WHEN "assignedAgencyId" = ${s.south.id}::uuid THEN ${s.north.id}::uuid
+        ELSE ${s.north.id}::uuid END, "assignedCollectorId" = NULL`;
+    expect(await kept()).toEqual(await counted());
+    await t.prisma.$executeRaw`UPDATE "Case" SET "assignedAgencyId" = NULL WHERE "dueDate" < ${new Date(now.getTime() - 50 * 86_400_000)}::date`;
+    expect(await kept()).toEqual(await counted());
+    // An update that does not move a case (a version bump) changes no count.
+    const before = await kept();
+    await t.prisma.$executeRaw`UPDATE "Case" SET version = version + 1`;
+    expect(await kept()).toEqual(before);
+  });
 });

@@ -27,6 +27,8 @@ import { assignCase, holdCase, recallCase, releaseCaseHold } from '../../src/mod
 import { files } from '../evidence/files.ts';
 import { addAddress, addContactPoint } from '../../src/modules/tracing/service.ts';
 import { sendLetter } from '../../src/modules/letters/service.ts';
+import { issueCommissionStatement, setCommissionSchedule } from '../../src/modules/commission/service.ts';
+import { proposeWriteOff, recordLegalFiling, recordLegalHearing, referCaseToLegal } from '../../src/modules/legal/service.ts';
 
 export type Era = 'bank' | 'north' | 'south';
 export type UserKey = keyof Scenario['users'];
@@ -271,6 +273,30 @@ export async function buildEraWorld(t: TestApp): Promise<EraWorld> {
     wc.collectorId = end.assignedCollectorId;
   }
 
+  // Issue 16: commission statements of November (an agency's records, of no case: its manager's
+  // only), a legal referral with a hearing on the case North holds (A), a write-off proposed on
+  // South's (E).
+  const resume = t.clock.now();
+  for (const agency of [s.north, s.south]) {
+    await setCommissionSchedule(deps, actor('admin'), { agencyId: agency.id, currency: 'CNY', effectiveFrom: new Date('2026-11-01T00:00:00Z'), rates: [], defaultRateBps: 1000, visitFee: 100 });
+  }
+  t.clock.set(new Date('2026-12-02T02:00:00.000Z'));
+  for (const [agency, name] of [[s.north, 'north'], [s.south, 'south']] as const) {
+    const { statement } = await issueCommissionStatement(deps, actor('admin'), { agencyId: agency.id, currency: 'CNY', period: '2026-11' });
+    add({ type: 'CommissionStatement', id: statement.id, caseKey: '', era: agency.id }, `${name}.statement`);
+    for (const l of await t.prisma.commissionLine.findMany({ where: { statementId: statement.id } })) add({ type: 'CommissionLine', id: l.id, caseKey: '', era: agency.id });
+  }
+  t.clock.set(resume);
+  const caseA = cases.find((c) => c.key === 'A')!;
+  const caseE = cases.find((c) => c.key === 'E')!;
+  const referral = await referCaseToLegal(deps, actor('supervisor'), { caseId: caseA.id, lawFirm: 'ERA-TAG-A-lawFirm', note: 'ERA-TAG-A-legal' });
+  add({ type: 'LegalReferral', id: referral.referral.id, caseKey: 'A', era: caseA.agencyId, tag: 'ERA-TAG-A-legal' }, 'A.legal');
+  await recordLegalFiling(deps, actor('supervisor'), { referralId: referral.referral.id, court: 'ERA court', courtReference: 'ERA-1', filedOn: t.clock.now() });
+  const hearing = await recordLegalHearing(deps, actor('supervisor'), { referralId: referral.referral.id, heldAt: t.clock.now(), kind: 'ERA-TAG-A-hearing' });
+  add({ type: 'LegalHearing', id: hearing.hearing.id, caseKey: 'A', era: caseA.agencyId, tag: 'ERA-TAG-A-hearing' }, 'A.hearing');
+  const writeOff = await proposeWriteOff(deps, actor('supervisor'), { caseId: caseE.id, reason: 'UNCOLLECTIBLE', note: 'ERA-TAG-E-writeOff' });
+  add({ type: 'WriteOff', id: writeOff.writeOff.id, caseKey: 'E', era: caseE.agencyId, tag: 'ERA-TAG-E-writeOff' }, 'E.writeOff');
+
   // Placements and timeline entries: the lifecycle's own record of the holder.
   const byCase = new Map(cases.map((c) => [c.id, c.key]));
   for (const p of await t.prisma.placement.findMany({ where: { caseId: { in: [...byCase.keys()] } } })) {
@@ -322,6 +348,8 @@ export function seesCase(v: Viewer, c: WorldCase): boolean {
 /** May this agency viewer see the record: its case, and its era the bank's or the viewer's own. */
 export function seesRecord(v: Viewer, w: EraWorld, r: Rec): boolean {
   if (r.type === 'ApiKey' || r.type === 'AuditEvent') return false;
+  // Commission is between the bank and an agency: its manager sees its own, its collectors none.
+  if (r.type.startsWith('Commission')) return v.role === 'AGENCY_MANAGER' && r.era === v.agencyId;
   const c = w.cases.find((x) => x.key === r.caseKey)!;
   return seesCase(v, c) && (r.era === null || r.era === v.agencyId);
 }

@@ -230,6 +230,8 @@ describe('pagination', () => {
       'caseLetters',
       'caseTimeline',
       'cases',
+      'commissionStatement',
+      'commissionStatements',
       'dunningRuleVersions',
       'dunningRules',
       'exports',
@@ -237,6 +239,7 @@ describe('pagination', () => {
       'messageTemplates',
       'strategies',
       'workQueue',
+      'writeOffs',
     ]);
     expect(connections.workQueue).toEqual(['viewer', 'workQueue']);
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildIsCurrent, sourceHash } from '../../scripts/build.mjs';
+import { buildIsCurrent, consoleIsCurrent, sourceHash } from '../../scripts/build.mjs';
 import { prismaClientIsCurrent } from '../../scripts/prisma-generate.mjs';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -40,6 +40,12 @@ describe('npm start', () => {
       expect(anonymous.status).toBe(401);
       // The migrations were found from the compiled code: the folder's database is migrated.
       expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      // The console was built when missing or stale, and is served (README, "Arrears Console").
+      expect(consoleIsCurrent()).toBe(true);
+      const consolePage = await fetch(`${url}/console/`);
+      expect(consolePage.status).toBe(200);
+      expect(consolePage.headers.get('cache-control')).toBe('no-cache');
+      expect(await consolePage.text()).toContain('<div id="root"></div>');
     } finally {
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');

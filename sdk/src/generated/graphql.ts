@@ -52,6 +52,11 @@ export type AddContactPointInput = {
   value: string;
 };
 
+export type AddLegalDocumentsInput = {
+  documentIds: Array<string>;
+  referralId: string;
+};
+
 export type AddressInput = {
   city: string;
   /** ISO 3166 alpha-2, default CN. */
@@ -82,6 +87,12 @@ export type ApproveRepaymentPlanInput = {
   expectedVersion?: number | null | undefined;
   note?: string | null | undefined;
   planId: string;
+};
+
+export type ApproveWriteOffInput = {
+  expectedVersion?: number | null | undefined;
+  note?: string | null | undefined;
+  writeOffId: string;
 };
 
 export type AssignCaseInput = {
@@ -222,6 +233,12 @@ export type CloseCaseInput = {
   reason: CloseReason;
 };
 
+export type CloseLegalReferralInput = {
+  note: string;
+  outcome: LegalOutcome;
+  referralId: string;
+};
+
 export type CloseReason =
   | 'BANKRUPTCY'
   | 'DECEASED'
@@ -235,6 +252,24 @@ export type CollectionsDimension =
   | 'AGENCY'
   | 'CHANNEL'
   | 'COLLECTOR';
+
+export type CommissionDisputeStatus =
+  | 'OPEN'
+  | 'REJECTED'
+  | 'UPHELD';
+
+export type CommissionLineKind =
+  | 'ADJUSTMENT'
+  | 'COLLECTION'
+  | 'REVERSAL'
+  | 'VISIT_FEE';
+
+export type CommissionRateRuleInput = {
+  bucket?: Bucket | null | undefined;
+  placedBefore?: string | null | undefined;
+  placedFrom?: string | null | undefined;
+  rateBps: number;
+};
 
 export type ComplaintAgainst =
   | 'AGENCY'
@@ -458,6 +493,13 @@ export type DelinquencyReason =
   | 'JOB_LOSS'
   | 'OTHER';
 
+export type DisputeCommissionLineInput = {
+  /** What the line should be, minor units. */
+  claimedFee?: number | null | undefined;
+  lineId: string;
+  reason: string;
+};
+
 export type DisputeOutcome =
   | 'ADJUSTED'
   | 'VERIFIED'
@@ -553,6 +595,18 @@ export type IssueApiKeyInput = {
   userId: string;
 };
 
+export type IssueCommissionStatementInput = {
+  agencyId: string;
+  currency: CurrencyCode;
+  /** YYYY-MM, a month that has ended. */
+  period: string;
+};
+
+export type JudgmentResult =
+  | 'AGAINST_BANK'
+  | 'FOR_BANK'
+  | 'PARTIAL';
+
 export type Jurisdiction =
   | 'CN'
   | 'US';
@@ -560,6 +614,20 @@ export type Jurisdiction =
 export type Language =
   | 'EN'
   | 'ZH_CN';
+
+export type LegalOutcome =
+  | 'DISMISSED'
+  | 'JUDGMENT_SATISFIED'
+  | 'SETTLED'
+  | 'UNENFORCEABLE'
+  | 'WITHDRAWN';
+
+export type LegalReferralStatus =
+  | 'CLOSED'
+  | 'ENFORCEMENT'
+  | 'FILED'
+  | 'JUDGMENT'
+  | 'REFERRED';
 
 export type LetterStatus =
   | 'DISPATCHED'
@@ -723,6 +791,13 @@ export type ProposeRepaymentPlanInput = {
   totalAmount?: number | null | undefined;
 };
 
+export type ProposeWriteOffInput = {
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  note: string;
+  reason: WriteOffReason;
+};
+
 export type ReactivateUserInput = {
   /** Why the user is switched back on: kept in the audit log. */
   reason: string;
@@ -759,6 +834,35 @@ export type RecordComplaintInput = {
   receivedAt?: string | null | undefined;
 };
 
+export type RecordLegalEnforcementInput = {
+  method: string;
+  referralId: string;
+  startedOn: string;
+};
+
+export type RecordLegalFilingInput = {
+  court: string;
+  courtReference: string;
+  filedOn: string;
+  referralId: string;
+};
+
+export type RecordLegalHearingInput = {
+  heldAt: string;
+  kind: string;
+  referralId: string;
+  result?: string | null | undefined;
+};
+
+export type RecordLegalJudgmentInput = {
+  /** Awarded, minor units (not for AGAINST_BANK). */
+  amount?: number | null | undefined;
+  currency?: CurrencyCode | null | undefined;
+  judgmentOn: string;
+  referralId: string;
+  result: JudgmentResult;
+};
+
 export type RecordPaymentInput = {
   /** Minor units. */
   amount: number;
@@ -786,6 +890,16 @@ export type RecordPromiseToPayInput = {
   visitId?: string | null | undefined;
 };
 
+export type RecordRecoveryInput = {
+  amount: number;
+  caseId: string;
+  channel: PaymentChannel;
+  currency: CurrencyCode;
+  externalReference?: string | null | undefined;
+  idempotencyKey: string;
+  receivedAt: string;
+};
+
 export type RecordVisitConsentInput = {
   /** The contact attempt whose outcome was VISIT_CONSENT_GIVEN. */
   contactAttemptId: string;
@@ -796,10 +910,26 @@ export type RecordVisitConsentInput = {
   windowStart: string;
 };
 
+export type ReferCaseToLegalInput = {
+  caseId: string;
+  /** The document package: evidence of the case (at most 50). */
+  documentIds?: Array<string> | null | undefined;
+  expectedVersion?: number | null | undefined;
+  lawFirm: string;
+  lawFirmReference?: string | null | undefined;
+  note?: string | null | undefined;
+};
+
 export type RejectRepaymentPlanInput = {
   expectedVersion?: number | null | undefined;
   planId: string;
   reason: string;
+};
+
+export type RejectWriteOffInput = {
+  expectedVersion?: number | null | undefined;
+  note: string;
+  writeOffId: string;
 };
 
 export type ReleaseCaseHoldInput = {
@@ -829,6 +959,11 @@ export type ReportPeriod = {
   to: string;
 };
 
+/** LIVE: read from the tables when asked (asOf is then). ROLLUP: from the analytics rollup made at asOf by the analytics-rollup job (at most 26 hours old). */
+export type ReportSource =
+  | 'LIVE'
+  | 'ROLLUP';
+
 export type ReportVisitInput = {
   expectedVersion?: number | null | undefined;
   report: string;
@@ -849,6 +984,14 @@ export type RequestExportInput = {
   period?: ReportPeriod | null | undefined;
   /** CASES: full national ID numbers (supervisors and admins; audited). Default: masked. */
   revealNationalIds?: boolean | null | undefined;
+};
+
+export type ResolveCommissionDisputeInput = {
+  /** Upheld: the change to the statement, minor units (negative takes back). */
+  adjustment?: number | null | undefined;
+  disputeId: string;
+  note: string;
+  upheld: boolean;
 };
 
 export type ResolveDisputeInput = {
@@ -934,6 +1077,21 @@ export type SetCeaseContactInput = {
   debtorId: string;
   reason: string;
   source: OptOutSource;
+};
+
+export type SetCommissionScheduleInput = {
+  agencyId: string;
+  caseMonthlyCap?: number | null | undefined;
+  currency: CurrencyCode;
+  defaultRateBps: number;
+  /** After the latest version and after every month already issued. */
+  effectiveFrom: string;
+  monthlyCap?: number | null | undefined;
+  note?: string | null | undefined;
+  /** First match wins; at most 50. */
+  rates: Array<CommissionRateRuleInput>;
+  /** Flat fee per completed visit, minor units; default 0. */
+  visitFee?: number | null | undefined;
 };
 
 export type SetContactPreferencesInput = {
@@ -1108,6 +1266,20 @@ export type VisitStatus =
   | 'REPORTED'
   | 'SCHEDULED';
 
+export type WriteOffReason =
+  | 'BANKRUPTCY'
+  | 'DECEASED'
+  | 'LEGAL_EXHAUSTED'
+  | 'OTHER'
+  | 'SMALL_BALANCE'
+  | 'STATUTE_BARRED'
+  | 'UNCOLLECTIBLE';
+
+export type WriteOffStatus =
+  | 'APPROVED'
+  | 'PROPOSED'
+  | 'REJECTED';
+
 export type UserFieldsFragment = { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null };
 
 export type ApiKeyFieldsFragment = { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, persistedOnly: boolean, costMaximum: number | null, costRestoreRate: number | null, user: { id: string, email: string } };
@@ -1170,59 +1342,66 @@ export type PortfolioQueryVariables = Exact<{
   groupBy: Array<PortfolioDimension> | PortfolioDimension;
   filter?: CaseFilter | null | undefined;
   period?: ReportPeriod | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type PortfolioQuery = { portfolio: { asOf: string, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type PortfolioQuery = { portfolio: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type CollectionsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   interval: ReportInterval;
   groupBy: Array<CollectionsDimension> | CollectionsDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type CollectionsQuery = { collections: { asOf: string, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type CollectionsQuery = { collections: { asOf: string, source: ReportSource, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type PromiseStatsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   groupBy: Array<PromiseDimension> | PromiseDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type PromiseStatsQuery = { promiseStats: { asOf: string, from: string, to: string, groupBy: Array<PromiseDimension>, rows: Array<{ day: string | null, currency: CurrencyCode, made: number, open: number, kept: number, partial: number, broken: number, cancelled: number, superseded: number, keptRateByCount: number | null, keptRateByAmount: number | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amountMade: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type PromiseStatsQuery = { promiseStats: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<PromiseDimension>, rows: Array<{ day: string | null, currency: CurrencyCode, made: number, open: number, kept: number, partial: number, broken: number, cancelled: number, superseded: number, keptRateByCount: number | null, keptRateByAmount: number | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amountMade: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type CollectorProductivityQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   interval: ReportInterval;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type CollectorProductivityQuery = { collectorProductivity: { asOf: string, from: string, to: string, interval: ReportInterval, rows: Array<{ start: string, attempts: number, rightPartyContacts: number, promises: number, collector: { id: string, fullName: string, agency: { id: string, name: string } | null } | null, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }> } };
+export type CollectorProductivityQuery = { collectorProductivity: { asOf: string, source: ReportSource, from: string, to: string, interval: ReportInterval, rows: Array<{ start: string, attempts: number, rightPartyContacts: number, promises: number, collector: { id: string, fullName: string, agency: { id: string, name: string } | null } | null, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }> } };
 
 export type ContactComplianceQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   groupBy: Array<ComplianceDimension> | ComplianceDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type ContactComplianceQuery = { contactCompliance: { asOf: string, from: string, to: string, groupBy: Array<ComplianceDimension>, rows: Array<{ rule: string | null, jurisdiction: Jurisdiction | null, channel: ContactChannel | null, day: string | null, attempts: number, refusals: number, violations: number, agency: { id: string, name: string } | null }> } };
+export type ContactComplianceQuery = { contactCompliance: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<ComplianceDimension>, rows: Array<{ rule: string | null, jurisdiction: Jurisdiction | null, channel: ContactChannel | null, day: string | null, attempts: number, refusals: number, violations: number, agency: { id: string, name: string } | null }> } };
 
 export type RollRatesQueryVariables = Exact<{
   from: string;
   to: string;
   filter?: CaseFilter | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type RollRatesQuery = { rollRates: { asOf: string, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
+export type RollRatesQuery = { rollRates: { asOf: string, source: ReportSource, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
 
 export type AgencyScorecardsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number | null, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
+export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, source: ReportSource, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number, complaintsUpheld: number, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
 
 export type AuditEventsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1361,6 +1540,10 @@ export type CaseDetailQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean, wrongNumberAt: string | null, source: ContactSource, verification: VerificationStatus }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, verification: VerificationStatus, movedAwayAt: string | null }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1374,18 +1557,22 @@ export type CaseDetailQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
     | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type CaseTimelineQueryVariables = Exact<{
@@ -1403,6 +1590,10 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1416,18 +1607,22 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
     | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type CaseAfterWriteFragment = { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null };
@@ -1492,11 +1687,199 @@ export type ReleaseCaseHoldMutationVariables = Exact<{
 
 export type ReleaseCaseHoldMutation = { releaseCaseHold: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, hold: { id: string, reason: HoldReason, note: string, startsAt: string, endsAt: string | null, active: boolean, releasedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
+export type CommissionScheduleFieldsFragment = { id: string, currency: string, version: number, effectiveFrom: string, defaultRateBps: number, note: string, createdAt: string, rates: Array<{ bucket: Bucket | null, placedFrom: string | null, placedBefore: string | null, rateBps: number }>, caseMonthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, monthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, visitFee: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CommissionLineFieldsFragment = { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null };
+
+export type CommissionDisputeFieldsFragment = { id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null };
+
+export type CommissionStatementFieldsFragment = { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CommissionStatementsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  agencyId?: string | null | undefined;
+  period?: string | null | undefined;
+}>;
+
+
+export type CommissionStatementsQuery = { commissionStatements: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type CommissionStatementQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CommissionStatementQuery = { node:
+    | { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, lines: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null }> }, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }
+    | Record<PropertyKey, never>
+   | null };
+
+export type CommissionLineDisputesQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CommissionLineDisputesQuery = { node:
+    | { id: string, seq: number, disputes: Array<{ id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null }> }
+    | Record<PropertyKey, never>
+   | null };
+
+export type CommissionSchedulesQueryVariables = Exact<{
+  agencyId: string;
+  currency?: CurrencyCode | null | undefined;
+}>;
+
+
+export type CommissionSchedulesQuery = { commissionSchedules: Array<{ id: string, currency: string, version: number, effectiveFrom: string, defaultRateBps: number, note: string, createdAt: string, rates: Array<{ bucket: Bucket | null, placedFrom: string | null, placedBefore: string | null, rateBps: number }>, caseMonthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, monthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, visitFee: { minorUnits: number, currency: CurrencyCode, formatted: string } }> };
+
+export type CommissionStatementPreviewQueryVariables = Exact<{
+  agencyId: string;
+  currency: CurrencyCode;
+  period: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type CommissionStatementPreviewQuery = { commissionStatementPreview: { period: string, currency: string, lineCount: number, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ kind: CommissionLineKind, caseId: string, paymentId: string | null, visitId: string | null, basisMinorUnits: number, rateBps: number | null, uncappedFeeMinorUnits: number, feeMinorUnits: number, scheduleVersion: number | null, note: string }> } | null };
+
+export type SetCommissionScheduleMutationVariables = Exact<{
+  input: SetCommissionScheduleInput;
+}>;
+
+
+export type SetCommissionScheduleMutation = { setCommissionSchedule: { schedule: { id: string, currency: string, version: number, effectiveFrom: string, defaultRateBps: number, note: string, createdAt: string, rates: Array<{ bucket: Bucket | null, placedFrom: string | null, placedBefore: string | null, rateBps: number }>, caseMonthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, monthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, visitFee: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type IssueCommissionStatementMutationVariables = Exact<{
+  input: IssueCommissionStatementInput;
+}>;
+
+
+export type IssueCommissionStatementMutation = { issueCommissionStatement: { statement: { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type DisputeCommissionLineMutationVariables = Exact<{
+  input: DisputeCommissionLineInput;
+}>;
+
+
+export type DisputeCommissionLineMutation = { disputeCommissionLine: { dispute: { id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ResolveCommissionDisputeMutationVariables = Exact<{
+  input: ResolveCommissionDisputeInput;
+}>;
+
+
+export type ResolveCommissionDisputeMutation = { resolveCommissionDispute: { dispute: { id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
 export type MoneyFragment = { minorUnits: number, currency: CurrencyCode, formatted: string };
 
 export type PageInfoFragment = { hasNextPage: boolean, endCursor: string | null };
 
 export type CaseVersionFragment = { id: string, version: number };
+
+export type VisitWizardQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type VisitWizardQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', id: string }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
+    | { __typename: 'Complaint', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, evidence: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string, sizeBytes: number, contentType: string }> }, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> }
+    | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
+   | null };
+
+export type CaseContactAttemptsQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type CaseContactAttemptsQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', version: number, id: string, contactAttempts: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, outcome: ContactOutcome | null, status: ContactAttemptStatus, attemptedAt: string }> } }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
+    | { __typename: 'Complaint', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
+   | null };
+
+export type AgencyUsersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type AgencyUsersQuery = { agencies: { totalCount: number, nodes: Array<{ caseCount: number, id: string, code: string, name: string, licenseNumber: string, status: AgencyStatus, createdAt: string, users: { totalCount: number, nodes: Array<{ id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null }> } }> } };
 
 export type ContactPermissionFieldsFragment = { allowed: boolean, rule: string | null, code: string | null, message: string | null, nextAllowedAt: string | null };
 
@@ -1582,6 +1965,10 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string, evidence: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1595,18 +1982,22 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
     | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type UploadEvidenceMutationVariables = Exact<{
@@ -1645,6 +2036,10 @@ export type ExportQuery = { node:
     | { __typename: 'CardAccount' }
     | { __typename: 'Case' }
     | { __typename: 'CaseEvent' }
+    | { __typename: 'CommissionDispute' }
+    | { __typename: 'CommissionLine' }
+    | { __typename: 'CommissionSchedule' }
+    | { __typename: 'CommissionStatement' }
     | { __typename: 'Complaint' }
     | { __typename: 'ContactAttempt' }
     | { __typename: 'ContactOptOut' }
@@ -1658,18 +2053,22 @@ export type ExportQuery = { node:
     | { __typename: 'Export', id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }
     | { __typename: 'Hold' }
     | { __typename: 'Instalment' }
+    | { __typename: 'LegalHearing' }
+    | { __typename: 'LegalReferral' }
     | { __typename: 'Letter' }
     | { __typename: 'MessageTemplate' }
     | { __typename: 'MessageTemplateVersion' }
     | { __typename: 'Payment' }
     | { __typename: 'Placement' }
     | { __typename: 'PromiseToPay' }
+    | { __typename: 'Recovery' }
     | { __typename: 'Reminder' }
     | { __typename: 'RepaymentPlan' }
     | { __typename: 'Strategy' }
     | { __typename: 'User' }
     | { __typename: 'Visit' }
     | { __typename: 'VisitConsent' }
+    | { __typename: 'WriteOff' }
    | null };
 
 export type ExportsQueryVariables = Exact<{
@@ -1679,6 +2078,107 @@ export type ExportsQueryVariables = Exact<{
 
 
 export type ExportsQuery = { exports: { totalCount: number, nodes: Array<{ id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type LegalReferralFieldsFragment = { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> };
+
+export type WriteOffFieldsFragment = { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type RecoveryFieldsFragment = { id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CaseLegalStateFragment = { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CaseLegalQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CaseLegalQuery = { case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, legalReferrals: { totalCount: number, nodes: Array<{ id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> }> }, writeOffs: { totalCount: number, nodes: Array<{ id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, recoveries: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null };
+
+export type WriteOffsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  status?: WriteOffStatus | null | undefined;
+}>;
+
+
+export type WriteOffsQuery = { writeOffs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, case: { id: string, number: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type ReferCaseToLegalMutationVariables = Exact<{
+  input: ReferCaseToLegalInput;
+}>;
+
+
+export type ReferCaseToLegalMutation = { referCaseToLegal: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type AddLegalDocumentsMutationVariables = Exact<{
+  input: AddLegalDocumentsInput;
+}>;
+
+
+export type AddLegalDocumentsMutation = { addLegalDocuments: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordLegalFilingMutationVariables = Exact<{
+  input: RecordLegalFilingInput;
+}>;
+
+
+export type RecordLegalFilingMutation = { recordLegalFiling: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordLegalHearingMutationVariables = Exact<{
+  input: RecordLegalHearingInput;
+}>;
+
+
+export type RecordLegalHearingMutation = { recordLegalHearing: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, hearing: { id: string, heldAt: string, kind: string, result: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordLegalJudgmentMutationVariables = Exact<{
+  input: RecordLegalJudgmentInput;
+}>;
+
+
+export type RecordLegalJudgmentMutation = { recordLegalJudgment: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordLegalEnforcementMutationVariables = Exact<{
+  input: RecordLegalEnforcementInput;
+}>;
+
+
+export type RecordLegalEnforcementMutation = { recordLegalEnforcement: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CloseLegalReferralMutationVariables = Exact<{
+  input: CloseLegalReferralInput;
+}>;
+
+
+export type CloseLegalReferralMutation = { closeLegalReferral: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ProposeWriteOffMutationVariables = Exact<{
+  input: ProposeWriteOffInput;
+}>;
+
+
+export type ProposeWriteOffMutation = { proposeWriteOff: { writeOff: { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ApproveWriteOffMutationVariables = Exact<{
+  input: ApproveWriteOffInput;
+}>;
+
+
+export type ApproveWriteOffMutation = { approveWriteOff: { writeOff: { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RejectWriteOffMutationVariables = Exact<{
+  input: RejectWriteOffInput;
+}>;
+
+
+export type RejectWriteOffMutation = { rejectWriteOff: { writeOff: { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordRecoveryMutationVariables = Exact<{
+  input: RecordRecoveryInput;
+}>;
+
+
+export type RecordRecoveryMutation = { recordRecovery: { recovery: { id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, writeOff: { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type LetterFieldsFragment = { id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } };
 
@@ -1729,6 +2229,14 @@ export type CaseLettersQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
    | null };
 
 export type NodeQueryVariables = Exact<{
@@ -1744,6 +2252,10 @@ export type NodeQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1757,18 +2269,22 @@ export type NodeQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
     | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type NodesQueryVariables = Exact<{
@@ -1784,6 +2300,10 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1797,18 +2317,22 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
     | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null> };
 
 export type PromiseFieldsFragment = { id: string, status: PromiseStatus, promisedFor: string, createdAt: string, settledAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } };
@@ -1880,7 +2404,7 @@ export type StrategiesQueryVariables = Exact<{
 }>;
 
 
-export type StrategiesQuery = { strategies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, definition: unknown }> } };
+export type StrategiesQuery = { strategies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null }> } };
 
 export type SimulateStrategyQueryVariables = Exact<{
   strategyId: string;
@@ -1943,6 +2467,16 @@ export type SetRiskScoresMutationVariables = Exact<{
 
 
 export type SetRiskScoresMutation = { setRiskScores: { created: number | null, unchanged: number | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type StrategyQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type StrategyQuery = { node:
+    | { definition: unknown, id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> }
+    | Record<PropertyKey, never>
+   | null };
 
 export type MessageTemplateFieldsFragment = { id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string };
 
@@ -2046,6 +2580,14 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -2500,6 +3042,161 @@ export const PlacementFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentStrin
   recallNote
 }
     `, {"fragmentName":"PlacementFields"}) as unknown as TypedDocumentString<PlacementFieldsFragment, unknown>;
+export const CommissionScheduleFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CommissionScheduleFields on CommissionSchedule {
+  id
+  currency
+  version
+  effectiveFrom
+  rates {
+    bucket
+    placedFrom
+    placedBefore
+    rateBps
+  }
+  defaultRateBps
+  caseMonthlyCap {
+    ...Money
+  }
+  monthlyCap {
+    ...Money
+  }
+  visitFee {
+    ...Money
+  }
+  note
+  createdAt
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CommissionScheduleFields"}) as unknown as TypedDocumentString<CommissionScheduleFieldsFragment, unknown>;
+export const CommissionLineFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CommissionLineFields"}) as unknown as TypedDocumentString<CommissionLineFieldsFragment, unknown>;
+export const CommissionDisputeFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CommissionDisputeFields"}) as unknown as TypedDocumentString<CommissionDisputeFieldsFragment, unknown>;
+export const CommissionStatementFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CommissionStatementFields"}) as unknown as TypedDocumentString<CommissionStatementFieldsFragment, unknown>;
 export const PageInfoFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment PageInfo on PageInfo {
   hasNextPage
@@ -2632,6 +3329,119 @@ export const ExportFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   downloadUrl
 }
     `, {"fragmentName":"ExportFields"}) as unknown as TypedDocumentString<ExportFieldsFragment, unknown>;
+export const LegalReferralFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"LegalReferralFields"}) as unknown as TypedDocumentString<LegalReferralFieldsFragment, unknown>;
+export const WriteOffFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"WriteOffFields"}) as unknown as TypedDocumentString<WriteOffFieldsFragment, unknown>;
+export const RecoveryFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment RecoveryFields on Recovery {
+  id
+  amount {
+    ...Money
+  }
+  receivedAt
+  channel
+  externalReference
+  createdAt
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"RecoveryFields"}) as unknown as TypedDocumentString<RecoveryFieldsFragment, unknown>;
+export const CaseLegalStateFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CaseLegalState"}) as unknown as TypedDocumentString<CaseLegalStateFragment, unknown>;
 export const LetterFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment LetterFields on Letter {
   id
@@ -3152,9 +3962,10 @@ export const CreateAgencyDocument = /* #__PURE__ */ new TypedDocumentString(`
   createdAt
 }`, {"hash":"sha256:e4ed77d2c3ede2c587a50c6bdb9de9c8c498d6e5dc60049b60c6135fd4d0de2f"}) as unknown as TypedDocumentString<CreateAgencyMutation, CreateAgencyMutationVariables>;
 export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod) {
-  portfolio(groupBy: $groupBy, filter: $filter, period: $period) {
+    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod, $live: Boolean) {
+  portfolio(groupBy: $groupBy, filter: $filter, period: $period, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3200,11 +4011,17 @@ export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:58534fa2305ffc3bfde67914676478d60d682e855d0b4a2df4edd0ed6a9722b9"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
+}`, {"hash":"sha256:8dc0696da93facc862f31882317d226854d94d7680b9850a283bf5227a272ba3"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
 export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!) {
-  collections(period: $period, interval: $interval, groupBy: $groupBy) {
+    query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!, $live: Boolean) {
+  collections(
+    period: $period
+    interval: $interval
+    groupBy: $groupBy
+    live: $live
+  ) {
     asOf
+    source
     from
     to
     interval
@@ -3231,11 +4048,12 @@ export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:6de1ce6178dee54707827e7270c6f9fff64c72d543b76be0627bf5cb7df08764"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
+}`, {"hash":"sha256:1e6c79a3a8e3995b1eb201846d4a64d98858035d909c1469a2a398e290dea638"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
 export const PromiseStatsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query PromiseStats($period: ReportPeriod, $groupBy: [PromiseDimension!]!) {
-  promiseStats(period: $period, groupBy: $groupBy) {
+    query PromiseStats($period: ReportPeriod, $groupBy: [PromiseDimension!]!, $live: Boolean) {
+  promiseStats(period: $period, groupBy: $groupBy, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3275,11 +4093,12 @@ export const PromiseStatsDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:3ad0acd0cb69492920b12aa55fd8d61c4ab0b716cb081996ca95dce881801833"}) as unknown as TypedDocumentString<PromiseStatsQuery, PromiseStatsQueryVariables>;
+}`, {"hash":"sha256:cc90285ee9c722090b1e409598d2733938e7f89ccc0490cb4e8a74fb8e0b8046"}) as unknown as TypedDocumentString<PromiseStatsQuery, PromiseStatsQueryVariables>;
 export const CollectorProductivityDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query CollectorProductivity($period: ReportPeriod, $interval: ReportInterval!) {
-  collectorProductivity(period: $period, interval: $interval) {
+    query CollectorProductivity($period: ReportPeriod, $interval: ReportInterval!, $live: Boolean) {
+  collectorProductivity(period: $period, interval: $interval, live: $live) {
     asOf
+    source
     from
     to
     interval
@@ -3309,11 +4128,12 @@ export const CollectorProductivityDocument = /* #__PURE__ */ new TypedDocumentSt
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:25a16deaef5692c619ed916afea78ab47641fbb5a09de959eeea52ac34cad45e"}) as unknown as TypedDocumentString<CollectorProductivityQuery, CollectorProductivityQueryVariables>;
+}`, {"hash":"sha256:1de592ea09b2c1ed1b81878f824a099e2172688ff0fa753c7e82b3bdb45516f5"}) as unknown as TypedDocumentString<CollectorProductivityQuery, CollectorProductivityQueryVariables>;
 export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query ContactCompliance($period: ReportPeriod, $groupBy: [ComplianceDimension!]!) {
-  contactCompliance(period: $period, groupBy: $groupBy) {
+    query ContactCompliance($period: ReportPeriod, $groupBy: [ComplianceDimension!]!, $live: Boolean) {
+  contactCompliance(period: $period, groupBy: $groupBy, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3332,11 +4152,12 @@ export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString
     }
   }
 }
-    `, {"hash":"sha256:ca06b06287b3f37e0ff0a4db9e939102109d76070ce522de1b7cc3e9cfd63b31"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
+    `, {"hash":"sha256:5da01bee3d584d2efdc109cf9dd3bcc917bd2fd10fd00d476dfbca07e9ce7227"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
 export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter) {
-  rollRates(from: $from, to: $to, filter: $filter) {
+    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter, $live: Boolean) {
+  rollRates(from: $from, to: $to, filter: $filter, live: $live) {
     asOf
+    source
     fromMonth
     toMonth
     cells {
@@ -3364,11 +4185,12 @@ export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:954da9408a4ab9ae528625410fd6ff430fc2e11918a92cc4c9ad6ab3187b6126"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
+}`, {"hash":"sha256:1a2446dd0683a36d3e91f9e370c9e4925cde84712a734b7c2abb11f98b661ed5"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
 export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query AgencyScorecards($period: ReportPeriod) {
-  agencyScorecards(period: $period) {
+    query AgencyScorecards($period: ReportPeriod, $live: Boolean) {
+  agencyScorecards(period: $period, live: $live) {
     asOf
+    source
     from
     to
     scorecards {
@@ -3407,6 +4229,7 @@ export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(
       violations
       refusals
       complaints
+      complaintsUpheld
       recalls {
         reason
         count
@@ -3418,7 +4241,7 @@ export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:461e80a7b8bfa68ce328db3ecaf91411013eed1c2452e6b0b4d775e078fedc41"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
+}`, {"hash":"sha256:b7ce397e76a02dbd7d3eedbe2878d86db339b5bf44525bdb9210dafd4a533207"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
 export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(first: $first, after: $after, filter: $filter) {
@@ -4822,6 +5645,619 @@ fragment Money on Money {
   currency
   formatted
 }`, {"hash":"sha256:7d9dc51bdf43a09ed529581b76a792aa7bb780310e7bce15bf905b9dfd7e071e"}) as unknown as TypedDocumentString<ReleaseCaseHoldMutation, ReleaseCaseHoldMutationVariables>;
+export const CommissionStatementsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionStatements($first: Int, $after: String, $agencyId: ID, $period: String) {
+  commissionStatements(
+    first: $first
+    after: $after
+    agencyId: $agencyId
+    period: $period
+  ) {
+    totalCount
+    pageInfo {
+      ...PageInfo
+    }
+    nodes {
+      ...CommissionStatementFields
+    }
+  }
+}
+    fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}`, {"hash":"sha256:ca4b0132fde4e1d55421989fb715d9ac54b261543ad883dfa28417131d9d8070"}) as unknown as TypedDocumentString<CommissionStatementsQuery, CommissionStatementsQueryVariables>;
+export const CommissionStatementDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionStatement($id: ID!, $first: Int, $after: String) {
+  node(id: $id) {
+    ... on CommissionStatement {
+      ...CommissionStatementFields
+      lines(first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          ...PageInfo
+        }
+        nodes {
+          ...CommissionLineFields
+        }
+      }
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}`, {"hash":"sha256:ffd913177cce311ecb20155c7336580a002a06eb9d4fb6d18ff29695379e0036"}) as unknown as TypedDocumentString<CommissionStatementQuery, CommissionStatementQueryVariables>;
+export const CommissionLineDisputesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionLineDisputes($id: ID!) {
+  node(id: $id) {
+    ... on CommissionLine {
+      id
+      seq
+      disputes {
+        ...CommissionDisputeFields
+      }
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:ce6c666d92a4ca76663050582fb62031fe879a6b4313285e8854070ec6150ffb"}) as unknown as TypedDocumentString<CommissionLineDisputesQuery, CommissionLineDisputesQueryVariables>;
+export const CommissionSchedulesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionSchedules($agencyId: ID!, $currency: CurrencyCode) {
+  commissionSchedules(agencyId: $agencyId, currency: $currency) {
+    ...CommissionScheduleFields
+  }
+}
+    fragment CommissionScheduleFields on CommissionSchedule {
+  id
+  currency
+  version
+  effectiveFrom
+  rates {
+    bucket
+    placedFrom
+    placedBefore
+    rateBps
+  }
+  defaultRateBps
+  caseMonthlyCap {
+    ...Money
+  }
+  monthlyCap {
+    ...Money
+  }
+  visitFee {
+    ...Money
+  }
+  note
+  createdAt
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:4503f99719eb1348b4588a310c286b06d201729980493d4b3efdd62197caf9d3"}) as unknown as TypedDocumentString<CommissionSchedulesQuery, CommissionSchedulesQueryVariables>;
+export const CommissionStatementPreviewDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionStatementPreview($agencyId: ID!, $currency: CurrencyCode!, $period: String!, $first: Int) {
+  commissionStatementPreview(
+    agencyId: $agencyId
+    currency: $currency
+    period: $period
+  ) {
+    period
+    currency
+    collected {
+      ...Money
+    }
+    fee {
+      ...Money
+    }
+    lineCount
+    lines(first: $first) {
+      kind
+      caseId
+      paymentId
+      visitId
+      basisMinorUnits
+      rateBps
+      uncappedFeeMinorUnits
+      feeMinorUnits
+      scheduleVersion
+      note
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:9b60f9f6be8d600b1cf3947ccdbf9e1c044e53b6d546eabe8a34406c34066b19"}) as unknown as TypedDocumentString<CommissionStatementPreviewQuery, CommissionStatementPreviewQueryVariables>;
+export const SetCommissionScheduleDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SetCommissionSchedule($input: SetCommissionScheduleInput!) {
+  setCommissionSchedule(input: $input) {
+    schedule {
+      ...CommissionScheduleFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CommissionScheduleFields on CommissionSchedule {
+  id
+  currency
+  version
+  effectiveFrom
+  rates {
+    bucket
+    placedFrom
+    placedBefore
+    rateBps
+  }
+  defaultRateBps
+  caseMonthlyCap {
+    ...Money
+  }
+  monthlyCap {
+    ...Money
+  }
+  visitFee {
+    ...Money
+  }
+  note
+  createdAt
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:d220d57a85847c94ca6d183f3ea8610c4bc615f1883fc4f03342e1ca0fb39677"}) as unknown as TypedDocumentString<SetCommissionScheduleMutation, SetCommissionScheduleMutationVariables>;
+export const IssueCommissionStatementDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation IssueCommissionStatement($input: IssueCommissionStatementInput!) {
+  issueCommissionStatement(input: $input) {
+    statement {
+      ...CommissionStatementFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:2e8a8d41a493be0d88598b6e5b9d536df81b3954c8c02aa9260de00c0ea7867d"}) as unknown as TypedDocumentString<IssueCommissionStatementMutation, IssueCommissionStatementMutationVariables>;
+export const DisputeCommissionLineDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation DisputeCommissionLine($input: DisputeCommissionLineInput!) {
+  disputeCommissionLine(input: $input) {
+    dispute {
+      ...CommissionDisputeFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:e7509ace8b7ca11a159dab5a093645548a7f85bfcf7ff2a720f95c29fc6b8df5"}) as unknown as TypedDocumentString<DisputeCommissionLineMutation, DisputeCommissionLineMutationVariables>;
+export const ResolveCommissionDisputeDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ResolveCommissionDispute($input: ResolveCommissionDisputeInput!) {
+  resolveCommissionDispute(input: $input) {
+    dispute {
+      ...CommissionDisputeFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:50e714d8db34a1b87ef833356b15dcfb3d6e154aa3a770a5e562c7e53441fdec"}) as unknown as TypedDocumentString<ResolveCommissionDisputeMutation, ResolveCommissionDisputeMutationVariables>;
+export const VisitWizardDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query VisitWizard($id: ID!) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Visit {
+      ...VisitFields
+      dossier
+      evidence(first: 20) {
+        nodes {
+          id
+          kind
+          fileName
+          sha256
+          sizeBytes
+          contentType
+        }
+        totalCount
+      }
+    }
+  }
+}
+    fragment VisitFields on Visit {
+  id
+  status
+  version
+  purpose
+  windowStart
+  windowEnd
+  materials
+  outcome
+  delinquencyReason
+  delinquencyReasonText
+  consequencesExplained
+  plansOffered
+  report
+  decision
+  decisionNote
+  graceUntil
+  createdAt
+  checkedInAt
+  checkInRecordedAt
+  completedAt
+  completionRecordedAt
+  reportedAt
+  decidedAt
+  cancelledAt
+  cancelReason
+  address {
+    id
+    kind
+    line1
+    city
+    region
+  }
+  consent {
+    id
+    windowStart
+    windowEnd
+    recordedAt
+    withdrawnAt
+  }
+  participants {
+    user {
+      id
+      fullName
+    }
+    credentialNumber
+    credentialExpiresOn
+    credentialShownAt
+  }
+}`, {"hash":"sha256:ae3e35af8b7dfe2801be65b11de11cc41649c28af1dcb5fb05bd0880c293eb2f"}) as unknown as TypedDocumentString<VisitWizardQuery, VisitWizardQueryVariables>;
+export const CaseContactAttemptsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseContactAttempts($id: ID!, $first: Int = 20) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Case {
+      version
+      contactAttempts(first: $first) {
+        nodes {
+          id
+          channel
+          outcome
+          status
+          attemptedAt
+        }
+        totalCount
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:9fc458d8828060473eff86cd83551b0a305ff11cc118a654b4c1b8bc4528deaa"}) as unknown as TypedDocumentString<CaseContactAttemptsQuery, CaseContactAttemptsQueryVariables>;
+export const AgencyUsersDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query AgencyUsers {
+  agencies(first: 10) {
+    nodes {
+      ...AgencyFields
+      caseCount
+      users(first: 50) {
+        nodes {
+          id
+          email
+          fullName
+          role
+          active
+          credentialNumber
+          credentialExpiresOn
+        }
+        totalCount
+      }
+    }
+    totalCount
+  }
+}
+    fragment AgencyFields on Agency {
+  id
+  code
+  name
+  licenseNumber
+  status
+  createdAt
+}`, {"hash":"sha256:37ac53bb77d08c20f5f0a3b2b47b9950d7646299fc068dcf9c28752ad2254498"}) as unknown as TypedDocumentString<AgencyUsersQuery, AgencyUsersQueryVariables>;
 export const ContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
     query ContactPolicy($jurisdiction: Jurisdiction! = CN) {
   contactPolicy(jurisdiction: $jurisdiction) {
@@ -5286,6 +6722,866 @@ fragment ExportFields on Export {
   error
   downloadUrl
 }`, {"hash":"sha256:c240bc6aec546472add874309ac71c52eebff9d4029e56a0735c42797e81ef49"}) as unknown as TypedDocumentString<ExportsQuery, ExportsQueryVariables>;
+export const CaseLegalDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseLegal($id: ID!) {
+  case(id: $id) {
+    ...CaseLegalState
+    legalReferrals(first: 10) {
+      totalCount
+      nodes {
+        ...LegalReferralFields
+      }
+    }
+    writeOffs(first: 10) {
+      totalCount
+      nodes {
+        ...WriteOffFields
+        recoveries(first: 20) {
+          totalCount
+          nodes {
+            ...RecoveryFields
+          }
+        }
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment RecoveryFields on Recovery {
+  id
+  amount {
+    ...Money
+  }
+  receivedAt
+  channel
+  externalReference
+  createdAt
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:3d5a7766f29b6195e2531e7b3ca79491ba95c64bd4cbe258319ddf1939ab0eb0"}) as unknown as TypedDocumentString<CaseLegalQuery, CaseLegalQueryVariables>;
+export const WriteOffsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query WriteOffs($first: Int, $after: String, $status: WriteOffStatus) {
+  writeOffs(first: $first, after: $after, status: $status) {
+    totalCount
+    pageInfo {
+      ...PageInfo
+    }
+    nodes {
+      ...WriteOffFields
+      case {
+        id
+        number
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}`, {"hash":"sha256:a82e86615bb73ab0a913b633d4930fd228e314faa9376f94cc0aeb562b20bc6c"}) as unknown as TypedDocumentString<WriteOffsQuery, WriteOffsQueryVariables>;
+export const ReferCaseToLegalDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ReferCaseToLegal($input: ReferCaseToLegalInput!) {
+  referCaseToLegal(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:468b12c50def0b48db2170405ab0b1eb03afbc36c790c45c895108ed50bf2a9c"}) as unknown as TypedDocumentString<ReferCaseToLegalMutation, ReferCaseToLegalMutationVariables>;
+export const AddLegalDocumentsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation AddLegalDocuments($input: AddLegalDocumentsInput!) {
+  addLegalDocuments(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:e4a561db15c82f7639ca3d6dcc3ff51a70651b20d9b4808b0a8e83498ea7d0f2"}) as unknown as TypedDocumentString<AddLegalDocumentsMutation, AddLegalDocumentsMutationVariables>;
+export const RecordLegalFilingDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordLegalFiling($input: RecordLegalFilingInput!) {
+  recordLegalFiling(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:dd4019131258033686adef16c5eeb907466c0036aa4aba934e82be52010a31fe"}) as unknown as TypedDocumentString<RecordLegalFilingMutation, RecordLegalFilingMutationVariables>;
+export const RecordLegalHearingDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordLegalHearing($input: RecordLegalHearingInput!) {
+  recordLegalHearing(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    hearing {
+      id
+      heldAt
+      kind
+      result
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:3abd57c77631c268752f730bbb10b0c2d646de510b05ae0b3096fd0840a3d0b9"}) as unknown as TypedDocumentString<RecordLegalHearingMutation, RecordLegalHearingMutationVariables>;
+export const RecordLegalJudgmentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordLegalJudgment($input: RecordLegalJudgmentInput!) {
+  recordLegalJudgment(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:4fa5ccefd10319b0fe413b85af97cc813011563e9e8bbadaa63f68dbaf25141d"}) as unknown as TypedDocumentString<RecordLegalJudgmentMutation, RecordLegalJudgmentMutationVariables>;
+export const RecordLegalEnforcementDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordLegalEnforcement($input: RecordLegalEnforcementInput!) {
+  recordLegalEnforcement(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:a3c6eed6eccba3dedbc0955b652546723e0d4af280f4076b12509e536041f0b1"}) as unknown as TypedDocumentString<RecordLegalEnforcementMutation, RecordLegalEnforcementMutationVariables>;
+export const CloseLegalReferralDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CloseLegalReferral($input: CloseLegalReferralInput!) {
+  closeLegalReferral(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:ee54bc8d3a66ab8d322f5c0c3784a3ee84c0116ee0ac5163cd5d8432ba41ce64"}) as unknown as TypedDocumentString<CloseLegalReferralMutation, CloseLegalReferralMutationVariables>;
+export const ProposeWriteOffDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ProposeWriteOff($input: ProposeWriteOffInput!) {
+  proposeWriteOff(input: $input) {
+    writeOff {
+      ...WriteOffFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:ff819023e8be8bf2c0d43d3109629af01ce17332da87bc95feac0363cbdfd427"}) as unknown as TypedDocumentString<ProposeWriteOffMutation, ProposeWriteOffMutationVariables>;
+export const ApproveWriteOffDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ApproveWriteOff($input: ApproveWriteOffInput!) {
+  approveWriteOff(input: $input) {
+    writeOff {
+      ...WriteOffFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:51d664170d852512f882999d47f35468500783ebedd66b67ace2ba50a8ea1291"}) as unknown as TypedDocumentString<ApproveWriteOffMutation, ApproveWriteOffMutationVariables>;
+export const RejectWriteOffDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RejectWriteOff($input: RejectWriteOffInput!) {
+  rejectWriteOff(input: $input) {
+    writeOff {
+      ...WriteOffFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:473af59b3eb8606fe911807598234630c2e87a92058ed0de1f6bcae1929cd20e"}) as unknown as TypedDocumentString<RejectWriteOffMutation, RejectWriteOffMutationVariables>;
+export const RecordRecoveryDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordRecovery($input: RecordRecoveryInput!) {
+  recordRecovery(input: $input) {
+    recovery {
+      ...RecoveryFields
+    }
+    writeOff {
+      ...WriteOffFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment RecoveryFields on Recovery {
+  id
+  amount {
+    ...Money
+  }
+  receivedAt
+  channel
+  externalReference
+  createdAt
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:a0d75e1047198dd29f5ea4574d4043fcc935e03cc60c4d51a577db78d001703c"}) as unknown as TypedDocumentString<RecordRecoveryMutation, RecordRecoveryMutationVariables>;
 export const SendLetterDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation SendLetter($input: SendLetterInput!) {
   sendLetter(input: $input) {
@@ -5825,14 +8121,13 @@ export const StrategiesDocument = /* #__PURE__ */ new TypedDocumentString(`
       createdAt
       activatedAt
       retiredAt
-      definition
     }
   }
 }
     fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
-}`, {"hash":"sha256:f818faf948e56ae04a77c98d7b22632b1d103dd05a274b8c3a74c12766da7579"}) as unknown as TypedDocumentString<StrategiesQuery, StrategiesQueryVariables>;
+}`, {"hash":"sha256:4d85bd9dc49af2a9ee7110ed9cbf29b68403a0a40737196be8dce9a21712cb93"}) as unknown as TypedDocumentString<StrategiesQuery, StrategiesQueryVariables>;
 export const SimulateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
     query SimulateStrategy($strategyId: ID!) {
   simulateStrategy(strategyId: $strategyId) {
@@ -6181,6 +8476,54 @@ export const SetRiskScoresDocument = /* #__PURE__ */ new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:dbb7cb791be1b87ecb4b8d9e7b7e0ec5475f6e58603e170716bf546b1658948f"}) as unknown as TypedDocumentString<SetRiskScoresMutation, SetRiskScoresMutationVariables>;
+export const StrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Strategy($id: ID!) {
+  node(id: $id) {
+    ... on Strategy {
+      ...StrategyFields
+      definition
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:cb30c0a06379b7ade92ff9c031be01b4c68597e73723e9672de8cc9e82a9375d"}) as unknown as TypedDocumentString<StrategyQuery, StrategyQueryVariables>;
 export const MessageTemplatesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query MessageTemplates($first: Int = 50, $after: String, $key: String, $channel: ContactChannel, $language: Language) {
   messageTemplates(

@@ -394,9 +394,10 @@ export async function decideVisit(
     } else if (input.decision === 'CLOSE') {
       if (!input.closeReason) throw new DomainError('VALIDATION', 'Closing needs a close reason', 'closeReason');
       if (input.closeReason === 'PAID_IN_FULL' && before.overdueTotal > 0n) throw new DomainError('VALIDATION', 'The case is not paid in full', 'closeReason');
+      if (input.closeReason === 'WRITTEN_OFF') throw new DomainError('APPROVAL_REQUIRED', 'A write-off is proposed (proposeWriteOff) and approved by another person (approveWriteOff)', 'closeReason');
       await tx.placement.updateMany({ where: { caseId: before.id, endedAt: null }, data: { endedAt: now, endedById: actor.viewer.userId } });
       await tx.reminder.updateMany({ where: { caseId: before.id, status: 'SCHEDULED' }, data: { status: 'CANCELLED', cancelledAt: now, lastError: 'case closed' } });
-      caseData = { stage: 'CLOSED', closedAt: now, closeReason: input.closeReason, ...(input.closeReason === 'WRITTEN_OFF' ? { status: 'WRITTEN_OFF' as const } : {}) };
+      caseData = { stage: 'CLOSED', closedAt: now, closeReason: input.closeReason };
       summary = `Closed after the visit: ${input.closeReason}`;
       await event({ type: 'CASE_CLOSED', summary: `Closed: ${input.closeReason} (visit decision)`, data: { reason: input.closeReason, visitId: visit.id } });
       await audit('case.close', 'Case', before.id, { reason: input.closeReason, from: before.stage, visitId: visit.id }, input.note ?? null);
