@@ -26,6 +26,7 @@ import './modules/care/mutations.ts';
 import './modules/viewer/schema.ts';
 import './modules/analytics/schema.ts';
 import './modules/exports/schema.ts';
+import './modules/visitpack/usage-schema.ts';
 
 export const MAX_PAGE_SIZE = 100;
 

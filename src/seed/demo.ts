@@ -3118,6 +3118,8 @@ const EVIDENCE_TEXT: Record<EvidenceKind, string> = {
   LETTER: 'Letter sent to the debtor.',
   DISPUTE_DOCUMENT: 'A document the debtor sent with a dispute.',
   DEBT_VERIFICATION: 'The bank’s verification of a disputed debt.',
+  DOSSIER: 'The visit dossier printed for the collectors.',
+  NOTICE: 'The notice handed to the debtor at a visit.',
 };
 
 function agencyName(code: 'NORTH' | 'SOUTH'): string {

@@ -138,6 +138,24 @@ export type CardAccountInput = {
   product: string;
 };
 
+/** One monthly statement: amounts in minor units of the account's currency. */
+export type CardStatementInput = {
+  amountPaid: number;
+  dueDate: string;
+  minimumDue: number;
+  periodEnd: string;
+  periodStart: string;
+  statementBalance: number;
+};
+
+/** One posted transaction: the amount in minor units of the account's currency, negative for a refund or credit. */
+export type CardTransactionInput = {
+  amount: number;
+  merchantCategory: string;
+  merchantName?: string | null | undefined;
+  postedOn: string;
+};
+
 export type CaseFilter = {
   agencyId?: string | null | undefined;
   bucket?: Array<Bucket> | null | undefined;
@@ -465,8 +483,10 @@ export type EvidenceKind =
   | 'AUDIO'
   | 'DEBT_VERIFICATION'
   | 'DISPUTE_DOCUMENT'
+  | 'DOSSIER'
   | 'LETTER'
   | 'NOTE'
+  | 'NOTICE'
   | 'OVERDUE_STATEMENT'
   | 'PHOTO'
   | 'PROMISE_LETTER'
@@ -593,6 +613,10 @@ export type OpenCaseInput = {
   /** Minor units, in the account's currency. */
   principal: number;
   priority?: CasePriority | null | undefined;
+  /** Card usage: the account's recent statements, at most 12 (LIMIT_EXCEEDED beyond). When sent, they replace those kept. */
+  statements?: Array<CardStatementInput> | null | undefined;
+  /** Card usage: the account's recent transactions, at most 200 (LIMIT_EXCEEDED beyond). When sent, they replace those kept. */
+  transactions?: Array<CardTransactionInput> | null | undefined;
 };
 
 export type OpenDisputeInput = {
@@ -1002,6 +1026,7 @@ export type UserErrorCode =
   | 'FILE_REJECTED'
   | 'FORBIDDEN_ACTION'
   | 'INVALID_TRANSITION'
+  | 'LIMIT_EXCEEDED'
   | 'NOT_FOUND'
   | 'ON_HOLD'
   | 'OUTSIDE_CONTACT_HOURS'
