@@ -479,6 +479,11 @@ export type DisputeStatus =
   | 'OPEN'
   | 'RESOLVED';
 
+/** BANK: everything the bank's staff may read. AGENCY: what an agency's collectors need at the door (no credit limit, no breakdown of the debt, no e-mail). */
+export type DossierForm =
+  | 'AGENCY'
+  | 'BANK';
+
 export type EvidenceKind =
   | 'AUDIO'
   | 'DEBT_VERIFICATION'
@@ -2023,7 +2028,7 @@ export type PlanVisitMutationVariables = Exact<{
 }>;
 
 
-export type PlanVisitMutation = { planVisit: { visit: { dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type PlanVisitMutation = { planVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, dossier: { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> }, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type RecordVisitConsentMutationVariables = Exact<{
   input: RecordVisitConsentInput;
@@ -2073,6 +2078,18 @@ export type CancelVisitMutationVariables = Exact<{
 
 
 export type CancelVisitMutation = { cancelVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type VisitDossierFieldsFragment = { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> };
+
+export type VisitDossierQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type VisitDossierQuery = { node:
+    | { id: string, dossier: { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> } }
+    | Record<PropertyKey, never>
+   | null };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -2792,6 +2809,125 @@ export const VisitFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"VisitFields"}) as unknown as TypedDocumentString<VisitFieldsFragment, unknown>;
+export const VisitDossierFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment VisitDossierFields on VisitDossier {
+  form
+  compiledAt
+  caseNumber
+  debtor {
+    fullName
+    nationalIdMasked
+    language
+    timeZone
+    jurisdiction
+  }
+  card {
+    last4
+    product
+    creditLimit {
+      ...Money
+    }
+  }
+  amounts {
+    total {
+      ...Money
+    }
+    principal {
+      ...Money
+    }
+    interest {
+      ...Money
+    }
+    fees {
+      ...Money
+    }
+    firstMissedDueDate
+    daysPastDue
+  }
+  contactPoints {
+    kind
+    value
+  }
+  address {
+    kind
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+  }
+  statements {
+    periodStart
+    periodEnd
+    statementBalance {
+      ...Money
+    }
+    minimumDue {
+      ...Money
+    }
+    amountPaid {
+      ...Money
+    }
+    dueDate
+  }
+  recentTransactions {
+    postedOn
+    merchantCategory
+    merchantName
+    amount {
+      ...Money
+    }
+  }
+  promises {
+    amount {
+      ...Money
+    }
+    promisedFor
+    status
+    paidAmount {
+      ...Money
+    }
+  }
+  plans {
+    kind
+    status
+    totalAmount {
+      ...Money
+    }
+    paidAmount {
+      ...Money
+    }
+    instalmentCount
+    firstDueDate
+  }
+  contactHistory {
+    totalAttempts
+    connected
+    lastAttemptAt
+    lastOutcome
+    byChannel {
+      channel
+      attempts
+    }
+  }
+  holds {
+    reason
+    startsAt
+    endsAt
+    releasedAt
+  }
+  complaints {
+    category
+    status
+    receivedAt
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"VisitDossierFields"}) as unknown as TypedDocumentString<VisitDossierFieldsFragment, unknown>;
 export const CreateUserDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation CreateUser($input: CreateUserInput!) {
   createUser(input: $input) {
@@ -6209,7 +6345,9 @@ export const PlanVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
   planVisit(input: $input) {
     visit {
       ...VisitFields
-      dossier
+      dossier {
+        ...VisitDossierFields
+      }
     }
     case {
       ...CaseVersion
@@ -6221,7 +6359,12 @@ export const PlanVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
     }
   }
 }
-    fragment CaseVersion on Case {
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
   id
   version
 }
@@ -6274,7 +6417,120 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:205222a493baac7843b5e06b8b52bfe7e53058b518ed9a0b01451147f1343415"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
+}
+fragment VisitDossierFields on VisitDossier {
+  form
+  compiledAt
+  caseNumber
+  debtor {
+    fullName
+    nationalIdMasked
+    language
+    timeZone
+    jurisdiction
+  }
+  card {
+    last4
+    product
+    creditLimit {
+      ...Money
+    }
+  }
+  amounts {
+    total {
+      ...Money
+    }
+    principal {
+      ...Money
+    }
+    interest {
+      ...Money
+    }
+    fees {
+      ...Money
+    }
+    firstMissedDueDate
+    daysPastDue
+  }
+  contactPoints {
+    kind
+    value
+  }
+  address {
+    kind
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+  }
+  statements {
+    periodStart
+    periodEnd
+    statementBalance {
+      ...Money
+    }
+    minimumDue {
+      ...Money
+    }
+    amountPaid {
+      ...Money
+    }
+    dueDate
+  }
+  recentTransactions {
+    postedOn
+    merchantCategory
+    merchantName
+    amount {
+      ...Money
+    }
+  }
+  promises {
+    amount {
+      ...Money
+    }
+    promisedFor
+    status
+    paidAmount {
+      ...Money
+    }
+  }
+  plans {
+    kind
+    status
+    totalAmount {
+      ...Money
+    }
+    paidAmount {
+      ...Money
+    }
+    instalmentCount
+    firstDueDate
+  }
+  contactHistory {
+    totalAttempts
+    connected
+    lastAttemptAt
+    lastOutcome
+    byChannel {
+      channel
+      attempts
+    }
+  }
+  holds {
+    reason
+    startsAt
+    endsAt
+    releasedAt
+  }
+  complaints {
+    category
+    status
+    receivedAt
+  }
+}`, {"hash":"sha256:247a0769d0356646c99513a741476462eeac3621b456a6dddf5fdb79b1d5e862"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
 export const RecordVisitConsentDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation RecordVisitConsent($input: RecordVisitConsentInput!) {
   recordVisitConsent(input: $input) {
@@ -6765,3 +7021,132 @@ fragment VisitFields on Visit {
     credentialShownAt
   }
 }`, {"hash":"sha256:eac98fa6dc8ad460a647f3bf0db723435eff1db565ebacb462cc000eec078107"}) as unknown as TypedDocumentString<CancelVisitMutation, CancelVisitMutationVariables>;
+export const VisitDossierDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query VisitDossier($id: ID!) {
+  node(id: $id) {
+    ... on Visit {
+      id
+      dossier {
+        ...VisitDossierFields
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment VisitDossierFields on VisitDossier {
+  form
+  compiledAt
+  caseNumber
+  debtor {
+    fullName
+    nationalIdMasked
+    language
+    timeZone
+    jurisdiction
+  }
+  card {
+    last4
+    product
+    creditLimit {
+      ...Money
+    }
+  }
+  amounts {
+    total {
+      ...Money
+    }
+    principal {
+      ...Money
+    }
+    interest {
+      ...Money
+    }
+    fees {
+      ...Money
+    }
+    firstMissedDueDate
+    daysPastDue
+  }
+  contactPoints {
+    kind
+    value
+  }
+  address {
+    kind
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+  }
+  statements {
+    periodStart
+    periodEnd
+    statementBalance {
+      ...Money
+    }
+    minimumDue {
+      ...Money
+    }
+    amountPaid {
+      ...Money
+    }
+    dueDate
+  }
+  recentTransactions {
+    postedOn
+    merchantCategory
+    merchantName
+    amount {
+      ...Money
+    }
+  }
+  promises {
+    amount {
+      ...Money
+    }
+    promisedFor
+    status
+    paidAmount {
+      ...Money
+    }
+  }
+  plans {
+    kind
+    status
+    totalAmount {
+      ...Money
+    }
+    paidAmount {
+      ...Money
+    }
+    instalmentCount
+    firstDueDate
+  }
+  contactHistory {
+    totalAttempts
+    connected
+    lastAttemptAt
+    lastOutcome
+    byChannel {
+      channel
+      attempts
+    }
+  }
+  holds {
+    reason
+    startsAt
+    endsAt
+    releasedAt
+  }
+  complaints {
+    category
+    status
+    receivedAt
+  }
+}`, {"hash":"sha256:a10c142cca413af124467936d6e64391c34bb4c82584d6fc4df212dbe3d1529d"}) as unknown as TypedDocumentString<VisitDossierQuery, VisitDossierQueryVariables>;

@@ -91,6 +91,7 @@ import {
   VerifyAddressDocument,
   VerifyContactPointDocument,
   ViewerDocument,
+  VisitDossierDocument,
   WorkQueueDocument,
 } from './graphql.ts';
 
@@ -184,6 +185,7 @@ export const operations = {
   verifyAddress: VerifyAddressDocument,
   verifyContactPoint: VerifyContactPointDocument,
   viewer: ViewerDocument,
+  visitDossier: VisitDossierDocument,
   workQueue: WorkQueueDocument,
 } as const;
 
