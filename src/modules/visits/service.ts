@@ -1,9 +1,7 @@
 import type { Prisma, PrismaClient, User, Visit } from '../../generated/prisma/client.ts';
 import type { CloseReason, DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome } from '../../generated/prisma/enums.ts';
 import { DomainError } from '../../lib/errors.ts';
-import { BANK_TIME_ZONE, dateOnly, daysBetween, daysPastDue, localDate, parseDateOnly, withinLocalHours, type Clock } from '../../lib/time.ts';
-import { formatCaseNumber } from '../../lib/ids.ts';
-import { formatMoney } from '../../lib/money.ts';
+import { BANK_TIME_ZONE, dateOnly, daysBetween, localDate, parseDateOnly, withinLocalHours, type Clock } from '../../lib/time.ts';
 import { stepTime } from '../../lib/field-time.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
