@@ -27,6 +27,7 @@ import './modules/viewer/schema.ts';
 import './modules/analytics/schema.ts';
 import './modules/exports/schema.ts';
 import './modules/visitpack/usage-schema.ts';
+import './modules/visitpack/schema.ts';
 
 export const MAX_PAGE_SIZE = 100;
 

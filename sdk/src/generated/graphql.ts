@@ -1363,6 +1363,8 @@ export type CaseDetailQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
    | null };
 
 export type CaseTimelineQueryVariables = Exact<{
@@ -1404,6 +1406,8 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
    | null };
 
 export type CaseAfterWriteFragment = { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null };
@@ -1582,6 +1586,8 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
    | null };
 
 export type UploadEvidenceMutationVariables = Exact<{
@@ -1644,6 +1650,8 @@ export type ExportQuery = { node:
     | { __typename: 'User' }
     | { __typename: 'Visit' }
     | { __typename: 'VisitConsent' }
+    | { __typename: 'VisitDocument' }
+    | { __typename: 'VisitSignature' }
    | null };
 
 export type ExportsQueryVariables = Exact<{
@@ -1677,6 +1685,8 @@ export type CaseLettersQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string, letters: { totalCount: number, nodes: Array<{ id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }
@@ -1741,6 +1751,8 @@ export type NodeQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
    | null };
 
 export type NodesQueryVariables = Exact<{
@@ -1780,6 +1792,8 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
    | null> };
 
 export type PromiseFieldsFragment = { id: string, status: PromiseStatus, promisedFor: string, createdAt: string, settledAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } };
@@ -1939,6 +1953,8 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { version: number, id: string, debtor: { id: string, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, doNotContact: boolean, doNotContactReason: string | null, wrongNumberAt: string | null, wrongNumberNote: string | null, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, addedAt: string }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, sourceNote: string | null, verification: VerificationStatus, verifiedAt: string | null, movedAwayAt: string | null, movedAwayNote: string | null, addedAt: string }> } }
+    | { id: string }
+    | { id: string }
     | { id: string }
     | { id: string }
     | { id: string }

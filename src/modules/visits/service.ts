@@ -313,7 +313,9 @@ export async function reportVisit(deps: Deps, actor: Actor, input: { visitId: st
   if (report.length < 10) throw new DomainError('VALIDATION', 'Write the report (at least 10 characters)', 'report');
   return writeVisit(deps, actor, input.visitId, 'visit.report', input.expectedVersion, async ({ tx, now }, visit) => {
     requireStatus(visit, ['COMPLETED'], 'report');
-    const evidence = await tx.evidence.count({ where: { visitId: visit.id } });
+    // Printed documents (issue 18) are what was carried, not what was signed: they do not count.
+    const printed = await tx.visitDocument.findMany({ where: { visitId: visit.id }, select: { evidenceId: true } });
+    const evidence = await tx.evidence.count({ where: { visitId: visit.id, id: { notIn: printed.map((p) => p.evidenceId) } } });
     // A promise or an agreement made at the door stands only with its signed letter (source step 4, 收集证据).
     if (visit.outcome && EVIDENCE_REQUIRED.includes(visit.outcome) && evidence === 0) {
       throw new DomainError('VALIDATION', 'Attach the signed promise letter or agreement to the visit before reporting', 'visitId');
