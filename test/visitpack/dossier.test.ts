@@ -123,6 +123,8 @@ describe('the typed dossier', () => {
     // The agency form of version 1 (no breakdown) is read as such; garbage is read as empty, never thrown.
     expect(normalizeDossier({ ...v1, overdue: { total: '825000', currency: 'CNY' } }).form).toBe('AGENCY');
     expect(normalizeDossier({}).statements).toEqual([]);
+    // The demo's version 1 kept money as { minorUnits, currency, formatted } and the due date as dueDate.
+    expect(normalizeDossier({ overdue: { total: { minorUnits: 825000, currency: 'CNY', formatted: '¥8,250.00' }, principal: { minorUnits: 800000 }, dueDate: '2026-10-15' } }).overdue).toMatchObject({ total: '825000', principal: '800000', firstMissedDueDate: '2026-10-15' });
     expect(normalizeDossier({ contactPoints: [{ kind: 'PIGEON', value: 'x' }], promises: 'x', overdue: { total: 1.5 } })).toMatchObject({ contactPoints: [{ kind: 'MOBILE' }], promises: [], overdue: { total: '0' } });
 
     // Over GraphQL: a visit row holding a version 1 dossier reads.

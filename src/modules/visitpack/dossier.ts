@@ -138,7 +138,9 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 const list = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isObj) : []);
 const text = (v: unknown, fallback = ''): string => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
 const optText = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const minor = (v: unknown): string | undefined => (typeof v === 'string' && /^-?\d{1,19}$/.test(v) ? v : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : undefined);
+/** Minor units as stored: a string of digits (version 2), a safe integer, or a Money-like object `{ minorUnits }` (the demo's version 1). */
+const minor = (v: unknown): string | undefined =>
+  typeof v === 'string' && /^-?\d{1,19}$/.test(v) ? v : typeof v === 'number' && Number.isSafeInteger(v) ? String(v) : isObj(v) && v.minorUnits !== undefined && !isObj(v.minorUnits) ? minor(v.minorUnits) : undefined;
 const era = (v: unknown): Era => (typeof v === 'string' ? v : null);
 /** A value of an enum as stored, or the fallback: a dossier is JSON, and the schema's enums are strict. */
 function oneOf<T extends string>(values: Record<string, T>, v: unknown, fallback: T): T {
@@ -174,7 +176,7 @@ export function normalizeDossier(raw: unknown): StoredDossier {
       ...(interest !== undefined ? { interest } : {}),
       ...(fees !== undefined ? { fees } : {}),
       currency,
-      firstMissedDueDate: text(overdue.firstMissedDueDate),
+      firstMissedDueDate: text(overdue.firstMissedDueDate, text(overdue.dueDate)),
       daysPastDue: typeof overdue.daysPastDue === 'number' ? overdue.daysPastDue : 0,
     },
     contactPoints: list(d.contactPoints).map((cp) => ({ kind: oneOf(E.ContactPointKind, cp.kind, 'MOBILE'), value: text(cp.value) })),
