@@ -14,8 +14,11 @@
  * visit tied to the plan or promise, its hash recorded. An agreement signed before its plan is
  * approved is PENDING_APPROVAL, never BINDING.
  *
- * One case write each (lock, version, timeline, audit); the bytes are committed to the store as the
- * transaction's last step, and discarded when it fails.
+ * Rendering takes a good part of a second a document, so it never runs inside the case's
+ * transaction (which holds the case's lock and has a 5 s budget): the facts are read and the PDFs
+ * rendered and staged first; then one case write (lock, version, timeline, audit) checks that the
+ * facts still hold (STALE_VERSION when the plan, the promise or the collectors changed meanwhile),
+ * records the rows and commits the bytes as its last step. A failure discards the staged bytes.
  */
 import { Readable } from 'node:stream';
 import type { Evidence, Visit, VisitDocument, VisitSignature } from '../../generated/prisma/client.ts';
@@ -38,6 +41,9 @@ import { sniff } from '../evidence/sniff.ts';
 import { STORE_RETRY_AFTER_SECONDS } from '../evidence/service.ts';
 import { readDossier } from './dossier.ts';
 import { documentTitle, renderVisitDocument, LANG_TAG, type DocumentFacts, type PlanFacts, type PromiseFacts, type SignatureFacts } from './documents.ts';
+
+/** Reads before the write (rendering is slow: it never runs inside the case's transaction) or inside it. */
+type Reader = Pick<Tx, 'repaymentPlan' | 'promiseToPay' | 'visitParticipant'>;
 
 export interface PackDeps extends CaseWriteDeps {
   blobs: BlobStore;
@@ -86,7 +92,7 @@ async function visibleVisit(deps: CaseWriteDeps, actor: Actor, visitId: string):
 }
 
 /** The plan, promise and collectors a document states, read in the writing transaction and the viewer's era. */
-async function documentContext(tx: Tx, actor: Actor, visit: Visit, caseId: string, ids: { planId?: string | null; promiseId?: string | null }) {
+async function documentContext(tx: Reader, actor: Actor, visit: Visit, caseId: string, ids: { planId?: string | null; promiseId?: string | null }) {
   let plan: PlanFacts | null = null;
   if (ids.planId) {
     const p = await tx.repaymentPlan.findFirst({ where: { id: ids.planId, caseId, ...agencyEra(actor.viewer) }, include: { instalments: { orderBy: { seq: 'asc' } } } });
@@ -157,20 +163,48 @@ export async function printVisitDocuments(deps: PackDeps, actor: Actor, input: P
   const staged: StagedBlob[] = [];
   let committed = false;
   try {
-    const out = await writeCase(deps, actor, found.caseId, { action: 'visit.printDocuments', field: 'visitId' }, async ({ tx, now, before }) => {
+    // Read and render first, outside the case's transaction (a PDF takes a good part of a second);
+    // the write then checks that what was rendered still holds.
+    requireStatus(found, PRINTABLE, 'print documents');
+    const c = await deps.prisma.case.findUniqueOrThrow({ where: { id: found.caseId } });
+    const debtor = await deps.prisma.debtor.findUniqueOrThrow({ where: { id: c.debtorId } });
+    const ctx = await documentContext(deps.prisma, actor, found, c.id, input);
+    if (ctx.plan && !['PROPOSED', 'APPROVED', 'ACTIVE'].includes(ctx.plan.status)) {
+      throw new DomainError('INVALID_TRANSITION', `An agreement is not printed for a ${ctx.plan.status} plan`, 'planId');
+    }
+    if (ctx.promise && ctx.promiseStatus !== 'OPEN') throw new DomainError('INVALID_TRANSITION', `A promise letter is not printed for a ${ctx.promiseStatus} promise`, 'promiseId');
+    const dossier = readDossier(found.dossier, { agency: isAgencyRole(actor.viewer.role), agencyId: actor.viewer.agencyId });
+    const nationalId = reveal ? deps.pii.decrypt(debtor.nationalIdCiphertext) : dossier.debtor.nationalIdMasked || debtor.nationalIdMasked;
+    const printer = await deps.prisma.user.findUniqueOrThrow({ where: { id: actor.viewer.userId }, select: { fullName: true } });
+    const language = input.language ?? debtor.language;
+    const now = deps.clock.now();
+    const rendered: { kind: VisitDocumentKind; blob: StagedBlob; planId: string | null; promiseId: string | null }[] = [];
+    for (const kind of kinds) {
+      const facts: DocumentFacts = {
+        kind,
+        language,
+        jurisdiction: debtor.jurisdiction,
+        printedAt: now,
+        printedOn: localDate(now, debtor.timeZone),
+        printedBy: printer.fullName,
+        dossier,
+        nationalId,
+        collectors: ctx.collectors,
+        plan: kind === 'REPAYMENT_AGREEMENT' ? ctx.plan : null,
+        promise: kind === 'PROMISE_LETTER' ? ctx.promise : null,
+      };
+      rendered.push({ kind, blob: await stage(deps, await renderVisitDocument(facts), staged), planId: facts.plan?.id ?? null, promiseId: facts.promise?.id ?? null });
+    }
+
+    const out = await writeCase(deps, actor, found.caseId, { action: 'visit.printDocuments', field: 'visitId' }, async ({ tx, now: at, before }) => {
       const visit = await tx.visit.findUniqueOrThrow({ where: { id: found.id } });
       requireStatus(visit, PRINTABLE, 'print documents');
-      const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId } });
-      const ctx = await documentContext(tx, actor, visit, before.id, input);
-      if (ctx.plan && !['PROPOSED', 'APPROVED', 'ACTIVE'].includes(ctx.plan.status)) {
-        throw new DomainError('INVALID_TRANSITION', `An agreement is not printed for a ${ctx.plan.status} plan`, 'planId');
+      const again = await documentContext(tx, actor, visit, before.id, input);
+      if (again.plan?.status !== ctx.plan?.status || again.promiseStatus !== ctx.promiseStatus || again.collectors.length !== ctx.collectors.length) {
+        throw new DomainError('STALE_VERSION', 'The plan, the promise or the collectors changed while the documents were printed: print them again', 'visitId');
       }
-      if (ctx.promise && ctx.promiseStatus !== 'OPEN') throw new DomainError('INVALID_TRANSITION', `A promise letter is not printed for a ${ctx.promiseStatus} promise`, 'promiseId');
-      const dossier = readDossier(visit.dossier, { agency: isAgencyRole(actor.viewer.role), agencyId: actor.viewer.agencyId });
-      let nationalId = dossier.debtor.nationalIdMasked || debtor.nationalIdMasked;
       if (reveal) {
-        nationalId = deps.pii.decrypt(debtor.nationalIdCiphertext);
-        await recordAudit(tx, auditActor(actor), now, {
+        await recordAudit(tx, auditActor(actor), at, {
           action: 'debtor.revealIdentity',
           entityType: 'Debtor',
           entityId: debtor.id,
@@ -179,25 +213,8 @@ export async function printVisitDocuments(deps: PackDeps, actor: Actor, input: P
           data: { field: 'nationalId', visitId: visit.id, printed: kinds },
         });
       }
-      const printer = await tx.user.findUniqueOrThrow({ where: { id: actor.viewer.userId }, select: { fullName: true } });
-      const language = input.language ?? debtor.language;
       const documents: VisitDocument[] = [];
-      for (const kind of kinds) {
-        const facts: DocumentFacts = {
-          kind,
-          language,
-          jurisdiction: debtor.jurisdiction,
-          printedAt: now,
-          printedOn: localDate(now, debtor.timeZone),
-          printedBy: printer.fullName,
-          dossier,
-          nationalId,
-          collectors: ctx.collectors,
-          plan: kind === 'REPAYMENT_AGREEMENT' ? ctx.plan : null,
-          promise: kind === 'PROMISE_LETTER' ? ctx.promise : null,
-        };
-        const pdf = await renderVisitDocument(facts);
-        const blob = await stage(deps, pdf, staged);
+      for (const { kind, blob, planId, promiseId } of rendered) {
         const fileName = `${kind.toLowerCase().replace(/_/g, '-')}-${dossier.caseNumber || 'case'}-${dateOnly(now)}-${LANG_TAG[language]}.pdf`;
         const evidence = await tx.evidence.create({
           data: {
@@ -212,11 +229,11 @@ export async function printVisitDocuments(deps: PackDeps, actor: Actor, input: P
             description: `${documentTitle(kind, language)} (printed for the visit${reveal ? ', full ID number' : ''})`,
             capturedAt: now,
             uploadedById: actor.viewer.userId,
-            uploadedAt: now,
+            uploadedAt: at,
           },
         });
         await tx.evidenceCustody.create({
-          data: { evidenceId: evidence.id, agencyId: before.assignedAgencyId, action: 'UPLOADED', actorId: actor.viewer.userId, at: now, requestId: actor.requestId, detail: `${fileName} (application/pdf, ${blob.size} bytes) printed by printVisitDocuments` },
+          data: { evidenceId: evidence.id, agencyId: before.assignedAgencyId, action: 'UPLOADED', actorId: actor.viewer.userId, at, requestId: actor.requestId, detail: `${fileName} (application/pdf, ${blob.size} bytes) printed by printVisitDocuments` },
         });
         documents.push(
           await tx.visitDocument.create({
@@ -229,8 +246,8 @@ export async function printVisitDocuments(deps: PackDeps, actor: Actor, input: P
               jurisdiction: debtor.jurisdiction,
               evidenceId: evidence.id,
               sha256: blob.sha256,
-              planId: facts.plan?.id ?? null,
-              promiseId: facts.promise?.id ?? null,
+              planId,
+              promiseId,
               nationalIdRevealed: reveal,
               printedById: actor.viewer.userId,
               printedAt: now,
@@ -238,7 +255,7 @@ export async function printVisitDocuments(deps: PackDeps, actor: Actor, input: P
           }),
         );
       }
-      for (const blob of staged) await blob.commit();
+      for (const { blob } of rendered) await blob.commit();
       committed = true;
       return {
         result: { documents, visit },
@@ -355,14 +372,15 @@ export async function signVisitDocument(deps: PackDeps, actor: Actor, input: Sig
   const staged: StagedBlob[] = [];
   let committed = false;
   try {
-    const out = await writeCase(deps, actor, doc.caseId, { action: 'visit.signDocument', field: 'documentId' }, async ({ tx, now: at, before }) => {
-      const visit = await tx.visit.findUniqueOrThrow({ where: { id: doc.visitId } });
+    // What the signature stands on, read and rendered before the case's transaction; the write checks it again.
+    const stands = async (reader: Reader & Pick<Tx, 'visit'>) => {
+      const visit = await reader.visit.findUniqueOrThrow({ where: { id: doc.visitId } });
       requireStatus(visit, SIGNABLE, 'sign a document');
       if (visit.checkedInAt && signedAt < visit.checkedInAt) throw new DomainError('VALIDATION', 'A document is signed on site: not before the check-in', 'signedAt');
       // The witness is one of the collectors named for the visit, who is on site.
-      const witness = await tx.visitParticipant.findFirst({ where: { visitId: visit.id, userId: actor.viewer.userId }, include: { user: true } });
+      const witness = await reader.visitParticipant.findFirst({ where: { visitId: visit.id, userId: actor.viewer.userId }, include: { user: true } });
       if (!witness) throw new DomainError('FORBIDDEN_ACTION', 'Only a collector named for the visit takes a signature on site', 'documentId');
-      const ctx = await documentContext(tx, actor, visit, before.id, { planId: doc.planId, promiseId: doc.promiseId });
+      const ctx = await documentContext(reader, actor, visit, doc.caseId, { planId: doc.planId, promiseId: doc.promiseId });
       let status: SignedDocumentStatus = 'SIGNED';
       if (doc.kind === 'REPAYMENT_AGREEMENT') {
         const plan = ctx.plan;
@@ -373,42 +391,51 @@ export async function signVisitDocument(deps: PackDeps, actor: Actor, input: Sig
       } else if (!ctx.promise || !['OPEN', 'KEPT', 'PARTIAL'].includes(ctx.promiseStatus ?? '')) {
         throw new DomainError('INVALID_TRANSITION', `The promise is ${ctx.promiseStatus ?? 'not there'}: its letter is not signed`, 'documentId');
       }
-      const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId } });
-      const dossier = readDossier(visit.dossier, { agency: isAgencyRole(actor.viewer.role), agencyId: actor.viewer.agencyId });
-      let bytes: Buffer;
-      let contentType = 'application/pdf';
-      let extension = 'pdf';
-      if (mark) {
-        const signature: SignatureFacts = {
-          mark,
-          signedAt,
-          place,
-          latitude: lat,
-          longitude: lon,
-          collector: { fullName: witness.user.fullName, credentialNumber: witness.credentialNumber },
-          pendingApproval: status === 'PENDING_APPROVAL',
-        };
-        bytes = await renderVisitDocument({
-          kind: doc.kind,
-          language: doc.language,
-          jurisdiction: doc.jurisdiction,
-          printedAt: doc.printedAt,
-          printedOn: localDate(doc.printedAt, debtor.timeZone),
-          printedBy: witness.user.fullName,
-          dossier,
-          // The signed copy never carries the full number, whoever printed the original.
-          nationalId: dossier.debtor.nationalIdMasked || debtor.nationalIdMasked,
-          collectors: ctx.collectors,
-          plan: ctx.plan,
-          promise: ctx.promise,
-          signature,
-        });
-      } else {
-        bytes = photo!.bytes;
-        contentType = photo!.contentType;
-        extension = photo!.extension;
-      }
-      const blob = await stage(deps, bytes, staged);
+      return { visit, witness, ctx, status };
+    };
+    const first = await stands(deps.prisma);
+    const { visit, witness, ctx, status } = first;
+    const c = await deps.prisma.case.findUniqueOrThrow({ where: { id: doc.caseId }, select: { debtorId: true } });
+    const debtor = await deps.prisma.debtor.findUniqueOrThrow({ where: { id: c.debtorId } });
+    const dossier = readDossier(visit.dossier, { agency: isAgencyRole(actor.viewer.role), agencyId: actor.viewer.agencyId });
+    let bytes: Buffer;
+    let contentType = 'application/pdf';
+    let extension = 'pdf';
+    if (mark) {
+      const signature: SignatureFacts = {
+        mark,
+        signedAt,
+        place,
+        latitude: lat,
+        longitude: lon,
+        collector: { fullName: witness.user.fullName, credentialNumber: witness.credentialNumber },
+        pendingApproval: status === 'PENDING_APPROVAL',
+      };
+      bytes = await renderVisitDocument({
+        kind: doc.kind,
+        language: doc.language,
+        jurisdiction: doc.jurisdiction,
+        printedAt: doc.printedAt,
+        printedOn: localDate(doc.printedAt, debtor.timeZone),
+        printedBy: witness.user.fullName,
+        dossier,
+        // The signed copy never carries the full number, whoever printed the original.
+        nationalId: dossier.debtor.nationalIdMasked || debtor.nationalIdMasked,
+        collectors: ctx.collectors,
+        plan: ctx.plan,
+        promise: ctx.promise,
+        signature,
+      });
+    } else {
+      bytes = photo!.bytes;
+      contentType = photo!.contentType;
+      extension = photo!.extension;
+    }
+    const blob = await stage(deps, bytes, staged);
+
+    const out = await writeCase(deps, actor, doc.caseId, { action: 'visit.signDocument', field: 'documentId' }, async ({ tx, now: at, before }) => {
+      const again = await stands(tx);
+      if (again.status !== status) throw new DomainError('STALE_VERSION', `The plan changed while the signature was recorded (now ${again.ctx.plan?.status}): sign again`, 'documentId');
       const fileName = `signed-${doc.kind.toLowerCase().replace(/_/g, '-')}-${dossier.caseNumber || 'case'}-${dateOnly(signedAt)}.${extension}`;
       const evidence = await tx.evidence.create({
         data: {
