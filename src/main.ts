@@ -89,6 +89,10 @@ async function seed(): Promise<void> {
         ? `Demo data: ${result.cases} cases, ${result.users} users, in ${((Date.now() - started) / 1000).toFixed(1)} s.\n`
         : 'The demo data set is already there: nothing changed.\n',
     );
+    // The demo's strategy, scores and running experiment (src/seed/strategy.ts), through the strategy services.
+    const { seedDemoStrategy } = await import('./seed/strategy.ts');
+    const strategy = await seedDemoStrategy(store.prisma, { pii: new Pii(secrets.pii), clock: systemClock });
+    if (strategy.seeded) process.stdout.write(`Demo strategy: ${strategy.scores} risk scores, ${strategy.assigned} cases assigned.\n`);
   } finally {
     await store.close();
   }

@@ -28,6 +28,9 @@ import './modules/analytics/schema.ts';
 import './modules/exports/schema.ts';
 import './modules/visitpack/usage-schema.ts';
 import './modules/visitpack/schema.ts';
+import './modules/commission/schema.ts';
+import './modules/legal/schema.ts';
+import './modules/strategy/schema.ts';
 
 export const MAX_PAGE_SIZE = 100;
 

@@ -77,6 +77,17 @@ export function agencyEra(viewer: Viewer): { OR?: ({ agencyId: null } | { agency
   return own === ALL_ERAS ? {} : { OR: [{ agencyId: null }, { agencyId: own }] };
 }
 
+/** Who reads strategies (src/modules/strategy): their segments, rules, assignments, risk scores and timeline entries are the bank's internals. */
+export const STRATEGY_READERS: readonly Role[] = ['BANK_ADMIN', 'BANK_SUPERVISOR', 'AUDITOR'];
+/** Timeline entries a strategy writes: seen only by strategy readers. */
+export const STRATEGY_EVENT_TYPES = ['STRATEGY_SEGMENT_ASSIGNED', 'STRATEGY_SEGMENT_ENDED'];
+
+/** The timeline entries a viewer sees: those of its era, and strategy entries only for strategy readers. */
+export function caseEventVisibility(viewer: Viewer): Prisma.CaseEventWhereInput {
+  const era = agencyEra(viewer);
+  return STRATEGY_READERS.includes(viewer.role) ? era : { AND: [era, { type: { notIn: STRATEGY_EVENT_TYPES } }] };
+}
+
 export function inAgencyEra<T extends { agencyId: string | null }>(viewer: Viewer, record: T | null | undefined): T | null {
   if (!record) return null;
   const own = eraAgency(viewer);
@@ -116,7 +127,7 @@ export const visibleRecords = {
   Agency: (v: Viewer): Prisma.AgencyWhereInput => agencyVisibility(v),
   User: (v: Viewer): Prisma.UserWhereInput => userVisibility(v),
   Placement: (v: Viewer): Prisma.PlacementWhereInput => ({ AND: [agencyEra(v), viaCase(v)] }),
-  CaseEvent: (v: Viewer): Prisma.CaseEventWhereInput => ({ AND: [agencyEra(v), viaCase(v)] }),
+  CaseEvent: (v: Viewer): Prisma.CaseEventWhereInput => ({ AND: [caseEventVisibility(v), viaCase(v)] }),
   Hold: (v: Viewer): Prisma.HoldWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   Reminder: (v: Viewer): Prisma.ReminderWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   ContactAttempt: (v: Viewer): Prisma.ContactAttemptWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
@@ -136,7 +147,34 @@ export const visibleRecords = {
   VisitSignature: (v: Viewer): Prisma.VisitSignatureWhereInput => ({ AND: [{ visit: { AND: [viaCase(v), agencyEra(v)] } }, agencyEra(v)] }),
   /** An export is personal: its requester's only (it holds what they could see). */
   Export: (v: Viewer): Prisma.ExportWhereInput => ({ requestedById: v.userId }),
+  // Commission (src/modules/commission): the bank's managers and auditors see every agency's; an agency manager its own.
+  CommissionSchedule: (v: Viewer): Prisma.CommissionScheduleWhereInput => commissionVisibility(v),
+  CommissionStatement: (v: Viewer): Prisma.CommissionStatementWhereInput => commissionVisibility(v),
+  CommissionLine: (v: Viewer): Prisma.CommissionLineWhereInput => ({ statement: commissionVisibility(v) }),
+  CommissionDispute: (v: Viewer): Prisma.CommissionDisputeWhereInput => ({ line: { statement: commissionVisibility(v) } }),
+  // Legal referrals and write-offs (src/modules/legal): records of a case, of the viewer's era.
+  LegalReferral: (v: Viewer): Prisma.LegalReferralWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  LegalHearing: (v: Viewer): Prisma.LegalHearingWhereInput => ({ AND: [agencyEra(v), { referral: viaCase(v) }] }),
+  WriteOff: (v: Viewer): Prisma.WriteOffWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  Recovery: (v: Viewer): Prisma.RecoveryWhereInput => ({ AND: [agencyEra(v), { writeOff: viaCase(v) }] }),
 };
+
+/**
+ * Commission is money between the bank and an agency: bank admins, supervisors and auditors see
+ * every agency's; an agency manager its own agency's; collectors (bank or agency) none.
+ */
+export function commissionVisibility(viewer: Viewer): { agencyId?: string } {
+  switch (viewer.role) {
+    case 'BANK_ADMIN':
+    case 'BANK_SUPERVISOR':
+    case 'AUDITOR':
+      return {};
+    case 'AGENCY_MANAGER':
+      return { agencyId: requireAgency(viewer) };
+    default:
+      return { agencyId: '00000000-0000-0000-0000-000000000000' };
+  }
+}
 
 /** The scope map handed to scope-auth: `role` is a scope taking the list of roles allowed. */
 export function authScopeMap(viewer: Viewer | null) {

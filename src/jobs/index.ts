@@ -8,8 +8,11 @@ import { placementExpiryJob, PLACEMENT_EXPIRY_JOB } from './placements.ts';
 import { promiseChecksJob, PROMISE_CHECKS_JOB } from './promises.ts';
 import { tableStatisticsJob, TABLE_STATISTICS_JOB } from './statistics.ts';
 import { exportsJob, EXPORTS_JOB } from './exports.ts';
+import { analyticsRollupJob, ANALYTICS_ROLLUP_JOB } from './rollups.ts';
 import { reminderDispatchJob, automaticRemindersJob, REMINDER_DISPATCH_JOB, AUTOMATIC_REMINDERS_JOB } from './reminders.ts';
 import { complaintEscalationJob, COMPLAINT_ESCALATION_JOB } from './complaints.ts';
+import { commissionStatementsJob, COMMISSION_STATEMENTS_JOB } from './commission.ts';
+import { strategyAssignmentJob, STRATEGY_ASSIGNMENT_JOB } from './strategy.ts';
 
 export { JobScheduler, type Job, type JobContext, type JobDeps, type JobRunResult, type JobSchedulerOptions } from './scheduler.ts';
 export { bucketHistoryJob, BUCKET_HISTORY_JOB } from './buckets.ts';
@@ -25,6 +28,9 @@ export const JOB_REGISTRY: Readonly<Record<string, () => Job>> = {
   [TABLE_STATISTICS_JOB]: () => tableStatisticsJob(),
   [COMPLAINT_ESCALATION_JOB]: () => complaintEscalationJob(),
   [EXPORTS_JOB]: () => exportsJob(),
+  [ANALYTICS_ROLLUP_JOB]: () => analyticsRollupJob(),
+  [COMMISSION_STATEMENTS_JOB]: () => commissionStatementsJob(),
+  [STRATEGY_ASSIGNMENT_JOB]: () => strategyAssignmentJob(),
 };
 
 /** The jobs a server runs. */

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
+import { strategySplitKey } from './secrets.ts';
 
 /**
  * Sensitive personal information (PIPL art. 28): the national ID number is stored encrypted
@@ -23,6 +24,11 @@ export class Pii {
     if (keys.encryptionKey.length !== 32 || keys.blindIndexKey.length !== 32) {
       throw new PiiError('PII keys must be 32 bytes each');
     }
+  }
+
+  /** The champion-challenger split's key (src/lib/secrets.ts), derived from this deployment's blind-index secret. */
+  strategySplitKey(): Buffer {
+    return strategySplitKey(this.keys);
   }
 
   static randomKeys(): PiiKeys {

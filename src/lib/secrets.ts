@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import type { Config } from '../config.ts';
 import type { PiiKeys } from './pii.ts';
 
@@ -54,4 +54,13 @@ export function loadSecrets(config: Config): Secrets {
       blindIndexKey: Buffer.from(config.blindIndexKey ?? stored!.blindIndexKey, 'base64'),
     },
   };
+}
+
+/**
+ * The key of the champion-challenger split (src/modules/strategy/split.ts): derived from the
+ * deployment's blind-index secret with HKDF under its own label, so it needs no setting of its own
+ * and no other use of that secret can be confused with it. Stable for as long as the secret is.
+ */
+export function strategySplitKey(keys: Pick<PiiKeys, 'blindIndexKey'>): Buffer {
+  return Buffer.from(hkdfSync('sha256', keys.blindIndexKey, 'arrears', 'strategy champion-challenger split v1', 32));
 }

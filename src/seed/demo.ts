@@ -50,6 +50,7 @@ import { accepts, sniff } from '../modules/evidence/sniff.ts';
 import { pdfDocument, pngImage, wavRecording } from './files.ts';
 import { readDossier } from '../modules/visitpack/dossier.ts';
 import { documentTitle, renderVisitDocument } from '../modules/visitpack/documents.ts';
+import { seedEconomics } from './economics.ts';
 
 export interface SeedDemoDeps {
   pii: Pii;
@@ -101,6 +102,8 @@ export async function seedDemo(prisma: PrismaClient, deps: SeedDemoDeps): Promis
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+  // Commission and legal records go through their services, after the set they build on.
+  if (result.seeded) await seedEconomics(prisma, deps.clock);
   log(
     result.seeded
       ? `Demo data seeded: ${result.cases} cases, ${result.users} users in ${Date.now() - started} ms.`

@@ -13,6 +13,8 @@ import { collections } from '../../src/modules/analytics/collections.ts';
 import { collectorProductivity, contactCompliance, promiseStats } from '../../src/modules/analytics/activity.ts';
 import { monthsBetween, rollRates } from '../../src/modules/analytics/roll-rates.ts';
 import { agencyScorecards } from '../../src/modules/analytics/scorecards.ts';
+import { buildRollup, portfolioReport, rollRatesReport } from '../../src/modules/analytics/rollup.ts';
+import { agencyScorecardsReport, collectionsReport, collectorProductivityReport, contactComplianceReport, promiseStatsReport } from '../../src/modules/analytics/rollup-activity.ts';
 import type { AnalyticsDeps } from '../../src/modules/analytics/deps.ts';
 import { bookArb, writeBook } from './world.ts';
 import * as ref from './reference.ts';
@@ -67,6 +69,31 @@ describe('analytics against the raw rows', () => {
           expect(canon(rr.cells), `rollRates ${who}`).toEqual(canon(ref.rollRatesRef(rows, v, now, monthsBetween(from, dateOnly(now)))));
 
           const sc = await agencyScorecards(deps, v, { period });
+          expect(canon(sc.scorecards), `agencyScorecards ${who}`).toEqual(canon(ref.scorecardsRef(rows, v, period)));
+        }
+        // The rollup made now answers the same, for every viewer (and says it is the rollup's).
+        await buildRollup(t.prisma, now);
+        for (const v of viewers) {
+          const who = `${v.email} (rollup)`;
+          const p = await portfolioReport(deps, v, { groupBy: PORTFOLIO_DIMENSIONS, period });
+          expect(p.source, who).toBe('ROLLUP');
+          expect(canon(p.groups), `portfolio ${who}`).toEqual(canon(ref.portfolioRef(rows, v, now, period)));
+          const from = dateOnly(new Date(now.getTime() - 150 * DAY_MS));
+          const rr = await rollRatesReport(deps, v, { from, to: dateOnly(now) });
+          expect(rr.source, who).toBe('ROLLUP');
+          expect(canon(rr.cells), `rollRates ${who}`).toEqual(canon(ref.rollRatesRef(rows, v, now, monthsBetween(from, dateOnly(now)))));
+
+          const c = await collectionsReport(deps, v, { period, interval: 'MONTH', groupBy: ['AGENCY', 'COLLECTOR', 'CHANNEL'] });
+          expect(c.source, who).toBe('ROLLUP');
+          expect(canon(c.points), `collections ${who}`).toEqual(canon(ref.collectionsRef(rows, v, period)));
+          const ps = await promiseStatsReport(deps, v, { period, groupBy: ['AGENCY', 'COLLECTOR', 'DAY'] });
+          expect(canon(ps.rows), `promiseStats ${who}`).toEqual(canon(ref.promiseStatsRef(rows, v, period)));
+          const cp = await collectorProductivityReport(deps, v, { period, interval: 'DAY' });
+          expect(canon(cp.rows), `collectorProductivity ${who}`).toEqual(canon(ref.productivityRef(rows, v, period)));
+          const cc = await contactComplianceReport(deps, v, { period, groupBy: ['RULE', 'JURISDICTION', 'AGENCY', 'CHANNEL', 'DAY'] });
+          expect(canon(cc.rows), `contactCompliance ${who}`).toEqual(canon(ref.complianceRef(rows, v, period)));
+          const sc = await agencyScorecardsReport(deps, v, { period });
+          expect(sc.source, who).toBe('ROLLUP');
           expect(canon(sc.scorecards), `agencyScorecards ${who}`).toEqual(canon(ref.scorecardsRef(rows, v, period)));
         }
         // Totals (no grouping) add up to the grouped figures.

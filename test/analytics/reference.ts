@@ -9,7 +9,7 @@ import { BANK_TIME_ZONE, bucketOf, daysPastDue, localDate } from '../../src/lib/
 import type { Period } from '../../src/modules/analytics/scope.ts';
 
 export async function loadRows(prisma: PrismaClient) {
-  const [cases, payments, reversals, promises, attempts, placements, history, visits, debtors, accounts, agencies] = await Promise.all([
+  const [cases, payments, reversals, promises, attempts, placements, history, visits, debtors, accounts, agencies, complaints] = await Promise.all([
     prisma.case.findMany(),
     prisma.payment.findMany(),
     prisma.paymentReversal.findMany(),
@@ -21,8 +21,9 @@ export async function loadRows(prisma: PrismaClient) {
     prisma.debtor.findMany(),
     prisma.cardAccount.findMany(),
     prisma.agency.findMany({ orderBy: { name: 'asc' } }),
+    prisma.complaint.findMany(),
   ]);
-  return { cases, payments, reversals, promises, attempts, placements, history, visits, debtors, accounts, agencies };
+  return { cases, payments, reversals, promises, attempts, placements, history, visits, debtors, accounts, agencies, complaints };
 }
 export type Rows = Awaited<ReturnType<typeof loadRows>>;
 
@@ -251,6 +252,10 @@ export function scorecardsRef(rows: Rows, v: Viewer, period: Period) {
       violations: att.filter((x) => x.violation).length,
       refusals: att.filter((x) => x.status === 'BLOCKED').length,
       recalls: [...recalls.values()].sort((x, y) => x.reason.localeCompare(y.reason)),
+      complaints: {
+        received: rows.complaints.filter((k) => k.againstAgencyId === a.id && seesRecord(v, rows, k) && inPeriod(k.receivedAt, period)).length,
+        upheld: rows.complaints.filter((k) => k.againstAgencyId === a.id && seesRecord(v, rows, k) && k.status === 'UPHELD' && inPeriod(k.decidedAt, period)).length,
+      },
     };
   });
 }

@@ -6,6 +6,7 @@ import { createArrearsClient, type ArrearsClient } from '../../sdk/src/index.ts'
 import { listen, type RunningServer } from '../../src/server.ts';
 import { createTestApp, type TestApp } from '../support/app.ts';
 import { createCase, createPeople, type Scenario } from '../support/scenario.ts';
+import { buildRollup } from '../../src/modules/analytics/rollup.ts';
 
 let t: TestApp;
 let s: Scenario;
@@ -39,6 +40,15 @@ beforeAll(async () => {
   await t.prisma.payment.create({
     data: { caseId: c.id, agencyId: null, amount: 42_00n, currency: 'CNY', receivedAt: new Date('2026-11-05T00:00:00Z'), channel: 'CASH', idempotencyKey: 'dated-back', requestHash: 'h' },
   });
+  const complaint = (status: 'OPEN' | 'UPHELD', decidedAt: Date | null) =>
+    t.prisma.complaint.create({
+      data: {
+        caseId: c.id, agencyId: s.north.id, channel: 'PHONE', category: 'HARASSMENT', against: 'AGENCY', againstAgencyId: s.north.id, description: 'calls at night',
+        status, receivedAt: new Date('2026-11-12T00:00:00Z'), responseDueAt: now, resolutionDueAt: now, decidedAt, createdAt: now,
+      },
+    });
+  await complaint('UPHELD', new Date('2026-11-20T00:00:00Z'));
+  await complaint('OPEN', null);
   server = await listen(t.runtime.app, '127.0.0.1', 0);
   north = createArrearsClient({ url: `${server.url}/graphql`, token: await t.token(s.users.northManager) });
   admin = createArrearsClient({ url: `${server.url}/graphql`, token: await t.token(s.users.admin) });
@@ -48,7 +58,12 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('reports through the SDK', () => {
+// Twice: from the tables, then from the analytics rollup made at the same instant (same answers).
+describe.each(['LIVE', 'ROLLUP'] as const)('reports through the SDK (%s)', (source) => {
+  beforeAll(async () => {
+    if (source === 'ROLLUP') await buildRollup(t.prisma, t.clock.now());
+  });
+
   it('promiseStats: kept rates by count and by money, of the viewer’s era only', async () => {
     const { promiseStats } = await north.promiseStats({ period, groupBy: ['AGENCY'] });
     expect(promiseStats.rows.map((r) => [r.agency?.name, r.made, r.kept, r.broken, r.keptRateByCount, r.keptRateByAmount, r.amountPaid.minorUnits])).toEqual([
@@ -82,9 +97,10 @@ describe('reports through the SDK', () => {
 
   it('agencyScorecards: each agency for the bank, its own for an agency', async () => {
     const bank = await admin.agencyScorecards({ period });
-    expect(bank.agencyScorecards.scorecards.map((c) => [c.agency.name, c.placed[0]?.caseCount, c.complaints])).toEqual([
-      ['North Recovery', 1, null],
-      ['South Recovery', 1, null],
+    expect(bank.agencyScorecards.source).toBe(source);
+    expect(bank.agencyScorecards.scorecards.map((c) => [c.agency.name, c.placed[0]?.caseCount, c.complaints, c.complaintsUpheld])).toEqual([
+      ['North Recovery', 1, 2, 1],
+      ['South Recovery', 1, 0, 0],
     ]);
     const own = await north.agencyScorecards({ period });
     expect(own.agencyScorecards.scorecards.map((c) => [c.agency.name, c.promisesMade, c.promiseKeptRate, c.refusals, c.violations])).toEqual([
@@ -112,6 +128,7 @@ describe('reports through the SDK', () => {
 
   it('collections: a payment dated into another agency’s placement names its collector to the bank only', async () => {
     const { collections } = await north.collections({ period, interval: 'MONTH', groupBy: ['COLLECTOR'] });
+    expect(collections.source).toBe(source);
     expect(collections.points.map((p) => [p.collector?.fullName ?? null, p.amount.minorUnits])).toEqual([[null, 42_00]]);
     const bank = await admin.collections({ period, interval: 'MONTH', groupBy: ['COLLECTOR'] });
     expect(bank.collections.points.map((p) => [p.collector?.fullName ?? null, p.amount.minorUnits])).toEqual([['South Agent', 42_00]]);

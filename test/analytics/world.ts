@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import type { PrismaClient } from '../../src/generated/prisma/client.ts';
-import type { Bucket, CaseStage, CaseStatus, ContactChannel, Jurisdiction, PromiseStatus, RecallReason, VisitOutcome } from '../../src/generated/prisma/enums.ts';
+import type { Bucket, CaseStage, ComplaintStatus, CaseStatus, ContactChannel, Jurisdiction, PromiseStatus, RecallReason, VisitOutcome } from '../../src/generated/prisma/enums.ts';
 import type { Pii } from '../../src/lib/pii.ts';
 import { DAY_MS, dueDateForDaysPastDue } from '../../src/lib/time.ts';
 import type { Scenario } from '../support/scenario.ts';
@@ -54,6 +54,16 @@ const caseArb = fc.record({
   attempts: fc.array(attemptArb, { maxLength: 3 }),
   history: fc.array(fc.record({ hoursAgo: fc.integer({ min: 0, max: 200 * 24 }), bucket: fc.constantFrom<Bucket>('M1', 'M2', 'M3', 'M4', 'M6_PLUS') }), { maxLength: 3 }),
   visit: fc.option(fc.record({ hoursAgo: WHEN, era: ERA, outcome: fc.constantFrom<VisitOutcome | null>('PROMISE_TO_PAY', 'REFUSED', 'NOT_AT_HOME', null) })),
+  complaints: fc.array(
+    fc.record({
+      hoursAgo: WHEN,
+      era: ERA,
+      against: fc.constantFrom<'NORTH' | 'SOUTH' | 'BANK'>('NORTH', 'SOUTH', 'BANK'),
+      status: fc.constantFrom<ComplaintStatus>('OPEN', 'INVESTIGATING', 'UPHELD', 'NOT_UPHELD'),
+      decidedHoursAgo: WHEN,
+    }),
+    { maxLength: 2 },
+  ),
 });
 
 export const bookArb = fc.array(caseArb, { minLength: 1, maxLength: 6 });
@@ -164,6 +174,27 @@ export async function writeBook(prisma: PrismaClient, pii: Pii, s: Scenario, now
       });
     }
     for (const h of spec.history) await prisma.bucketHistory.create({ data: { caseId: c.id, bucket: h.bucket, enteredAt: at(h.hoursAgo) } });
+    for (const k of spec.complaints) {
+      const receivedAt = at(k.hoursAgo);
+      const decided = k.status === 'UPHELD' || k.status === 'NOT_UPHELD';
+      await prisma.complaint.create({
+        data: {
+          caseId: c.id,
+          agencyId: agencyOf(k.era),
+          channel: 'PHONE',
+          category: 'HARASSMENT',
+          against: k.against === 'BANK' ? 'BANK' : 'AGENCY',
+          againstAgencyId: k.against === 'BANK' ? null : agencyOf(k.against),
+          description: 'test',
+          status: k.status,
+          receivedAt,
+          responseDueAt: new Date(receivedAt.getTime() + 5 * DAY_MS),
+          resolutionDueAt: new Date(receivedAt.getTime() + 15 * DAY_MS),
+          decidedAt: decided ? at(k.decidedHoursAgo) : null,
+          createdAt: receivedAt,
+        },
+      });
+    }
     if (spec.visit) {
       await prisma.visit.create({
         data: {

@@ -225,8 +225,11 @@ describe('stages, holds, closing', () => {
     const id = gid('Case', c.id);
     const notPaid = await t.gql(tok.supervisor!, CLOSE, { input: { caseId: id, reason: 'PAID_IN_FULL' } });
     expect(notPaid.data.closeCase.userErrors[0].code).toBe('VALIDATION');
-    const closed = await t.gql(tok.supervisor!, CLOSE, { input: { caseId: id, reason: 'WRITTEN_OFF', note: 'uncollectable' } });
-    expect(closed.data.closeCase.case).toMatchObject({ stage: 'CLOSED', status: 'WRITTEN_OFF', closeReason: 'WRITTEN_OFF' });
+    // A write-off is maker-checker (proposeWriteOff / approveWriteOff): closeCase refuses it.
+    const writtenOff = await t.gql(tok.supervisor!, CLOSE, { input: { caseId: id, reason: 'WRITTEN_OFF', note: 'uncollectable' } });
+    expect(writtenOff.data.closeCase.userErrors[0]).toMatchObject({ code: 'APPROVAL_REQUIRED', field: ['reason'] });
+    const closed = await t.gql(tok.supervisor!, CLOSE, { input: { caseId: id, reason: 'RETURNED_TO_BANK', note: 'back to account management' } });
+    expect(closed.data.closeCase.case).toMatchObject({ stage: 'CLOSED', status: 'OPEN', closeReason: 'RETURNED_TO_BANK' });
     expect(await t.prisma.placement.count({ where: { caseId: c.id, endedAt: null } })).toBe(0);
     const before = await counts();
     const hold = await t.gql(tok.supervisor!, HOLD, { input: { caseId: id, reason: 'OTHER' } });

@@ -185,6 +185,19 @@ describe('seedDemo', () => {
     }
   });
 
+  it('holds a commission statement of last month, a legal referral and a proposed write-off, made through their services (issue 16)', async () => {
+    const statement = await store.prisma.commissionStatement.findFirstOrThrow({ include: { lines: true } });
+    expect(statement.lines.length).toBeGreaterThan(0);
+    expect(statement.feeAmount).toBe(statement.lines.reduce((a, l) => a + l.fee, 0n));
+    expect(statement.feeAmount > 0n).toBe(true);
+    const referral = await store.prisma.legalReferral.findFirstOrThrow();
+    expect(referral).toMatchObject({ status: 'FILED', lawFirm: 'Beijing Zhongyuan Law Firm' });
+    expect(referral.documentIds.length).toBeGreaterThan(0);
+    expect((await store.prisma.case.findUniqueOrThrow({ where: { id: referral.caseId } })).stage).toBe('LEGAL');
+    expect(await store.prisma.writeOff.count({ where: { status: 'PROPOSED' } })).toBe(1);
+    expect(await store.prisma.auditEvent.count({ where: { action: { in: ['commission.setSchedule', 'commission.issueStatement', 'legal.refer', 'legal.file', 'writeOff.propose'] } } })).toBe(5);
+  });
+
   it('changes nothing when run again', async () => {
     const before = await counts(store);
     const again = await seedDemo(store.prisma, { pii, clock, blobs });

@@ -470,7 +470,9 @@ describe('decideVisit', () => {
     const v = await reported(c);
     await expectRefused(w, c, v, () => w.mutate('supervisor', M.decide, { visitId: v, decision: 'CLOSE' }), 'VALIDATION', ['closeReason']);
     await expectRefused(w, c, v, () => w.mutate('supervisor', M.decide, { visitId: v, decision: 'CLOSE', closeReason: 'PAID_IN_FULL' }), 'VALIDATION', ['closeReason']);
-    const closed = await w.mutate('supervisor', M.decide, { visitId: v, decision: 'CLOSE', closeReason: 'WRITTEN_OFF', note: 'uncollectable' });
+    // A write-off is maker-checker (proposeWriteOff / approveWriteOff), never a visit decision.
+    await expectRefused(w, c, v, () => w.mutate('supervisor', M.decide, { visitId: v, decision: 'CLOSE', closeReason: 'WRITTEN_OFF', note: 'uncollectable' }), 'APPROVAL_REQUIRED', ['closeReason']);
+    const closed = await w.mutate('supervisor', M.decide, { visitId: v, decision: 'CLOSE', closeReason: 'RETURNED_TO_BANK', note: 'back to the bank' });
     expect(closed.userErrors).toEqual([]);
     expect(closed.case.stage).toBe('CLOSED');
   });

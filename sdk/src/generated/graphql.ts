@@ -16,6 +16,11 @@ export type ActivateMessageTemplateVersionInput = {
   templateVersionId: string;
 };
 
+export type ActivateStrategyInput = {
+  reason: string;
+  strategyId: string;
+};
+
 /** An address found for the debtor of a case the viewer works. */
 export type AddAddressInput = {
   caseId: string;
@@ -45,6 +50,11 @@ export type AddContactPointInput = {
   /** Where it was found, in a few words. */
   sourceNote?: string | null | undefined;
   value: string;
+};
+
+export type AddLegalDocumentsInput = {
+  documentIds: Array<string>;
+  referralId: string;
 };
 
 export type AddressInput = {
@@ -77,6 +87,12 @@ export type ApproveRepaymentPlanInput = {
   expectedVersion?: number | null | undefined;
   note?: string | null | undefined;
   planId: string;
+};
+
+export type ApproveWriteOffInput = {
+  expectedVersion?: number | null | undefined;
+  note?: string | null | undefined;
+  writeOffId: string;
 };
 
 export type AssignCaseInput = {
@@ -235,6 +251,12 @@ export type CloseCaseInput = {
   reason: CloseReason;
 };
 
+export type CloseLegalReferralInput = {
+  note: string;
+  outcome: LegalOutcome;
+  referralId: string;
+};
+
 export type CloseReason =
   | 'BANKRUPTCY'
   | 'DECEASED'
@@ -248,6 +270,24 @@ export type CollectionsDimension =
   | 'AGENCY'
   | 'CHANNEL'
   | 'COLLECTOR';
+
+export type CommissionDisputeStatus =
+  | 'OPEN'
+  | 'REJECTED'
+  | 'UPHELD';
+
+export type CommissionLineKind =
+  | 'ADJUSTMENT'
+  | 'COLLECTION'
+  | 'REVERSAL'
+  | 'VISIT_FEE';
+
+export type CommissionRateRuleInput = {
+  bucket?: Bucket | null | undefined;
+  placedBefore?: string | null | undefined;
+  placedFrom?: string | null | undefined;
+  rateBps: number;
+};
 
 export type ComplaintAgainst =
   | 'AGENCY'
@@ -388,6 +428,14 @@ export type CreateMessageTemplateVersionInput = {
   note?: string | null | undefined;
 };
 
+export type CreateStrategyInput = {
+  /** { segments: [{ key, name, rule, treatment, challengers }] } (README, "Strategies"). */
+  definition: unknown;
+  /** A new strategy, or a new version of one. */
+  name: string;
+  note?: string | null | undefined;
+};
+
 export type CreateUserInput = {
   agencyId?: string | null | undefined;
   credentialExpiresOn?: string | null | undefined;
@@ -462,6 +510,13 @@ export type DelinquencyReason =
   | 'ILLNESS'
   | 'JOB_LOSS'
   | 'OTHER';
+
+export type DisputeCommissionLineInput = {
+  /** What the line should be, minor units. */
+  claimedFee?: number | null | undefined;
+  lineId: string;
+  reason: string;
+};
 
 export type DisputeOutcome =
   | 'ADJUSTED'
@@ -565,6 +620,18 @@ export type IssueApiKeyInput = {
   userId: string;
 };
 
+export type IssueCommissionStatementInput = {
+  agencyId: string;
+  currency: CurrencyCode;
+  /** YYYY-MM, a month that has ended. */
+  period: string;
+};
+
+export type JudgmentResult =
+  | 'AGAINST_BANK'
+  | 'FOR_BANK'
+  | 'PARTIAL';
+
 export type Jurisdiction =
   | 'CN'
   | 'US';
@@ -572,6 +639,20 @@ export type Jurisdiction =
 export type Language =
   | 'EN'
   | 'ZH_CN';
+
+export type LegalOutcome =
+  | 'DISMISSED'
+  | 'JUDGMENT_SATISFIED'
+  | 'SETTLED'
+  | 'UNENFORCEABLE'
+  | 'WITHDRAWN';
+
+export type LegalReferralStatus =
+  | 'CLOSED'
+  | 'ENFORCEMENT'
+  | 'FILED'
+  | 'JUDGMENT'
+  | 'REFERRED';
 
 export type LetterStatus =
   | 'DISPATCHED'
@@ -732,6 +813,14 @@ export type PromiseStatus =
   | 'PARTIAL'
   | 'SUPERSEDED';
 
+export type PromoteChallengerInput = {
+  /** The challenger’s key. */
+  arm: string;
+  reason: string;
+  segmentKey: string;
+  strategyId: string;
+};
+
 export type ProposeRepaymentPlanInput = {
   caseId: string;
   currency: CurrencyCode;
@@ -744,6 +833,13 @@ export type ProposeRepaymentPlanInput = {
   note?: string | null | undefined;
   /** Default: the whole overdue amount. A settlement: the reduced lump sum. */
   totalAmount?: number | null | undefined;
+};
+
+export type ProposeWriteOffInput = {
+  caseId: string;
+  expectedVersion?: number | null | undefined;
+  note: string;
+  reason: WriteOffReason;
 };
 
 export type ReactivateUserInput = {
@@ -782,6 +878,35 @@ export type RecordComplaintInput = {
   receivedAt?: string | null | undefined;
 };
 
+export type RecordLegalEnforcementInput = {
+  method: string;
+  referralId: string;
+  startedOn: string;
+};
+
+export type RecordLegalFilingInput = {
+  court: string;
+  courtReference: string;
+  filedOn: string;
+  referralId: string;
+};
+
+export type RecordLegalHearingInput = {
+  heldAt: string;
+  kind: string;
+  referralId: string;
+  result?: string | null | undefined;
+};
+
+export type RecordLegalJudgmentInput = {
+  /** Awarded, minor units (not for AGAINST_BANK). */
+  amount?: number | null | undefined;
+  currency?: CurrencyCode | null | undefined;
+  judgmentOn: string;
+  referralId: string;
+  result: JudgmentResult;
+};
+
 export type RecordPaymentInput = {
   /** Minor units. */
   amount: number;
@@ -809,6 +934,16 @@ export type RecordPromiseToPayInput = {
   visitId?: string | null | undefined;
 };
 
+export type RecordRecoveryInput = {
+  amount: number;
+  caseId: string;
+  channel: PaymentChannel;
+  currency: CurrencyCode;
+  externalReference?: string | null | undefined;
+  idempotencyKey: string;
+  receivedAt: string;
+};
+
 export type RecordVisitConsentInput = {
   /** The contact attempt whose outcome was VISIT_CONSENT_GIVEN. */
   contactAttemptId: string;
@@ -819,10 +954,26 @@ export type RecordVisitConsentInput = {
   windowStart: string;
 };
 
+export type ReferCaseToLegalInput = {
+  caseId: string;
+  /** The document package: evidence of the case (at most 50). */
+  documentIds?: Array<string> | null | undefined;
+  expectedVersion?: number | null | undefined;
+  lawFirm: string;
+  lawFirmReference?: string | null | undefined;
+  note?: string | null | undefined;
+};
+
 export type RejectRepaymentPlanInput = {
   expectedVersion?: number | null | undefined;
   planId: string;
   reason: string;
+};
+
+export type RejectWriteOffInput = {
+  expectedVersion?: number | null | undefined;
+  note: string;
+  writeOffId: string;
 };
 
 export type ReleaseCaseHoldInput = {
@@ -852,6 +1003,11 @@ export type ReportPeriod = {
   to: string;
 };
 
+/** LIVE: read from the tables when asked (asOf is then). ROLLUP: from the analytics rollup made at asOf by the analytics-rollup job (at most 26 hours old). */
+export type ReportSource =
+  | 'LIVE'
+  | 'ROLLUP';
+
 export type ReportVisitInput = {
   expectedVersion?: number | null | undefined;
   report: string;
@@ -874,6 +1030,14 @@ export type RequestExportInput = {
   revealNationalIds?: boolean | null | undefined;
 };
 
+export type ResolveCommissionDisputeInput = {
+  /** Upheld: the change to the statement, minor units (negative takes back). */
+  adjustment?: number | null | undefined;
+  disputeId: string;
+  note: string;
+  upheld: boolean;
+};
+
 export type ResolveDisputeInput = {
   /** ADJUSTED: minor units taken off the debt (fees, then interest, then principal). */
   adjustment?: number | null | undefined;
@@ -881,6 +1045,11 @@ export type ResolveDisputeInput = {
   expectedVersion?: number | null | undefined;
   note: string;
   outcome: DisputeOutcome;
+};
+
+export type RetireStrategyInput = {
+  reason: string;
+  strategyId: string;
 };
 
 export type RevealDebtorIdentityInput = {
@@ -899,6 +1068,12 @@ export type ReversePaymentInput = {
 
 export type RevokeApiKeyInput = {
   apiKeyId: string;
+};
+
+export type RiskScoreInput = {
+  /** The bank’s account reference. */
+  accountRef: string;
+  score: number;
 };
 
 export type Role =
@@ -948,6 +1123,21 @@ export type SetCeaseContactInput = {
   source: OptOutSource;
 };
 
+export type SetCommissionScheduleInput = {
+  agencyId: string;
+  caseMonthlyCap?: number | null | undefined;
+  currency: CurrencyCode;
+  defaultRateBps: number;
+  /** After the latest version and after every month already issued. */
+  effectiveFrom: string;
+  monthlyCap?: number | null | undefined;
+  note?: string | null | undefined;
+  /** First match wins; at most 50. */
+  rates: Array<CommissionRateRuleInput>;
+  /** Flat fee per completed visit, minor units; default 0. */
+  visitFee?: number | null | undefined;
+};
+
 export type SetContactPreferencesInput = {
   debtorId: string;
   /** Null or absent: no preference. */
@@ -966,6 +1156,14 @@ export type SetDoNotContactInput = {
   /** What the debtor asked, in their words where possible. */
   reason: string;
   source: OptOutSource;
+};
+
+export type SetRiskScoresInput = {
+  /** The model’s name and version, e.g. "behaviour-v3". */
+  model: string;
+  scoredOn: string;
+  /** At most 1000. */
+  scores: Array<RiskScoreInput>;
 };
 
 /** IMAGE and PHOTO are sent with the GraphQL multipart request spec (`file`); STROKES as points. */
@@ -1016,6 +1214,18 @@ export type StartComplaintInvestigationInput = {
   /** The first response given to the complainant. */
   response: string;
 };
+
+/** Where a treatment places a case: nowhere (as it is), the bank, one agency, a pool of agencies by weight, capacity and performance. */
+export type StrategyPlacementKind =
+  | 'AGENCY'
+  | 'BANK'
+  | 'NONE'
+  | 'POOL';
+
+export type StrategyStatus =
+  | 'ACTIVE'
+  | 'DRAFT'
+  | 'RETIRED';
 
 /** A corrected version of a record: same case, kind and visit. The record corrected stays, linked to the new one. */
 export type SupersedeEvidenceInput = {
@@ -1147,6 +1357,20 @@ export type VisitStatus =
   | 'REPORTED'
   | 'SCHEDULED';
 
+export type WriteOffReason =
+  | 'BANKRUPTCY'
+  | 'DECEASED'
+  | 'LEGAL_EXHAUSTED'
+  | 'OTHER'
+  | 'SMALL_BALANCE'
+  | 'STATUTE_BARRED'
+  | 'UNCOLLECTIBLE';
+
+export type WriteOffStatus =
+  | 'APPROVED'
+  | 'PROPOSED'
+  | 'REJECTED';
+
 export type UserFieldsFragment = { id: string, email: string, fullName: string, role: Role, active: boolean, credentialNumber: string | null, credentialExpiresOn: string | null, agency: { id: string, name: string } | null };
 
 export type ApiKeyFieldsFragment = { id: string, name: string, prefix: string, createdAt: string, expiresAt: string | null, lastUsedAt: string | null, revokedAt: string | null, persistedOnly: boolean, costMaximum: number | null, costRestoreRate: number | null, user: { id: string, email: string } };
@@ -1209,59 +1433,66 @@ export type PortfolioQueryVariables = Exact<{
   groupBy: Array<PortfolioDimension> | PortfolioDimension;
   filter?: CaseFilter | null | undefined;
   period?: ReportPeriod | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type PortfolioQuery = { portfolio: { asOf: string, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type PortfolioQuery = { portfolio: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<PortfolioDimension>, groups: Array<{ bucket: Bucket | null, stage: CaseStage | null, status: CaseStatus | null, jurisdiction: Jurisdiction | null, product: string | null, placementMonth: string | null, currency: CurrencyCode, caseCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, promisedOpen: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type CollectionsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   interval: ReportInterval;
   groupBy: Array<CollectionsDimension> | CollectionsDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type CollectionsQuery = { collections: { asOf: string, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type CollectionsQuery = { collections: { asOf: string, source: ReportSource, from: string, to: string, interval: ReportInterval, points: Array<{ start: string, channel: PaymentChannel | null, currency: CurrencyCode, paymentCount: number, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type PromiseStatsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   groupBy: Array<PromiseDimension> | PromiseDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type PromiseStatsQuery = { promiseStats: { asOf: string, from: string, to: string, groupBy: Array<PromiseDimension>, rows: Array<{ day: string | null, currency: CurrencyCode, made: number, open: number, kept: number, partial: number, broken: number, cancelled: number, superseded: number, keptRateByCount: number | null, keptRateByAmount: number | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amountMade: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+export type PromiseStatsQuery = { promiseStats: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<PromiseDimension>, rows: Array<{ day: string | null, currency: CurrencyCode, made: number, open: number, kept: number, partial: number, broken: number, cancelled: number, superseded: number, keptRateByCount: number | null, keptRateByAmount: number | null, agency: { id: string, name: string } | null, collector: { id: string, fullName: string } | null, amountMade: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
 
 export type CollectorProductivityQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   interval: ReportInterval;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type CollectorProductivityQuery = { collectorProductivity: { asOf: string, from: string, to: string, interval: ReportInterval, rows: Array<{ start: string, attempts: number, rightPartyContacts: number, promises: number, collector: { id: string, fullName: string, agency: { id: string, name: string } | null } | null, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }> } };
+export type CollectorProductivityQuery = { collectorProductivity: { asOf: string, source: ReportSource, from: string, to: string, interval: ReportInterval, rows: Array<{ start: string, attempts: number, rightPartyContacts: number, promises: number, collector: { id: string, fullName: string, agency: { id: string, name: string } | null } | null, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }> } };
 
 export type ContactComplianceQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
   groupBy: Array<ComplianceDimension> | ComplianceDimension;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type ContactComplianceQuery = { contactCompliance: { asOf: string, from: string, to: string, groupBy: Array<ComplianceDimension>, rows: Array<{ rule: string | null, jurisdiction: Jurisdiction | null, channel: ContactChannel | null, day: string | null, attempts: number, refusals: number, violations: number, agency: { id: string, name: string } | null }> } };
+export type ContactComplianceQuery = { contactCompliance: { asOf: string, source: ReportSource, from: string, to: string, groupBy: Array<ComplianceDimension>, rows: Array<{ rule: string | null, jurisdiction: Jurisdiction | null, channel: ContactChannel | null, day: string | null, attempts: number, refusals: number, violations: number, agency: { id: string, name: string } | null }> } };
 
 export type RollRatesQueryVariables = Exact<{
   from: string;
   to: string;
   filter?: CaseFilter | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type RollRatesQuery = { rollRates: { asOf: string, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
+export type RollRatesQuery = { rollRates: { asOf: string, source: ReportSource, fromMonth: string, toMonth: string, cells: Array<{ month: string, fromBucket: Bucket, toState: string, currency: CurrencyCode, caseCount: number, overdueNow: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, cureRates: Array<{ month: string, fromBucket: Bucket, caseCount: number, resolved: number, rolledForward: number, cureRate: number | null, rollRate: number | null }> } };
 
 export type AgencyScorecardsQueryVariables = Exact<{
   period?: ReportPeriod | null | undefined;
+  live?: boolean | null | undefined;
 }>;
 
 
-export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number | null, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
+export type AgencyScorecardsQuery = { agencyScorecards: { asOf: string, source: ReportSource, from: string, to: string, scorecards: Array<{ promisesMade: number, promisesKept: number, promisesPartlyKept: number, promisesBroken: number, promiseKeptRate: number | null, placementsStarted: number, placementsContacted: number, averageDaysToFirstContact: number | null, violations: number, refusals: number, complaints: number, complaintsUpheld: number, agency: { id: string, name: string }, placed: Array<{ caseCount: number, balance: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, collected: Array<{ payments: number, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recoveryRates: Array<{ currency: CurrencyCode, rate: number | null }>, visits: Array<{ outcome: VisitOutcome | null, count: number }>, recalls: Array<{ reason: RecallReason, count: number }> }> } };
 
 export type AuditEventsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -1400,6 +1631,10 @@ export type CaseDetailQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', openedAt: string, closedAt: string | null, onHold: boolean, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string, timeZone: string, jurisdiction: Jurisdiction, language: Language, ceaseContact: boolean, contactPoints: Array<{ id: string, kind: ContactPointKind, party: ContactParty, relation: string | null, value: string, primary: boolean, doNotContact: boolean, wrongNumberAt: string | null, source: ContactSource, verification: VerificationStatus }>, addresses: Array<{ id: string, kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string, source: ContactSource, verification: VerificationStatus, movedAwayAt: string | null }> }, account: { id: string, maskedCardNumber: string, product: string, openedOn: string | null, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } }, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, reminders: { totalCount: number, nodes: Array<{ id: string, channel: ContactChannel, scheduledAt: string, status: ReminderStatus, automatic: boolean, sentAt: string | null, createdAt: string }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, visits: { totalCount: number, nodes: Array<{ id: string, status: VisitStatus, purpose: string, windowStart: string | null, windowEnd: string | null, outcome: VisitOutcome | null, createdAt: string, version: number }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, promises: { totalCount: number, nodes: Array<{ id: string, promisedFor: string, status: PromiseStatus, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, repaymentPlans: { totalCount: number, nodes: Array<{ id: string, kind: PlanKind, status: PlanStatus, instalmentCount: number, frequency: PlanFrequency | null, firstDueDate: string, proposedAt: string, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, payments: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1413,19 +1648,24 @@ export type CaseDetailQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
     | { __typename: 'VisitDocument', id: string }
     | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type CaseTimelineQueryVariables = Exact<{
@@ -1443,6 +1683,10 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string, timeline: { totalCount: number, nodes: Array<{ id: string, type: string, actorLabel: string, occurredAt: string, recordedAt: string, summary: string, data: unknown }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1456,19 +1700,24 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
     | { __typename: 'VisitDocument', id: string }
     | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type CaseAfterWriteFragment = { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null };
@@ -1532,6 +1781,82 @@ export type ReleaseCaseHoldMutationVariables = Exact<{
 
 
 export type ReleaseCaseHoldMutation = { releaseCaseHold: { case: { onHold: boolean, closedAt: string | null, closeReason: CloseReason | null, id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null } | null, hold: { id: string, reason: HoldReason, note: string, startsAt: string, endsAt: string | null, active: boolean, releasedAt: string | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CommissionScheduleFieldsFragment = { id: string, currency: string, version: number, effectiveFrom: string, defaultRateBps: number, note: string, createdAt: string, rates: Array<{ bucket: Bucket | null, placedFrom: string | null, placedBefore: string | null, rateBps: number }>, caseMonthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, monthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, visitFee: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CommissionLineFieldsFragment = { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null };
+
+export type CommissionDisputeFieldsFragment = { id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null };
+
+export type CommissionStatementFieldsFragment = { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CommissionStatementsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  agencyId?: string | null | undefined;
+  period?: string | null | undefined;
+}>;
+
+
+export type CommissionStatementsQuery = { commissionStatements: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type CommissionStatementQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CommissionStatementQuery = { node:
+    | { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, lines: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, disputes: Array<{ id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null }>, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null }> }, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } }
+    | Record<PropertyKey, never>
+   | null };
+
+export type CommissionSchedulesQueryVariables = Exact<{
+  agencyId: string;
+  currency?: CurrencyCode | null | undefined;
+}>;
+
+
+export type CommissionSchedulesQuery = { commissionSchedules: Array<{ id: string, currency: string, version: number, effectiveFrom: string, defaultRateBps: number, note: string, createdAt: string, rates: Array<{ bucket: Bucket | null, placedFrom: string | null, placedBefore: string | null, rateBps: number }>, caseMonthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, monthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, visitFee: { minorUnits: number, currency: CurrencyCode, formatted: string } }> };
+
+export type CommissionStatementPreviewQueryVariables = Exact<{
+  agencyId: string;
+  currency: CurrencyCode;
+  period: string;
+  first?: number | null | undefined;
+}>;
+
+
+export type CommissionStatementPreviewQuery = { commissionStatementPreview: { period: string, currency: string, lineCount: number, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ kind: CommissionLineKind, caseId: string, paymentId: string | null, visitId: string | null, basisMinorUnits: number, rateBps: number | null, uncappedFeeMinorUnits: number, feeMinorUnits: number, scheduleVersion: number | null, note: string }> } | null };
+
+export type SetCommissionScheduleMutationVariables = Exact<{
+  input: SetCommissionScheduleInput;
+}>;
+
+
+export type SetCommissionScheduleMutation = { setCommissionSchedule: { schedule: { id: string, currency: string, version: number, effectiveFrom: string, defaultRateBps: number, note: string, createdAt: string, rates: Array<{ bucket: Bucket | null, placedFrom: string | null, placedBefore: string | null, rateBps: number }>, caseMonthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, monthlyCap: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, visitFee: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type IssueCommissionStatementMutationVariables = Exact<{
+  input: IssueCommissionStatementInput;
+}>;
+
+
+export type IssueCommissionStatementMutation = { issueCommissionStatement: { statement: { id: string, currency: string, period: string, issuedAt: string, issuedByJob: boolean, agency: { id: string, name: string } | null, collected: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, adjustments: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type DisputeCommissionLineMutationVariables = Exact<{
+  input: DisputeCommissionLineInput;
+}>;
+
+
+export type DisputeCommissionLineMutation = { disputeCommissionLine: { dispute: { id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ResolveCommissionDisputeMutationVariables = Exact<{
+  input: ResolveCommissionDisputeInput;
+}>;
+
+
+export type ResolveCommissionDisputeMutation = { resolveCommissionDispute: { dispute: { id: string, reason: string, status: CommissionDisputeStatus, raisedAt: string, resolvedAt: string | null, resolutionNote: string | null, claimedFee: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, line: { id: string, seq: number }, adjustmentLine: { id: string, seq: number, kind: CommissionLineKind, rateBps: number | null, scheduleVersion: number | null, note: string, createdAt: string, basis: { minorUnits: number, currency: CurrencyCode, formatted: string }, uncappedFee: { minorUnits: number, currency: CurrencyCode, formatted: string }, fee: { minorUnits: number, currency: CurrencyCode, formatted: string }, case: { id: string, number: string } | null, payment: { id: string, receivedAt: string } | null, visit: { id: string } | null, adjustsLine: { id: string, seq: number } | null } | null } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type MoneyFragment = { minorUnits: number, currency: CurrencyCode, formatted: string };
 
@@ -1623,6 +1948,10 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string, evidence: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, description: string, capturedAt: string | null, uploadedAt: string, downloadUrl: string, visit: { id: string } | null, supersedes: { id: string } | null, supersededBy: { id: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1636,19 +1965,24 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
     | { __typename: 'VisitDocument', id: string }
     | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type UploadEvidenceMutationVariables = Exact<{
@@ -1687,6 +2021,10 @@ export type ExportQuery = { node:
     | { __typename: 'CardAccount' }
     | { __typename: 'Case' }
     | { __typename: 'CaseEvent' }
+    | { __typename: 'CommissionDispute' }
+    | { __typename: 'CommissionLine' }
+    | { __typename: 'CommissionSchedule' }
+    | { __typename: 'CommissionStatement' }
     | { __typename: 'Complaint' }
     | { __typename: 'ContactAttempt' }
     | { __typename: 'ContactOptOut' }
@@ -1700,19 +2038,24 @@ export type ExportQuery = { node:
     | { __typename: 'Export', id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }
     | { __typename: 'Hold' }
     | { __typename: 'Instalment' }
+    | { __typename: 'LegalHearing' }
+    | { __typename: 'LegalReferral' }
     | { __typename: 'Letter' }
     | { __typename: 'MessageTemplate' }
     | { __typename: 'MessageTemplateVersion' }
     | { __typename: 'Payment' }
     | { __typename: 'Placement' }
     | { __typename: 'PromiseToPay' }
+    | { __typename: 'Recovery' }
     | { __typename: 'Reminder' }
     | { __typename: 'RepaymentPlan' }
+    | { __typename: 'Strategy' }
     | { __typename: 'User' }
     | { __typename: 'Visit' }
     | { __typename: 'VisitConsent' }
     | { __typename: 'VisitDocument' }
     | { __typename: 'VisitSignature' }
+    | { __typename: 'WriteOff' }
    | null };
 
 export type ExportsQueryVariables = Exact<{
@@ -1722,6 +2065,107 @@ export type ExportsQueryVariables = Exact<{
 
 
 export type ExportsQuery = { exports: { totalCount: number, nodes: Array<{ id: string, kind: ExportKind, format: ExportFormat, status: ExportStatus, progress: number, rowsTotal: number | null, rowsWritten: number, requestedAt: string, finishedAt: string | null, expiresAt: string | null, fileName: string | null, sizeBytes: number | null, sha256: string | null, error: string | null, downloadUrl: string | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } };
+
+export type LegalReferralFieldsFragment = { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> };
+
+export type WriteOffFieldsFragment = { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type RecoveryFieldsFragment = { id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CaseLegalStateFragment = { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CaseLegalQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type CaseLegalQuery = { case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, legalReferrals: { totalCount: number, nodes: Array<{ id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> }> }, writeOffs: { totalCount: number, nodes: Array<{ id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, recoveries: { totalCount: number, nodes: Array<{ id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } }> }, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null };
+
+export type WriteOffsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  status?: WriteOffStatus | null | undefined;
+}>;
+
+
+export type WriteOffsQuery = { writeOffs: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, case: { id: string, number: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } };
+
+export type ReferCaseToLegalMutationVariables = Exact<{
+  input: ReferCaseToLegalInput;
+}>;
+
+
+export type ReferCaseToLegalMutation = { referCaseToLegal: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type AddLegalDocumentsMutationVariables = Exact<{
+  input: AddLegalDocumentsInput;
+}>;
+
+
+export type AddLegalDocumentsMutation = { addLegalDocuments: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordLegalFilingMutationVariables = Exact<{
+  input: RecordLegalFilingInput;
+}>;
+
+
+export type RecordLegalFilingMutation = { recordLegalFiling: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordLegalHearingMutationVariables = Exact<{
+  input: RecordLegalHearingInput;
+}>;
+
+
+export type RecordLegalHearingMutation = { recordLegalHearing: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, hearing: { id: string, heldAt: string, kind: string, result: string } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordLegalJudgmentMutationVariables = Exact<{
+  input: RecordLegalJudgmentInput;
+}>;
+
+
+export type RecordLegalJudgmentMutation = { recordLegalJudgment: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordLegalEnforcementMutationVariables = Exact<{
+  input: RecordLegalEnforcementInput;
+}>;
+
+
+export type RecordLegalEnforcementMutation = { recordLegalEnforcement: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type CloseLegalReferralMutationVariables = Exact<{
+  input: CloseLegalReferralInput;
+}>;
+
+
+export type CloseLegalReferralMutation = { closeLegalReferral: { referral: { id: string, lawFirm: string, lawFirmReference: string | null, status: LegalReferralStatus, note: string, referredAt: string, court: string | null, courtReference: string | null, filedOn: string | null, judgmentOn: string | null, judgmentResult: JudgmentResult | null, enforcementStartedOn: string | null, enforcementMethod: string | null, outcome: LegalOutcome | null, outcomeNote: string | null, closedAt: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, judgmentAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, documents: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string }>, hearings: Array<{ id: string, heldAt: string, kind: string, result: string }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ProposeWriteOffMutationVariables = Exact<{
+  input: ProposeWriteOffInput;
+}>;
+
+
+export type ProposeWriteOffMutation = { proposeWriteOff: { writeOff: { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ApproveWriteOffMutationVariables = Exact<{
+  input: ApproveWriteOffInput;
+}>;
+
+
+export type ApproveWriteOffMutation = { approveWriteOff: { writeOff: { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RejectWriteOffMutationVariables = Exact<{
+  input: RejectWriteOffInput;
+}>;
+
+
+export type RejectWriteOffMutation = { rejectWriteOff: { writeOff: { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RecordRecoveryMutationVariables = Exact<{
+  input: RecordRecoveryInput;
+}>;
+
+
+export type RecordRecoveryMutation = { recordRecovery: { recovery: { id: string, receivedAt: string, channel: PaymentChannel, externalReference: string | null, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, writeOff: { id: string, reason: WriteOffReason, note: string, status: WriteOffStatus, proposedAt: string, decidedAt: string | null, decisionNote: string | null, principal: { minorUnits: number, currency: CurrencyCode, formatted: string }, interest: { minorUnits: number, currency: CurrencyCode, formatted: string }, fees: { minorUnits: number, currency: CurrencyCode, formatted: string }, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, recovered: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, case: { id: string, version: number, stage: CaseStage, status: CaseStatus, closeReason: CloseReason | null, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string } } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type LetterFieldsFragment = { id: string, status: LetterStatus, templateKey: string, templateVersion: number, language: Language, text: string, deadline: string, sha256: string, dispatchedAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, address: { id: string, kind: AddressKind, line1: string, city: string } | null, evidence: { id: string, kind: EvidenceKind, fileName: string, contentType: string, sizeBytes: number, sha256: string, downloadUrl: string } };
 
@@ -1773,6 +2217,15 @@ export type CaseLettersQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
    | null };
 
 export type NodeQueryVariables = Exact<{
@@ -1788,6 +2241,10 @@ export type NodeQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1801,19 +2258,24 @@ export type NodeQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
     | { __typename: 'VisitDocument', id: string }
     | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type NodesQueryVariables = Exact<{
@@ -1829,6 +2291,10 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -1842,19 +2308,24 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
     | { __typename: 'VisitDocument', id: string }
     | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null> };
 
 export type PromiseFieldsFragment = { id: string, status: PromiseStatus, promisedFor: string, createdAt: string, settledAt: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paid: { minorUnits: number, currency: CurrencyCode, formatted: string } };
@@ -1911,6 +2382,84 @@ export type ReversePaymentMutationVariables = Exact<{
 
 
 export type ReversePaymentMutation = { reversePayment: { payment: { id: string, channel: PaymentChannel, receivedAt: string, externalReference: string | null, idempotencyKey: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, credit: { minorUnits: number, currency: CurrencyCode, formatted: string }, allocations: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, instalment: { id: string, seq: number } | null, promise: { id: string } | null }> } | null, reversal: { id: string, reason: string, createdAt: string, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, lines: Array<{ target: AllocationTarget, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type StrategyTreatmentFieldsFragment = { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> };
+
+export type StrategyFieldsFragment = { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> };
+
+export type ConfidenceIntervalFieldsFragment = { estimate: number | null, low: number | null, high: number | null, n: number };
+
+export type StrategiesQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+  status?: StrategyStatus | null | undefined;
+  name?: string | null | undefined;
+}>;
+
+
+export type StrategiesQuery = { strategies: { totalCount: number, pageInfo: { hasNextPage: boolean, endCursor: string | null }, nodes: Array<{ definition: unknown, id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> }> } };
+
+export type SimulateStrategyQueryVariables = Exact<{
+  strategyId: string;
+}>;
+
+
+export type SimulateStrategyQuery = { simulateStrategy: { cases: number, strategy: { id: string, name: string, version: number }, segments: Array<{ segmentKey: string | null, segmentName: string | null, arm: string | null, cases: number, changes: number, balance: Array<{ minorUnits: number, currency: CurrencyCode, formatted: string }> }> } | null };
+
+export type StrategyExperimentQueryVariables = Exact<{
+  strategyId: string;
+  segmentKey: string;
+  from: string;
+  to: string;
+}>;
+
+
+export type StrategyExperimentQuery = { strategyExperiment: { segmentKey: string, from: string, to: string, strategy: { id: string, name: string, version: number }, arms: Array<{ arm: string, share: number | null, cases: number, cureRate: { estimate: number | null, low: number | null, high: number | null, n: number }, collectedPerCase: Array<{ n: number, estimate: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, low: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, high: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }>, promiseKeptRate: { estimate: number | null, low: number | null, high: number | null, n: number }, complaintRate: { estimate: number | null, low: number | null, high: number | null, n: number }, contactCostPerCase: { estimate: number | null, low: number | null, high: number | null, n: number } }> } | null };
+
+export type CaseStrategyQueryVariables = Exact<{
+  caseId: string;
+}>;
+
+
+export type CaseStrategyQuery = { node:
+    | { id: string, priority: CasePriority, riskScore: { score: number, model: string, scoredOn: string, importedAt: string } | null, strategyAssignment: { segmentKey: string, arm: string, matchedRule: string, assignedAt: string, endedAt: string | null, strategy: { id: string, name: string, version: number }, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } } | null }
+    | Record<PropertyKey, never>
+   | null };
+
+export type CreateStrategyMutationVariables = Exact<{
+  input: CreateStrategyInput;
+}>;
+
+
+export type CreateStrategyMutation = { createStrategy: { strategy: { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type ActivateStrategyMutationVariables = Exact<{
+  input: ActivateStrategyInput;
+}>;
+
+
+export type ActivateStrategyMutation = { activateStrategy: { strategy: { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type RetireStrategyMutationVariables = Exact<{
+  input: RetireStrategyInput;
+}>;
+
+
+export type RetireStrategyMutation = { retireStrategy: { strategy: { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type PromoteChallengerMutationVariables = Exact<{
+  input: PromoteChallengerInput;
+}>;
+
+
+export type PromoteChallengerMutation = { promoteChallenger: { strategy: { id: string, name: string, version: number, status: StrategyStatus, note: string, createdAt: string, activatedAt: string | null, retiredAt: string | null, segments: Array<{ key: string, name: string, rule: unknown, ruleText: string, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> }, challengers: Array<{ key: string, share: number, treatment: { dunningRules: Array<string> | null, priority: CasePriority, placementKind: StrategyPlacementKind, placementAgencyId: string | null, placementDays: number, visitEligible: boolean, placementPool: Array<{ agencyId: string, weight: number, capacity: number }> } }> }> } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type SetRiskScoresMutationVariables = Exact<{
+  input: SetRiskScoresInput;
+}>;
+
+
+export type SetRiskScoresMutation = { setRiskScores: { created: number | null, unchanged: number | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type MessageTemplateFieldsFragment = { id: string, key: string, channel: ContactChannel, language: Language, body: string, version: number, activatedAt: string | null, updatedAt: string };
 
@@ -2041,6 +2590,15 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
+    | { id: string }
    | null };
 
 export type AddContactPointMutationVariables = Exact<{
@@ -2117,6 +2675,10 @@ export type CaseCardStatementsQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string, account: { id: string, maskedCardNumber: string, statements: { totalCount: number, nodes: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -2130,19 +2692,24 @@ export type CaseCardStatementsQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
     | { __typename: 'VisitDocument', id: string }
     | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type CaseCardTransactionsQueryVariables = Exact<{
@@ -2160,6 +2727,10 @@ export type CaseCardTransactionsQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string, account: { id: string, transactions: { totalCount: number, nodes: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -2173,19 +2744,24 @@ export type CaseCardTransactionsQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
     | { __typename: 'VisitDocument', id: string }
     | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type VisitDocumentFieldsFragment = { id: string, kind: VisitDocumentKind, language: Language, jurisdiction: Jurisdiction, sha256: string, nationalIdRevealed: boolean, printedAt: string, downloadUrl: string, printedBy: { id: string, fullName: string } | null, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null };
@@ -2205,6 +2781,10 @@ export type VisitPackQuery = { node:
     | { __typename: 'CardAccount', id: string }
     | { __typename: 'Case', id: string }
     | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
     | { __typename: 'Complaint', id: string }
     | { __typename: 'ContactAttempt', id: string }
     | { __typename: 'ContactOptOut', id: string }
@@ -2218,19 +2798,24 @@ export type VisitPackQuery = { node:
     | { __typename: 'Export', id: string }
     | { __typename: 'Hold', id: string }
     | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
     | { __typename: 'Letter', id: string }
     | { __typename: 'MessageTemplate', id: string }
     | { __typename: 'MessageTemplateVersion', id: string }
     | { __typename: 'Payment', id: string }
     | { __typename: 'Placement', id: string }
     | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
     | { __typename: 'Reminder', id: string }
     | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', status: VisitStatus, version: number, id: string, dossier: { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> }, documents: { totalCount: number, nodes: Array<{ id: string, kind: VisitDocumentKind, language: Language, jurisdiction: Jurisdiction, sha256: string, nationalIdRevealed: boolean, printedAt: string, downloadUrl: string, printedBy: { id: string, fullName: string } | null, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null }> }, signatures: { totalCount: number, nodes: Array<{ id: string, method: SignatureMethod, status: SignedDocumentStatus, signedAt: string, recordedAt: string, place: string, latitude: number | null, longitude: number | null, sha256: string, downloadUrl: string, collector: { id: string, fullName: string } | null, document: { id: string, kind: VisitDocumentKind }, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null }> } }
     | { __typename: 'VisitConsent', id: string }
     | { __typename: 'VisitDocument', id: string }
     | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
    | null };
 
 export type PrintVisitDocumentsMutationVariables = Exact<{
@@ -2630,6 +3215,161 @@ export const PlacementFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentStrin
   recallNote
 }
     `, {"fragmentName":"PlacementFields"}) as unknown as TypedDocumentString<PlacementFieldsFragment, unknown>;
+export const CommissionScheduleFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CommissionScheduleFields on CommissionSchedule {
+  id
+  currency
+  version
+  effectiveFrom
+  rates {
+    bucket
+    placedFrom
+    placedBefore
+    rateBps
+  }
+  defaultRateBps
+  caseMonthlyCap {
+    ...Money
+  }
+  monthlyCap {
+    ...Money
+  }
+  visitFee {
+    ...Money
+  }
+  note
+  createdAt
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CommissionScheduleFields"}) as unknown as TypedDocumentString<CommissionScheduleFieldsFragment, unknown>;
+export const CommissionLineFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CommissionLineFields"}) as unknown as TypedDocumentString<CommissionLineFieldsFragment, unknown>;
+export const CommissionDisputeFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CommissionDisputeFields"}) as unknown as TypedDocumentString<CommissionDisputeFieldsFragment, unknown>;
+export const CommissionStatementFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CommissionStatementFields"}) as unknown as TypedDocumentString<CommissionStatementFieldsFragment, unknown>;
 export const PageInfoFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment PageInfo on PageInfo {
   hasNextPage
@@ -2762,6 +3502,119 @@ export const ExportFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   downloadUrl
 }
     `, {"fragmentName":"ExportFields"}) as unknown as TypedDocumentString<ExportFieldsFragment, unknown>;
+export const LegalReferralFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"LegalReferralFields"}) as unknown as TypedDocumentString<LegalReferralFieldsFragment, unknown>;
+export const WriteOffFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"WriteOffFields"}) as unknown as TypedDocumentString<WriteOffFieldsFragment, unknown>;
+export const RecoveryFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment RecoveryFields on Recovery {
+  id
+  amount {
+    ...Money
+  }
+  receivedAt
+  channel
+  externalReference
+  createdAt
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"RecoveryFields"}) as unknown as TypedDocumentString<RecoveryFieldsFragment, unknown>;
+export const CaseLegalStateFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CaseLegalState"}) as unknown as TypedDocumentString<CaseLegalStateFragment, unknown>;
 export const LetterFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment LetterFields on Letter {
   id
@@ -2891,6 +3744,69 @@ export const PaymentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(
   currency
   formatted
 }`, {"fragmentName":"PaymentFields"}) as unknown as TypedDocumentString<PaymentFieldsFragment, unknown>;
+export const StrategyTreatmentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+    `, {"fragmentName":"StrategyTreatmentFields"}) as unknown as TypedDocumentString<StrategyTreatmentFieldsFragment, unknown>;
+export const StrategyFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}`, {"fragmentName":"StrategyFields"}) as unknown as TypedDocumentString<StrategyFieldsFragment, unknown>;
+export const ConfidenceIntervalFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment ConfidenceIntervalFields on ConfidenceInterval {
+  estimate
+  low
+  high
+  n
+}
+    `, {"fragmentName":"ConfidenceIntervalFields"}) as unknown as TypedDocumentString<ConfidenceIntervalFieldsFragment, unknown>;
 export const MessageTemplateFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment MessageTemplateFields on MessageTemplate {
   id
@@ -3426,9 +4342,10 @@ export const CreateAgencyDocument = /* #__PURE__ */ new TypedDocumentString(`
   createdAt
 }`, {"hash":"sha256:e4ed77d2c3ede2c587a50c6bdb9de9c8c498d6e5dc60049b60c6135fd4d0de2f"}) as unknown as TypedDocumentString<CreateAgencyMutation, CreateAgencyMutationVariables>;
 export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod) {
-  portfolio(groupBy: $groupBy, filter: $filter, period: $period) {
+    query Portfolio($groupBy: [PortfolioDimension!]!, $filter: CaseFilter, $period: ReportPeriod, $live: Boolean) {
+  portfolio(groupBy: $groupBy, filter: $filter, period: $period, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3474,11 +4391,17 @@ export const PortfolioDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:58534fa2305ffc3bfde67914676478d60d682e855d0b4a2df4edd0ed6a9722b9"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
+}`, {"hash":"sha256:8dc0696da93facc862f31882317d226854d94d7680b9850a283bf5227a272ba3"}) as unknown as TypedDocumentString<PortfolioQuery, PortfolioQueryVariables>;
 export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!) {
-  collections(period: $period, interval: $interval, groupBy: $groupBy) {
+    query Collections($period: ReportPeriod, $interval: ReportInterval!, $groupBy: [CollectionsDimension!]!, $live: Boolean) {
+  collections(
+    period: $period
+    interval: $interval
+    groupBy: $groupBy
+    live: $live
+  ) {
     asOf
+    source
     from
     to
     interval
@@ -3505,11 +4428,12 @@ export const CollectionsDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:6de1ce6178dee54707827e7270c6f9fff64c72d543b76be0627bf5cb7df08764"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
+}`, {"hash":"sha256:1e6c79a3a8e3995b1eb201846d4a64d98858035d909c1469a2a398e290dea638"}) as unknown as TypedDocumentString<CollectionsQuery, CollectionsQueryVariables>;
 export const PromiseStatsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query PromiseStats($period: ReportPeriod, $groupBy: [PromiseDimension!]!) {
-  promiseStats(period: $period, groupBy: $groupBy) {
+    query PromiseStats($period: ReportPeriod, $groupBy: [PromiseDimension!]!, $live: Boolean) {
+  promiseStats(period: $period, groupBy: $groupBy, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3549,11 +4473,12 @@ export const PromiseStatsDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:3ad0acd0cb69492920b12aa55fd8d61c4ab0b716cb081996ca95dce881801833"}) as unknown as TypedDocumentString<PromiseStatsQuery, PromiseStatsQueryVariables>;
+}`, {"hash":"sha256:cc90285ee9c722090b1e409598d2733938e7f89ccc0490cb4e8a74fb8e0b8046"}) as unknown as TypedDocumentString<PromiseStatsQuery, PromiseStatsQueryVariables>;
 export const CollectorProductivityDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query CollectorProductivity($period: ReportPeriod, $interval: ReportInterval!) {
-  collectorProductivity(period: $period, interval: $interval) {
+    query CollectorProductivity($period: ReportPeriod, $interval: ReportInterval!, $live: Boolean) {
+  collectorProductivity(period: $period, interval: $interval, live: $live) {
     asOf
+    source
     from
     to
     interval
@@ -3583,11 +4508,12 @@ export const CollectorProductivityDocument = /* #__PURE__ */ new TypedDocumentSt
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:25a16deaef5692c619ed916afea78ab47641fbb5a09de959eeea52ac34cad45e"}) as unknown as TypedDocumentString<CollectorProductivityQuery, CollectorProductivityQueryVariables>;
+}`, {"hash":"sha256:1de592ea09b2c1ed1b81878f824a099e2172688ff0fa753c7e82b3bdb45516f5"}) as unknown as TypedDocumentString<CollectorProductivityQuery, CollectorProductivityQueryVariables>;
 export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query ContactCompliance($period: ReportPeriod, $groupBy: [ComplianceDimension!]!) {
-  contactCompliance(period: $period, groupBy: $groupBy) {
+    query ContactCompliance($period: ReportPeriod, $groupBy: [ComplianceDimension!]!, $live: Boolean) {
+  contactCompliance(period: $period, groupBy: $groupBy, live: $live) {
     asOf
+    source
     from
     to
     groupBy
@@ -3606,11 +4532,12 @@ export const ContactComplianceDocument = /* #__PURE__ */ new TypedDocumentString
     }
   }
 }
-    `, {"hash":"sha256:ca06b06287b3f37e0ff0a4db9e939102109d76070ce522de1b7cc3e9cfd63b31"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
+    `, {"hash":"sha256:5da01bee3d584d2efdc109cf9dd3bcc917bd2fd10fd00d476dfbca07e9ce7227"}) as unknown as TypedDocumentString<ContactComplianceQuery, ContactComplianceQueryVariables>;
 export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter) {
-  rollRates(from: $from, to: $to, filter: $filter) {
+    query RollRates($from: Date!, $to: Date!, $filter: CaseFilter, $live: Boolean) {
+  rollRates(from: $from, to: $to, filter: $filter, live: $live) {
     asOf
+    source
     fromMonth
     toMonth
     cells {
@@ -3638,11 +4565,12 @@ export const RollRatesDocument = /* #__PURE__ */ new TypedDocumentString(`
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:954da9408a4ab9ae528625410fd6ff430fc2e11918a92cc4c9ad6ab3187b6126"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
+}`, {"hash":"sha256:1a2446dd0683a36d3e91f9e370c9e4925cde84712a734b7c2abb11f98b661ed5"}) as unknown as TypedDocumentString<RollRatesQuery, RollRatesQueryVariables>;
 export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(`
-    query AgencyScorecards($period: ReportPeriod) {
-  agencyScorecards(period: $period) {
+    query AgencyScorecards($period: ReportPeriod, $live: Boolean) {
+  agencyScorecards(period: $period, live: $live) {
     asOf
+    source
     from
     to
     scorecards {
@@ -3681,6 +4609,7 @@ export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(
       violations
       refusals
       complaints
+      complaintsUpheld
       recalls {
         reason
         count
@@ -3692,7 +4621,7 @@ export const AgencyScorecardsDocument = /* #__PURE__ */ new TypedDocumentString(
   minorUnits
   currency
   formatted
-}`, {"hash":"sha256:461e80a7b8bfa68ce328db3ecaf91411013eed1c2452e6b0b4d775e078fedc41"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
+}`, {"hash":"sha256:b7ce397e76a02dbd7d3eedbe2878d86db339b5bf44525bdb9210dafd4a533207"}) as unknown as TypedDocumentString<AgencyScorecardsQuery, AgencyScorecardsQueryVariables>;
 export const AuditEventsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query AuditEvents($first: Int, $after: String, $filter: AuditEventFilter) {
   auditEvents(first: $first, after: $after, filter: $filter) {
@@ -5096,6 +6025,449 @@ fragment Money on Money {
   currency
   formatted
 }`, {"hash":"sha256:7d9dc51bdf43a09ed529581b76a792aa7bb780310e7bce15bf905b9dfd7e071e"}) as unknown as TypedDocumentString<ReleaseCaseHoldMutation, ReleaseCaseHoldMutationVariables>;
+export const CommissionStatementsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionStatements($first: Int, $after: String, $agencyId: ID, $period: String) {
+  commissionStatements(
+    first: $first
+    after: $after
+    agencyId: $agencyId
+    period: $period
+  ) {
+    totalCount
+    pageInfo {
+      ...PageInfo
+    }
+    nodes {
+      ...CommissionStatementFields
+    }
+  }
+}
+    fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}`, {"hash":"sha256:ca4b0132fde4e1d55421989fb715d9ac54b261543ad883dfa28417131d9d8070"}) as unknown as TypedDocumentString<CommissionStatementsQuery, CommissionStatementsQueryVariables>;
+export const CommissionStatementDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionStatement($id: ID!, $first: Int, $after: String) {
+  node(id: $id) {
+    ... on CommissionStatement {
+      ...CommissionStatementFields
+      lines(first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          ...PageInfo
+        }
+        nodes {
+          ...CommissionLineFields
+          disputes {
+            ...CommissionDisputeFields
+          }
+        }
+      }
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}`, {"hash":"sha256:53ee8eca1ee70c56c86825082c1a9eccf090d4e5684edfb8f6856e6e0c521bd7"}) as unknown as TypedDocumentString<CommissionStatementQuery, CommissionStatementQueryVariables>;
+export const CommissionSchedulesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionSchedules($agencyId: ID!, $currency: CurrencyCode) {
+  commissionSchedules(agencyId: $agencyId, currency: $currency) {
+    ...CommissionScheduleFields
+  }
+}
+    fragment CommissionScheduleFields on CommissionSchedule {
+  id
+  currency
+  version
+  effectiveFrom
+  rates {
+    bucket
+    placedFrom
+    placedBefore
+    rateBps
+  }
+  defaultRateBps
+  caseMonthlyCap {
+    ...Money
+  }
+  monthlyCap {
+    ...Money
+  }
+  visitFee {
+    ...Money
+  }
+  note
+  createdAt
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:4503f99719eb1348b4588a310c286b06d201729980493d4b3efdd62197caf9d3"}) as unknown as TypedDocumentString<CommissionSchedulesQuery, CommissionSchedulesQueryVariables>;
+export const CommissionStatementPreviewDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CommissionStatementPreview($agencyId: ID!, $currency: CurrencyCode!, $period: String!, $first: Int) {
+  commissionStatementPreview(
+    agencyId: $agencyId
+    currency: $currency
+    period: $period
+  ) {
+    period
+    currency
+    collected {
+      ...Money
+    }
+    fee {
+      ...Money
+    }
+    lineCount
+    lines(first: $first) {
+      kind
+      caseId
+      paymentId
+      visitId
+      basisMinorUnits
+      rateBps
+      uncappedFeeMinorUnits
+      feeMinorUnits
+      scheduleVersion
+      note
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:9b60f9f6be8d600b1cf3947ccdbf9e1c044e53b6d546eabe8a34406c34066b19"}) as unknown as TypedDocumentString<CommissionStatementPreviewQuery, CommissionStatementPreviewQueryVariables>;
+export const SetCommissionScheduleDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SetCommissionSchedule($input: SetCommissionScheduleInput!) {
+  setCommissionSchedule(input: $input) {
+    schedule {
+      ...CommissionScheduleFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CommissionScheduleFields on CommissionSchedule {
+  id
+  currency
+  version
+  effectiveFrom
+  rates {
+    bucket
+    placedFrom
+    placedBefore
+    rateBps
+  }
+  defaultRateBps
+  caseMonthlyCap {
+    ...Money
+  }
+  monthlyCap {
+    ...Money
+  }
+  visitFee {
+    ...Money
+  }
+  note
+  createdAt
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:d220d57a85847c94ca6d183f3ea8610c4bc615f1883fc4f03342e1ca0fb39677"}) as unknown as TypedDocumentString<SetCommissionScheduleMutation, SetCommissionScheduleMutationVariables>;
+export const IssueCommissionStatementDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation IssueCommissionStatement($input: IssueCommissionStatementInput!) {
+  issueCommissionStatement(input: $input) {
+    statement {
+      ...CommissionStatementFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CommissionStatementFields on CommissionStatement {
+  id
+  agency {
+    id
+    name
+  }
+  currency
+  period
+  collected {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  adjustments {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  issuedAt
+  issuedByJob
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:2e8a8d41a493be0d88598b6e5b9d536df81b3954c8c02aa9260de00c0ea7867d"}) as unknown as TypedDocumentString<IssueCommissionStatementMutation, IssueCommissionStatementMutationVariables>;
+export const DisputeCommissionLineDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation DisputeCommissionLine($input: DisputeCommissionLineInput!) {
+  disputeCommissionLine(input: $input) {
+    dispute {
+      ...CommissionDisputeFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:e7509ace8b7ca11a159dab5a093645548a7f85bfcf7ff2a720f95c29fc6b8df5"}) as unknown as TypedDocumentString<DisputeCommissionLineMutation, DisputeCommissionLineMutationVariables>;
+export const ResolveCommissionDisputeDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ResolveCommissionDispute($input: ResolveCommissionDisputeInput!) {
+  resolveCommissionDispute(input: $input) {
+    dispute {
+      ...CommissionDisputeFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment CommissionLineFields on CommissionLine {
+  id
+  seq
+  kind
+  basis {
+    ...Money
+  }
+  rateBps
+  uncappedFee {
+    ...Money
+  }
+  fee {
+    ...Money
+  }
+  scheduleVersion
+  note
+  case {
+    id
+    number
+  }
+  payment {
+    id
+    receivedAt
+  }
+  visit {
+    id
+  }
+  adjustsLine {
+    id
+    seq
+  }
+  createdAt
+}
+fragment CommissionDisputeFields on CommissionDispute {
+  id
+  reason
+  claimedFee {
+    ...Money
+  }
+  status
+  raisedAt
+  resolvedAt
+  resolutionNote
+  line {
+    id
+    seq
+  }
+  adjustmentLine {
+    ...CommissionLineFields
+  }
+}
+fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:50e714d8db34a1b87ef833356b15dcfb3d6e154aa3a770a5e562c7e53441fdec"}) as unknown as TypedDocumentString<ResolveCommissionDisputeMutation, ResolveCommissionDisputeMutationVariables>;
 export const ContactPolicyDocument = /* #__PURE__ */ new TypedDocumentString(`
     query ContactPolicy($jurisdiction: Jurisdiction! = CN) {
   contactPolicy(jurisdiction: $jurisdiction) {
@@ -5560,6 +6932,866 @@ fragment ExportFields on Export {
   error
   downloadUrl
 }`, {"hash":"sha256:c240bc6aec546472add874309ac71c52eebff9d4029e56a0735c42797e81ef49"}) as unknown as TypedDocumentString<ExportsQuery, ExportsQueryVariables>;
+export const CaseLegalDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseLegal($id: ID!) {
+  case(id: $id) {
+    ...CaseLegalState
+    legalReferrals(first: 10) {
+      totalCount
+      nodes {
+        ...LegalReferralFields
+      }
+    }
+    writeOffs(first: 10) {
+      totalCount
+      nodes {
+        ...WriteOffFields
+        recoveries(first: 20) {
+          totalCount
+          nodes {
+            ...RecoveryFields
+          }
+        }
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment RecoveryFields on Recovery {
+  id
+  amount {
+    ...Money
+  }
+  receivedAt
+  channel
+  externalReference
+  createdAt
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:3d5a7766f29b6195e2531e7b3ca79491ba95c64bd4cbe258319ddf1939ab0eb0"}) as unknown as TypedDocumentString<CaseLegalQuery, CaseLegalQueryVariables>;
+export const WriteOffsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query WriteOffs($first: Int, $after: String, $status: WriteOffStatus) {
+  writeOffs(first: $first, after: $after, status: $status) {
+    totalCount
+    pageInfo {
+      ...PageInfo
+    }
+    nodes {
+      ...WriteOffFields
+      case {
+        id
+        number
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}`, {"hash":"sha256:a82e86615bb73ab0a913b633d4930fd228e314faa9376f94cc0aeb562b20bc6c"}) as unknown as TypedDocumentString<WriteOffsQuery, WriteOffsQueryVariables>;
+export const ReferCaseToLegalDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ReferCaseToLegal($input: ReferCaseToLegalInput!) {
+  referCaseToLegal(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:468b12c50def0b48db2170405ab0b1eb03afbc36c790c45c895108ed50bf2a9c"}) as unknown as TypedDocumentString<ReferCaseToLegalMutation, ReferCaseToLegalMutationVariables>;
+export const AddLegalDocumentsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation AddLegalDocuments($input: AddLegalDocumentsInput!) {
+  addLegalDocuments(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:e4a561db15c82f7639ca3d6dcc3ff51a70651b20d9b4808b0a8e83498ea7d0f2"}) as unknown as TypedDocumentString<AddLegalDocumentsMutation, AddLegalDocumentsMutationVariables>;
+export const RecordLegalFilingDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordLegalFiling($input: RecordLegalFilingInput!) {
+  recordLegalFiling(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:dd4019131258033686adef16c5eeb907466c0036aa4aba934e82be52010a31fe"}) as unknown as TypedDocumentString<RecordLegalFilingMutation, RecordLegalFilingMutationVariables>;
+export const RecordLegalHearingDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordLegalHearing($input: RecordLegalHearingInput!) {
+  recordLegalHearing(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    hearing {
+      id
+      heldAt
+      kind
+      result
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:3abd57c77631c268752f730bbb10b0c2d646de510b05ae0b3096fd0840a3d0b9"}) as unknown as TypedDocumentString<RecordLegalHearingMutation, RecordLegalHearingMutationVariables>;
+export const RecordLegalJudgmentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordLegalJudgment($input: RecordLegalJudgmentInput!) {
+  recordLegalJudgment(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:4fa5ccefd10319b0fe413b85af97cc813011563e9e8bbadaa63f68dbaf25141d"}) as unknown as TypedDocumentString<RecordLegalJudgmentMutation, RecordLegalJudgmentMutationVariables>;
+export const RecordLegalEnforcementDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordLegalEnforcement($input: RecordLegalEnforcementInput!) {
+  recordLegalEnforcement(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:a3c6eed6eccba3dedbc0955b652546723e0d4af280f4076b12509e536041f0b1"}) as unknown as TypedDocumentString<RecordLegalEnforcementMutation, RecordLegalEnforcementMutationVariables>;
+export const CloseLegalReferralDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CloseLegalReferral($input: CloseLegalReferralInput!) {
+  closeLegalReferral(input: $input) {
+    referral {
+      ...LegalReferralFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment LegalReferralFields on LegalReferral {
+  id
+  lawFirm
+  lawFirmReference
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  status
+  note
+  referredAt
+  court
+  courtReference
+  filedOn
+  judgmentOn
+  judgmentResult
+  judgmentAmount {
+    ...Money
+  }
+  enforcementStartedOn
+  enforcementMethod
+  outcome
+  outcomeNote
+  closedAt
+  documents {
+    id
+    kind
+    fileName
+    sha256
+  }
+  hearings {
+    id
+    heldAt
+    kind
+    result
+  }
+}`, {"hash":"sha256:ee54bc8d3a66ab8d322f5c0c3784a3ee84c0116ee0ac5163cd5d8432ba41ce64"}) as unknown as TypedDocumentString<CloseLegalReferralMutation, CloseLegalReferralMutationVariables>;
+export const ProposeWriteOffDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ProposeWriteOff($input: ProposeWriteOffInput!) {
+  proposeWriteOff(input: $input) {
+    writeOff {
+      ...WriteOffFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:ff819023e8be8bf2c0d43d3109629af01ce17332da87bc95feac0363cbdfd427"}) as unknown as TypedDocumentString<ProposeWriteOffMutation, ProposeWriteOffMutationVariables>;
+export const ApproveWriteOffDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ApproveWriteOff($input: ApproveWriteOffInput!) {
+  approveWriteOff(input: $input) {
+    writeOff {
+      ...WriteOffFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:51d664170d852512f882999d47f35468500783ebedd66b67ace2ba50a8ea1291"}) as unknown as TypedDocumentString<ApproveWriteOffMutation, ApproveWriteOffMutationVariables>;
+export const RejectWriteOffDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RejectWriteOff($input: RejectWriteOffInput!) {
+  rejectWriteOff(input: $input) {
+    writeOff {
+      ...WriteOffFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:473af59b3eb8606fe911807598234630c2e87a92058ed0de1f6bcae1929cd20e"}) as unknown as TypedDocumentString<RejectWriteOffMutation, RejectWriteOffMutationVariables>;
+export const RecordRecoveryDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RecordRecovery($input: RecordRecoveryInput!) {
+  recordRecovery(input: $input) {
+    recovery {
+      ...RecoveryFields
+    }
+    writeOff {
+      ...WriteOffFields
+    }
+    case {
+      ...CaseLegalState
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment WriteOffFields on WriteOff {
+  id
+  principal {
+    ...Money
+  }
+  interest {
+    ...Money
+  }
+  fees {
+    ...Money
+  }
+  total {
+    ...Money
+  }
+  reason
+  note
+  status
+  proposedAt
+  decidedAt
+  decisionNote
+  recovered {
+    ...Money
+  }
+}
+fragment RecoveryFields on Recovery {
+  id
+  amount {
+    ...Money
+  }
+  receivedAt
+  channel
+  externalReference
+  createdAt
+}
+fragment CaseLegalState on Case {
+  id
+  version
+  stage
+  status
+  closeReason
+  overdue {
+    ...Money
+  }
+}`, {"hash":"sha256:a0d75e1047198dd29f5ea4574d4043fcc935e03cc60c4d51a577db78d001703c"}) as unknown as TypedDocumentString<RecordRecoveryMutation, RecordRecoveryMutationVariables>;
 export const SendLetterDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation SendLetter($input: SendLetterInput!) {
   sendLetter(input: $input) {
@@ -6083,6 +8315,410 @@ fragment PaymentFields on Payment {
     }
   }
 }`, {"hash":"sha256:55b5ae929950fd419a109bf47c732bb3252804e6942ed09be3dd4edb975bf4fa"}) as unknown as TypedDocumentString<ReversePaymentMutation, ReversePaymentMutationVariables>;
+export const StrategiesDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query Strategies($first: Int, $after: String, $status: StrategyStatus, $name: String) {
+  strategies(first: $first, after: $after, status: $status, name: $name) {
+    totalCount
+    pageInfo {
+      ...PageInfo
+    }
+    nodes {
+      ...StrategyFields
+      definition
+    }
+  }
+}
+    fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:0305673caba4be28b5c4450cb4ce0cb492a2b6859042c07f393b3cba177362e5"}) as unknown as TypedDocumentString<StrategiesQuery, StrategiesQueryVariables>;
+export const SimulateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query SimulateStrategy($strategyId: ID!) {
+  simulateStrategy(strategyId: $strategyId) {
+    strategy {
+      id
+      name
+      version
+    }
+    cases
+    segments {
+      segmentKey
+      segmentName
+      arm
+      cases
+      changes
+      balance {
+        ...Money
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"hash":"sha256:275297113bd0517ce5861dff2a6a9617d02aba611042c39584e3ffbf0fe31880"}) as unknown as TypedDocumentString<SimulateStrategyQuery, SimulateStrategyQueryVariables>;
+export const StrategyExperimentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query StrategyExperiment($strategyId: ID!, $segmentKey: String!, $from: DateTime!, $to: DateTime!) {
+  strategyExperiment(
+    strategyId: $strategyId
+    segmentKey: $segmentKey
+    from: $from
+    to: $to
+  ) {
+    strategy {
+      id
+      name
+      version
+    }
+    segmentKey
+    from
+    to
+    arms {
+      arm
+      share
+      cases
+      cureRate {
+        ...ConfidenceIntervalFields
+      }
+      collectedPerCase {
+        estimate {
+          ...Money
+        }
+        low {
+          ...Money
+        }
+        high {
+          ...Money
+        }
+        n
+      }
+      promiseKeptRate {
+        ...ConfidenceIntervalFields
+      }
+      complaintRate {
+        ...ConfidenceIntervalFields
+      }
+      contactCostPerCase {
+        ...ConfidenceIntervalFields
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment ConfidenceIntervalFields on ConfidenceInterval {
+  estimate
+  low
+  high
+  n
+}`, {"hash":"sha256:c5c5a9e1ff9c177cb6d56587c284375a15bc6bfb594c720b88b13d2f7728b885"}) as unknown as TypedDocumentString<StrategyExperimentQuery, StrategyExperimentQueryVariables>;
+export const CaseStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseStrategy($caseId: ID!) {
+  node(id: $caseId) {
+    ... on Case {
+      id
+      priority
+      riskScore {
+        score
+        model
+        scoredOn
+        importedAt
+      }
+      strategyAssignment {
+        strategy {
+          id
+          name
+          version
+        }
+        segmentKey
+        arm
+        matchedRule
+        assignedAt
+        endedAt
+        treatment {
+          ...StrategyTreatmentFields
+        }
+      }
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}`, {"hash":"sha256:b02d80fd65b5128d135b0773921d5bc129d14146a5952bbb50e06315041e3682"}) as unknown as TypedDocumentString<CaseStrategyQuery, CaseStrategyQueryVariables>;
+export const CreateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation CreateStrategy($input: CreateStrategyInput!) {
+  createStrategy(input: $input) {
+    strategy {
+      ...StrategyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:b57320bc659766de222d5fad7ca375b20ef16d086d2973f472582c714875581c"}) as unknown as TypedDocumentString<CreateStrategyMutation, CreateStrategyMutationVariables>;
+export const ActivateStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation ActivateStrategy($input: ActivateStrategyInput!) {
+  activateStrategy(input: $input) {
+    strategy {
+      ...StrategyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:28eeb348fb436f2284a57d0192afde0ca28d534966d8964d8ca9fbbf2da05931"}) as unknown as TypedDocumentString<ActivateStrategyMutation, ActivateStrategyMutationVariables>;
+export const RetireStrategyDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation RetireStrategy($input: RetireStrategyInput!) {
+  retireStrategy(input: $input) {
+    strategy {
+      ...StrategyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:451b498e22ea430e5e79f6f2b2728d8c9703474ae17f7b822a64e9d3b7568fde"}) as unknown as TypedDocumentString<RetireStrategyMutation, RetireStrategyMutationVariables>;
+export const PromoteChallengerDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation PromoteChallenger($input: PromoteChallengerInput!) {
+  promoteChallenger(input: $input) {
+    strategy {
+      ...StrategyFields
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment StrategyTreatmentFields on StrategyTreatment {
+  dunningRules
+  priority
+  placementKind
+  placementAgencyId
+  placementPool {
+    agencyId
+    weight
+    capacity
+  }
+  placementDays
+  visitEligible
+}
+fragment StrategyFields on Strategy {
+  id
+  name
+  version
+  status
+  note
+  createdAt
+  activatedAt
+  retiredAt
+  segments {
+    key
+    name
+    rule
+    ruleText
+    treatment {
+      ...StrategyTreatmentFields
+    }
+    challengers {
+      key
+      share
+      treatment {
+        ...StrategyTreatmentFields
+      }
+    }
+  }
+}`, {"hash":"sha256:9086ec2478a72daa300e64b4a7580a9eb58308d3b1d1c71b22a8e821b2bbeb98"}) as unknown as TypedDocumentString<PromoteChallengerMutation, PromoteChallengerMutationVariables>;
+export const SetRiskScoresDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SetRiskScores($input: SetRiskScoresInput!) {
+  setRiskScores(input: $input) {
+    created
+    unchanged
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    `, {"hash":"sha256:dbb7cb791be1b87ecb4b8d9e7b7e0ec5475f6e58603e170716bf546b1658948f"}) as unknown as TypedDocumentString<SetRiskScoresMutation, SetRiskScoresMutationVariables>;
 export const MessageTemplatesDocument = /* #__PURE__ */ new TypedDocumentString(`
     query MessageTemplates($first: Int = 50, $after: String, $key: String, $channel: ContactChannel, $language: Language) {
   messageTemplates(

@@ -16,7 +16,7 @@ import type { AnalyticsDeps } from './deps.ts';
 
 const dayOf = (alias: string, column: string) => Prisma.sql`to_char(${Prisma.raw(`${alias}."${column}"`)} AT TIME ZONE ${BANK_TIME_ZONE}, 'YYYY-MM-DD')`;
 
-function tooMany(rows: unknown[]): void {
+export function tooMany(rows: unknown[]): void {
   if (rows.length > MAX_GROUPS) throw badUserInput(`The report has more than ${MAX_GROUPS} rows: group by less or shorten the period.`, { argument: 'groupBy' });
 }
 
@@ -47,6 +47,7 @@ export interface PromiseStatsRow {
 
 export interface PromiseStatsReport {
   asOf: Date;
+  source: 'LIVE' | 'ROLLUP';
   period: Period;
   groupBy: PromiseDimension[];
   rows: PromiseStatsRow[];
@@ -79,24 +80,30 @@ export async function promiseStats(deps: AnalyticsDeps, viewer: Viewer, input: {
   tooMany(rows);
   return {
     asOf: deps.clock.now(),
+    source: 'LIVE',
     period: input.period,
     groupBy,
-    rows: rows.map((r) => ({
-      day: (r['day'] as string | null) ?? null,
-      agencyId: (r['agencyId'] as string | null) ?? null,
-      collectorId: (r['collectorId'] as string | null) ?? null,
-      currency: String(r['currency']),
-      made: Number(r['made']),
-      open: Number(r['open']),
-      kept: Number(r['kept']),
-      partial: Number(r['partial']),
-      broken: Number(r['broken']),
-      cancelled: Number(r['cancelled']),
-      superseded: Number(r['superseded']),
-      amountMade: BigInt(r['amountMade'] as string),
-      amountDue: BigInt(r['amountDue'] as string),
-      amountPaid: BigInt(r['amountPaid'] as string),
-    })),
+    rows: rows.map(promiseStatsRow),
+  };
+}
+
+/** A promiseStats SQL row (counts as numbers, sums as text) as a report row. */
+export function promiseStatsRow(r: Record<string, string | number | null>): PromiseStatsRow {
+  return {
+    day: (r['day'] as string | null) ?? null,
+    agencyId: (r['agencyId'] as string | null) ?? null,
+    collectorId: (r['collectorId'] as string | null) ?? null,
+    currency: String(r['currency']),
+    made: Number(r['made']),
+    open: Number(r['open']),
+    kept: Number(r['kept']),
+    partial: Number(r['partial']),
+    broken: Number(r['broken']),
+    cancelled: Number(r['cancelled']),
+    superseded: Number(r['superseded']),
+    amountMade: BigInt(r['amountMade'] as string),
+    amountDue: BigInt(r['amountDue'] as string),
+    amountPaid: BigInt(r['amountPaid'] as string),
   };
 }
 
@@ -117,6 +124,7 @@ export interface ProductivityRow {
 
 export interface ProductivityReport {
   asOf: Date;
+  source: 'LIVE' | 'ROLLUP';
   period: Period;
   interval: Interval;
   rows: ProductivityRow[];
@@ -146,6 +154,15 @@ export async function collectorProductivity(deps: AnalyticsDeps, viewer: Viewer,
         GROUP BY 1, 2, 3
       ) x WHERE x."collectorId" IS NOT NULL LIMIT ${MAX_GROUPS + 1}`,
   ]);
+  return { asOf: deps.clock.now(), source: 'LIVE', period, interval, rows: productivityRows(attempts, promises, payments) };
+}
+
+/** The three parts of collectorProductivity (attempts, promises, payments per collector and interval) as report rows. */
+export function productivityRows(
+  attempts: { collectorId: string; start: string; attempts: number; connected: number }[],
+  promises: { collectorId: string; start: string; promises: number }[],
+  payments: { collectorId: string | null; start: string; currency: string; amount: string; payments: number }[],
+): ProductivityRow[] {
   [attempts, promises, payments].forEach(tooMany);
   const rows = new Map<string, ProductivityRow>();
   const row = (collectorId: string, start: string) => {
@@ -161,7 +178,7 @@ export async function collectorProductivity(deps: AnalyticsDeps, viewer: Viewer,
   tooMany(out);
   for (const r of out) r.collected.sort((a, b) => a.currency.localeCompare(b.currency));
   out.sort((a, b) => a.collectorId.localeCompare(b.collectorId) || a.start.localeCompare(b.start));
-  return { asOf: deps.clock.now(), period, interval, rows: out };
+  return out;
 }
 
 // ---------------------------------------------------------------- contactCompliance
@@ -185,6 +202,7 @@ export interface ComplianceRow {
 
 export interface ComplianceReport {
   asOf: Date;
+  source: 'LIVE' | 'ROLLUP';
   period: Period;
   groupBy: ComplianceDimension[];
   rows: ComplianceRow[];
@@ -209,8 +227,11 @@ export async function contactCompliance(deps: AnalyticsDeps, viewer: Viewer, inp
   tooMany(rows);
   return {
     asOf: deps.clock.now(),
+    source: 'LIVE',
     period: input.period,
     groupBy,
-    rows: rows.map((r) => ({ ...r, attempts: Number(r.attempts), refusals: Number(r.refusals), violations: Number(r.violations) })),
+    rows: rows.map(complianceRow),
   };
 }
+
+export const complianceRow = (r: ComplianceRow): ComplianceRow => ({ ...r, attempts: Number(r.attempts), refusals: Number(r.refusals), violations: Number(r.violations) });

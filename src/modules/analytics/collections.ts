@@ -28,6 +28,7 @@ export interface CollectionsPoint {
 
 export interface CollectionsReport {
   asOf: Date;
+  source: 'LIVE' | 'ROLLUP';
   period: Period;
   interval: Interval;
   groupBy: CollectionsDimension[];
@@ -72,6 +73,7 @@ export async function collections(
   if (rows.length > MAX_GROUPS) throw badUserInput(`The report has more than ${MAX_GROUPS} points: use a longer interval or group by less.`, { argument: 'groupBy' });
   return {
     asOf: deps.clock.now(),
+    source: 'LIVE',
     period: input.period,
     interval: input.interval,
     groupBy,

@@ -50,6 +50,8 @@ export interface PortfolioGroup {
 
 export interface PortfolioReport {
   asOf: Date;
+  /** LIVE: read from the tables now; ROLLUP: from the analytics rollup made at `asOf` (rollup.ts). */
+  source: 'LIVE' | 'ROLLUP';
   period: Period;
   groupBy: PortfolioDimension[];
   groups: PortfolioGroup[];
@@ -73,7 +75,7 @@ const DIMENSION_JOIN: Partial<Record<PortfolioDimension, Prisma.Sql>> = {
   PLACEMENT_MONTH: Prisma.sql`LEFT JOIN LATERAL (SELECT p0."startsAt" FROM "Placement" p0 WHERE p0."caseId" = c.id AND p0."endedAt" IS NULL ORDER BY p0."startsAt" DESC LIMIT 1) pl ON TRUE`,
 };
 
-const KEY_FIELD: Record<PortfolioDimension, keyof PortfolioKey> = {
+export const KEY_FIELD: Record<PortfolioDimension, keyof PortfolioKey> = {
   BUCKET: 'bucket',
   STAGE: 'stage',
   STATUS: 'status',
@@ -137,24 +139,30 @@ export async function portfolio(
   if (rows.length > MAX_GROUPS) throw badUserInput(`The report has more than ${MAX_GROUPS} groups: group by fewer dimensions or filter.`, { argument: 'groupBy' });
   return {
     asOf: now,
+    source: 'LIVE',
     period,
     groupBy,
-    groups: rows.map((r) => {
-      const key = emptyKey();
-      groupBy.forEach((d, i) => {
-        (key as unknown as Record<string, unknown>)[KEY_FIELD[d]] = r[`k${i}`] ?? null;
-      });
-      return {
-        key,
-        currency: String(r['currency']),
-        caseCount: Number(r['caseCount']),
-        overdue: BigInt(r['overdue'] as string),
-        principal: BigInt(r['principal'] as string),
-        interest: BigInt(r['interest'] as string),
-        fees: BigInt(r['fees'] as string),
-        collected: BigInt(r['collected'] as string),
-        promisedOpen: BigInt(r['promisedOpen'] as string),
-      };
-    }),
+    groups: portfolioGroups(rows, groupBy),
   };
+}
+
+/** Report rows (k0…kN, currency, and the sums as text) as groups. */
+export function portfolioGroups(rows: Record<string, string | number | null>[], groupBy: readonly PortfolioDimension[]): PortfolioGroup[] {
+  return rows.map((r) => {
+    const key = emptyKey();
+    groupBy.forEach((d, i) => {
+      (key as unknown as Record<string, unknown>)[KEY_FIELD[d]] = r[`k${i}`] ?? null;
+    });
+    return {
+      key,
+      currency: String(r['currency']),
+      caseCount: Number(r['caseCount']),
+      overdue: BigInt(r['overdue'] as string),
+      principal: BigInt(r['principal'] as string),
+      interest: BigInt(r['interest'] as string),
+      fees: BigInt(r['fees'] as string),
+      collected: BigInt(r['collected'] as string),
+      promisedOpen: BigInt(r['promisedOpen'] as string),
+    };
+  });
 }

@@ -30,6 +30,8 @@ export interface RollCell {
 
 export interface RollRatesReport {
   asOf: Date;
+  /** LIVE: read from the tables now; ROLLUP: from the analytics rollup made at `asOf` (rollup.ts). */
+  source: 'LIVE' | 'ROLLUP';
   fromMonth: string;
   toMonth: string;
   cells: RollCell[];
@@ -57,22 +59,47 @@ export async function rollRates(
   input: { from: string; to: string; filter?: CaseFilterInput | null },
 ): Promise<RollRatesReport> {
   const now = deps.clock.now();
+  const months = rollMonths(input);
+  const where = await caseFilterSql(viewer, input.filter, now, deps.search);
+  const rows = await deps.prisma.$queryRaw<{ month: string; fromBucket: string; toState: string; currency: string; caseCount: number; overdueNow: string }[]>`
+    WITH ${rollMovesSql(months, now, where)}
+    SELECT month, "fromBucket", "toState", currency::text AS currency, COUNT(*)::int AS "caseCount", SUM("overdueTotal")::text AS "overdueNow"
+    FROM moves
+    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+  return {
+    asOf: now,
+    source: 'LIVE',
+    fromMonth: months[0]!,
+    toMonth: months[months.length - 1]!,
+    cells: rows.map((r) => ({ ...r, caseCount: Number(r.caseCount), overdueNow: BigInt(r.overdueNow) })),
+  };
+}
+
+/** The months of a roll-rate report, checked. */
+export function rollMonths(input: { from: string; to: string }): string[] {
   if (input.from > input.to) throw badUserInput('Argument "from" must not be after "to".', { argument: 'from' });
   const months = monthsBetween(input.from, input.to);
   if (months.length > MAX_ROLL_MONTHS) throw badUserInput(`A roll-rate report covers at most ${MAX_ROLL_MONTHS} months.`, { argument: 'to' });
-  const where = await caseFilterSql(viewer, input.filter, now, deps.search);
+  return months;
+}
+
+/**
+ * The CTEs `months`, `scoped`, `spans` and `moves` (one row per case and month: month, fromBucket,
+ * toState, currency, overdueTotal, plus the case's columns named in `extra`) for the cases of
+ * `where` (on "Case" c) over `months`, as at `now`. The bucket history is read as spans (a row
+ * holds from its entry to the next row of the case), once in index order; a case's bucket at an
+ * instant is the span that covers it. One pass over the history, whatever the number of months.
+ * The live report and the rollup job (rollup.ts) both read it.
+ */
+export function rollMovesSql(months: readonly string[], now: Date, where: Prisma.Sql, extra: Prisma.Sql = Prisma.empty): Prisma.Sql {
   const startOf = (month: string) => Prisma.sql`(${`${month}-01`}::date::timestamp AT TIME ZONE ${BANK_TIME_ZONE})`;
   const values = months.map(
     (mo) =>
       Prisma.sql`(${mo}, ${startOf(mo)}, LEAST((((${`${mo}-01`}::date + interval '1 month')::date)::timestamp AT TIME ZONE ${BANK_TIME_ZONE}), ${now.toISOString()}::timestamptz))`,
   );
-  // The bucket history as spans (a row holds from its entry to the next row of the case), read
-  // once in index order; a case's bucket at an instant is the span that covers it. One pass over
-  // the viewer's history, whatever the number of months (no look-up per case and month).
-  const rows = await deps.prisma.$queryRaw<{ month: string; fromBucket: string; toState: string; currency: string; caseCount: number; overdueNow: string }[]>`
-    WITH months(month, t0, t1) AS (VALUES ${Prisma.join(values)}),
+  return Prisma.sql`months(month, t0, t1) AS (VALUES ${Prisma.join(values)}),
     scoped AS (
-      SELECT c.id, c.currency, c."overdueTotal", c."closedAt", c.stage FROM "Case" c WHERE ${where}
+      SELECT c.id, c.currency, c."overdueTotal", c."closedAt", c.stage, c.status, c."assignedAgencyId", c."assignedCollectorId", c."dueDate" FROM "Case" c WHERE ${where}
     ),
     spans AS (
       SELECT h."caseId", h.bucket::text AS bucket, h."enteredAt" AS "from",
@@ -83,22 +110,13 @@ export async function rollRates(
     moves AS (
       SELECT mo.month, b0.bucket AS "fromBucket",
         CASE WHEN s."closedAt" <= mo.t1 THEN (CASE WHEN s.stage = 'RESOLVED' THEN 'RESOLVED' ELSE 'CLOSED' END) ELSE b1.bucket END AS "toState",
-        s.currency, s."overdueTotal"
+        s.currency, s."overdueTotal" ${extra}
       FROM months mo
       JOIN spans b0 ON b0."from" <= mo.t0 AND (b0."until" IS NULL OR b0."until" > mo.t0)
       JOIN scoped s ON s.id = b0."caseId" AND (s."closedAt" IS NULL OR s."closedAt" > mo.t0)
       LEFT JOIN spans b1 ON b1."caseId" = s.id AND b1."from" <= mo.t1 AND (b1."until" IS NULL OR b1."until" > mo.t1)
       WHERE mo.t0 < mo.t1
-    )
-    SELECT month, "fromBucket", "toState", currency::text AS currency, COUNT(*)::int AS "caseCount", SUM("overdueTotal")::text AS "overdueNow"
-    FROM moves
-    GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
-  return {
-    asOf: now,
-    fromMonth: months[0]!,
-    toMonth: months[months.length - 1]!,
-    cells: rows.map((r) => ({ ...r, caseCount: Number(r.caseCount), overdueNow: BigInt(r.overdueNow) })),
-  };
+    )`;
 }
 
 export interface CureRate {

@@ -14,12 +14,9 @@ import { AgencyRef, UserRef } from '../agencies/schema.ts';
 import { CaseFilter, toFilter } from '../cases/schema.ts';
 import { periodOf, type Period } from './scope.ts';
 import { dateOnly } from '../../lib/time.ts';
-import { portfolio, PORTFOLIO_DIMENSIONS, type PortfolioGroup, type PortfolioReport } from './portfolio.ts';
-import { collections, COLLECTIONS_DIMENSIONS, type CollectionsPoint, type CollectionsReport } from './collections.ts';
+import { PORTFOLIO_DIMENSIONS, type PortfolioGroup, type PortfolioReport } from './portfolio.ts';
+import { COLLECTIONS_DIMENSIONS, type CollectionsPoint, type CollectionsReport } from './collections.ts';
 import {
-  collectorProductivity,
-  contactCompliance,
-  promiseStats,
   COMPLIANCE_DIMENSIONS,
   PROMISE_DIMENSIONS,
   type ComplianceReport,
@@ -29,8 +26,10 @@ import {
   type PromiseStatsReport,
   type PromiseStatsRow,
 } from './activity.ts';
-import { rollRates, cureRates, type CureRate, type RollCell, type RollRatesReport } from './roll-rates.ts';
-import { agencyScorecards, type AgencyScorecard, type ScorecardsReport } from './scorecards.ts';
+import { cureRates, type CureRate, type RollCell, type RollRatesReport } from './roll-rates.ts';
+import { type AgencyScorecard, type ScorecardsReport } from './scorecards.ts';
+import { portfolioReport, rollRatesReport } from './rollup.ts';
+import { agencyScorecardsReport, collectionsReport, collectorProductivityReport, contactComplianceReport, promiseStatsReport } from './rollup-activity.ts';
 import { RecallReason, VisitOutcome } from '../common/enums.ts';
 import type { AnalyticsDeps } from './deps.ts';
 
@@ -77,8 +76,17 @@ function loadersOf(ctx: Context) {
 export const loadAgency = (ctx: Context, id: string | null) => (id ? (loadersOf(ctx).agency.load(id) as Promise<never>) : null);
 export const loadUser = (ctx: Context, id: string | null) => (id ? (loadersOf(ctx).user.load(id) as Promise<never>) : null);
 
-const periodFields = <T extends { asOf: Date; period: Period }>(t: any) => ({
-  asOf: t.field({ type: 'DateTime', description: 'When the figures were read.', resolve: (r: T) => r.asOf }),
+export const ReportSource = builder.enumType('ReportSource', {
+  description: 'LIVE: read from the tables when asked (asOf is then). ROLLUP: from the analytics rollup made at asOf by the analytics-rollup job (at most 26 hours old).',
+  values: ['LIVE', 'ROLLUP'] as const,
+});
+
+const LIVE_ARG_DESCRIPTION =
+  'Read the tables now instead of the latest analytics rollup (slower on a large book). Without it the rollup answers when it is at most 26 hours old (and, for a case filter, when it uses only stage, status, bucket, agency and collector); `source` and `asOf` say which answered.';
+
+const periodFields = <T extends { asOf: Date; period: Period; source: 'LIVE' | 'ROLLUP' }>(t: any) => ({
+  asOf: t.field({ type: 'DateTime', description: 'The instant the figures stand at: when they were read (LIVE), or when the rollup was made (ROLLUP).', resolve: (r: T) => r.asOf }),
+  source: t.field({ type: ReportSource, resolve: (r: T) => r.source }),
   from: t.field({ type: 'Date', description: 'First day of the period.', resolve: (r: T) => r.period.from }),
   to: t.field({ type: 'Date', description: 'Last day of the period.', resolve: (r: T) => r.period.to }),
 });
@@ -273,7 +281,8 @@ const CureRateRef = builder.objectRef<CureRate>('CureRate').implement({
 
 const RollRatesRef = builder.objectRef<RollRatesReport>('RollRates').implement({
   fields: (t) => ({
-    asOf: t.field({ type: 'DateTime', resolve: (r) => r.asOf }),
+    asOf: t.field({ type: 'DateTime', description: 'The instant the figures stand at: now (LIVE) or the rollup’s (ROLLUP).', resolve: (r) => r.asOf }),
+    source: t.field({ type: ReportSource, resolve: (r) => r.source }),
     fromMonth: t.string({ resolve: (r) => r.fromMonth }),
     toMonth: t.string({ resolve: (r) => r.toMonth }),
     cells: t.field({ type: [RollCellRef], resolve: (r) => r.cells }),
@@ -343,7 +352,8 @@ const ScorecardRef = builder.objectRef<AgencyScorecard>('AgencyScorecard').imple
     visits: t.field({ type: [VisitCountRef], description: 'Visits completed in the period, by outcome.', resolve: (s) => s.visits }),
     violations: t.int({ description: 'Contact attempts recorded as breaking a rule.', resolve: (s) => s.violations }),
     refusals: t.int({ description: 'Contact attempts refused by the contact policy.', resolve: (s) => s.refusals }),
-    complaints: t.int({ nullable: true, description: 'Not recorded by Arrears yet: null until complaints are.', resolve: () => null }),
+    complaints: t.int({ description: 'Complaints against the agency or its collectors received in the period.', resolve: (s) => s.complaints.received }),
+    complaintsUpheld: t.int({ description: 'Complaints against the agency or its collectors that the bank upheld in the period.', resolve: (s) => s.complaints.upheld }),
     recalls: t.field({ type: [RecallCountRef], description: 'Cases recalled in the period, by reason.', resolve: (s) => s.recalls }),
   }),
 });
@@ -366,9 +376,10 @@ builder.queryFields((t) => ({
       filter: t.arg({ type: CaseFilter, required: false }),
       groupBy: t.arg({ type: [PortfolioDimension] }),
       period: t.arg({ type: ReportPeriod, required: false, description: 'The period of `collected`.' }),
+      live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }),
     },
     resolve: (_r, args, ctx) =>
-      portfolio(analyticsDeps(ctx), ctx.viewer, { filter: toFilter(args.filter), groupBy: args.groupBy, period: periodOf(args.period, ctx.clock.now()) }),
+      portfolioReport(analyticsDeps(ctx), ctx.viewer, { filter: toFilter(args.filter), groupBy: args.groupBy, period: periodOf(args.period, ctx.clock.now()), live: args.live }),
   }),
   collections: t.field({
     type: CollectionsRef,
@@ -378,44 +389,51 @@ builder.queryFields((t) => ({
       period: t.arg({ type: ReportPeriod, required: false }),
       interval: t.arg({ type: ReportInterval, defaultValue: 'DAY' }),
       groupBy: t.arg({ type: [CollectionsDimension], defaultValue: [] }),
+      live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }),
     },
     resolve: (_r, args, ctx) =>
-      collections(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), interval: args.interval, groupBy: args.groupBy }),
+      collectionsReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), interval: args.interval, groupBy: args.groupBy, live: args.live }),
   }),
   promiseStats: t.field({
     type: PromiseStatsRef,
     description: 'Promises to pay recorded in the period: how many were kept, partly kept, broken; kept rates by count and by money.',
     authScopes: { authenticated: true },
-    args: { period: t.arg({ type: ReportPeriod, required: false }), groupBy: t.arg({ type: [PromiseDimension], defaultValue: [] }) },
-    resolve: (_r, args, ctx) => promiseStats(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), groupBy: args.groupBy }),
+    args: { period: t.arg({ type: ReportPeriod, required: false }), groupBy: t.arg({ type: [PromiseDimension], defaultValue: [] }), live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }) },
+    resolve: (_r, args, ctx) => promiseStatsReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), groupBy: args.groupBy, live: args.live }),
   }),
   collectorProductivity: t.field({
     type: ProductivityRef,
     description: 'Per collector and interval: attempts, right-party contacts, promises, money collected.',
     authScopes: { authenticated: true },
-    args: { period: t.arg({ type: ReportPeriod, required: false }), interval: t.arg({ type: ReportInterval, defaultValue: 'DAY' }) },
-    resolve: (_r, args, ctx) => collectorProductivity(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), interval: args.interval }),
+    args: { period: t.arg({ type: ReportPeriod, required: false }), interval: t.arg({ type: ReportInterval, defaultValue: 'DAY' }), live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }) },
+    resolve: (_r, args, ctx) =>
+      collectorProductivityReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), interval: args.interval, live: args.live }),
   }),
   contactCompliance: t.field({
     type: ComplianceRef,
     description: 'Contact attempts, refusals by the contact policy and recorded violations, by rule, jurisdiction, agency, channel or day.',
     authScopes: { authenticated: true },
-    args: { period: t.arg({ type: ReportPeriod, required: false }), groupBy: t.arg({ type: [ComplianceDimension], defaultValue: [] }) },
-    resolve: (_r, args, ctx) => contactCompliance(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), groupBy: args.groupBy }),
+    args: { period: t.arg({ type: ReportPeriod, required: false }), groupBy: t.arg({ type: [ComplianceDimension], defaultValue: [] }), live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }) },
+    resolve: (_r, args, ctx) => contactComplianceReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), groupBy: args.groupBy, live: args.live }),
   }),
   rollRates: t.field({
     type: RollRatesRef,
     description: 'Month over month, from the recorded bucket history: where the cases of each bucket went (matrix), and cure rates.',
     authScopes: { authenticated: true },
-    args: { from: t.arg({ type: 'Date' }), to: t.arg({ type: 'Date' }), filter: t.arg({ type: CaseFilter, required: false }) },
+    args: {
+      from: t.arg({ type: 'Date' }),
+      to: t.arg({ type: 'Date' }),
+      filter: t.arg({ type: CaseFilter, required: false }),
+      live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }),
+    },
     resolve: (_r, args, ctx) =>
-      rollRates(analyticsDeps(ctx), ctx.viewer, { from: dateOnly(args.from), to: dateOnly(args.to), filter: toFilter(args.filter) }),
+      rollRatesReport(analyticsDeps(ctx), ctx.viewer, { from: dateOnly(args.from), to: dateOnly(args.to), filter: toFilter(args.filter), live: args.live }),
   }),
   agencyScorecards: t.field({
     type: ScorecardsRef,
     description: 'Each partner agency side by side (an agency sees its own).',
     authScopes: { authenticated: true },
-    args: { period: t.arg({ type: ReportPeriod, required: false }) },
-    resolve: (_r, args, ctx) => agencyScorecards(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()) }),
+    args: { period: t.arg({ type: ReportPeriod, required: false }), live: t.arg.boolean({ required: false, description: LIVE_ARG_DESCRIPTION }) },
+    resolve: (_r, args, ctx) => agencyScorecardsReport(analyticsDeps(ctx), ctx.viewer, { period: periodOf(args.period, ctx.clock.now()), live: args.live }),
   }),
 }));

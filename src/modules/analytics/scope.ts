@@ -42,9 +42,9 @@ export function caseScopeSql(viewer: Viewer, alias = 'c'): Prisma.Sql {
 }
 
 /** The records of a case a viewer sees by era (`agencyEra`), on the row aliased `alias`. */
-export function eraSql(viewer: Viewer, alias: string): Prisma.Sql {
+export function eraSql(viewer: Viewer, alias: string, column = 'agencyId'): Prisma.Sql {
   const own = eraAgencyOf(viewer);
-  return own === null ? TRUE : Prisma.sql`(${col(alias, 'agencyId')} IS NULL OR ${col(alias, 'agencyId')} = ${own}::uuid)`;
+  return own === null ? TRUE : Prisma.sql`(${col(alias, column)} IS NULL OR ${col(alias, column)} = ${own}::uuid)`;
 }
 
 /** A record hanging off a case (`caseId`) that the viewer sees: its case visible now, and its era. */

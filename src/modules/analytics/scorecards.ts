@@ -12,7 +12,8 @@
  *   contacted; those not yet contacted are counted apart);
  * - visits completed in the period, by outcome; violations and refusals of the contact policy;
  * - recalls in the period, by reason;
- * - complaints: not recorded by Arrears yet (null until the complaints module lands).
+ * - complaints against the agency or its collectors (`againstAgencyId`) received in the period, and
+ *   those the bank upheld in the period (decided UPHELD), of the records the viewer sees.
  */
 import { Prisma } from '../../generated/prisma/client.ts';
 import type { RecallReason, VisitOutcome } from '../../generated/prisma/enums.ts';
@@ -34,10 +35,12 @@ export interface AgencyScorecard {
   violations: number;
   refusals: number;
   recalls: { reason: RecallReason; count: number }[];
+  complaints: { received: number; upheld: number };
 }
 
 export interface ScorecardsReport {
   asOf: Date;
+  source: 'LIVE' | 'ROLLUP';
   period: Period;
   scorecards: AgencyScorecard[];
 }
@@ -46,10 +49,10 @@ export async function agencyScorecards(deps: AnalyticsDeps, viewer: Viewer, inpu
   const { period } = input;
   const agencies = await deps.prisma.agency.findMany({ where: agencyVisibility(viewer), select: { id: true }, orderBy: { name: 'asc' } });
   const ids = agencies.map((a) => a.id);
-  if (!ids.length) return { asOf: deps.clock.now(), period, scorecards: [] };
+  if (!ids.length) return { asOf: deps.clock.now(), source: 'LIVE', period, scorecards: [] };
   const inAgencies = (alias: string) => Prisma.sql`${Prisma.raw(`${alias}."agencyId"`)} IN (${Prisma.join(ids.map((id) => Prisma.sql`${id}::uuid`))})`;
   const q = deps.prisma;
-  const [placed, collected, promises, contact, visits, attempts, recalls] = await Promise.all([
+  const [placed, collected, promises, contact, visits, attempts, recalls, complaints] = await Promise.all([
     q.$queryRaw<{ agencyId: string; currency: string; caseCount: number; balance: string }[]>`
       SELECT c."assignedAgencyId"::text AS "agencyId", c.currency::text AS currency, COUNT(*)::int AS "caseCount", SUM(c."overdueTotal")::text AS balance
       FROM "Case" c
@@ -96,15 +99,39 @@ export async function agencyScorecards(deps: AnalyticsDeps, viewer: Viewer, inpu
       FROM "Placement" pl
       WHERE ${inAgencies('pl')} AND pl."recallReason" IS NOT NULL AND ${inPeriodSql(period, 'pl', 'endedAt')} AND ${recordScopeSql(viewer, 'pl')}
       GROUP BY 1, 2 ORDER BY 1, 2`,
+    q.$queryRaw<{ agencyId: string; received: number; upheld: number }[]>`
+      SELECT k."againstAgencyId"::text AS "agencyId",
+        COUNT(*) FILTER (WHERE ${inPeriodSql(period, 'k', 'receivedAt')})::int AS received,
+        COUNT(*) FILTER (WHERE k.status = 'UPHELD' AND ${inPeriodSql(period, 'k', 'decidedAt')})::int AS upheld
+      FROM "Complaint" k
+      WHERE k."againstAgencyId" IN (${Prisma.join(ids.map((id) => Prisma.sql`${id}::uuid`))})
+        AND ((${inPeriodSql(period, 'k', 'receivedAt')}) OR (${inPeriodSql(period, 'k', 'decidedAt')}))
+        AND ${recordScopeSql(viewer, 'k')}
+      GROUP BY 1`,
   ]);
+  return { asOf: deps.clock.now(), source: 'LIVE', period, scorecards: assembleScorecards(ids, { placed, collected, promises, contact, visits, attempts, recalls, complaints }) };
+}
+
+/** What each scorecard query answers, live or from the rollup. */
+export interface ScorecardParts {
+  placed: { agencyId: string; currency: string; caseCount: number; balance: string }[];
+  collected: { agencyId: string; currency: string; amount: string; payments: number }[];
+  promises: { agencyId: string; made: number; kept: number; partial: number; broken: number }[];
+  contact: { agencyId: string; started: number; contacted: number; days: string | null }[];
+  visits: { agencyId: string; outcome: VisitOutcome | null; count: number }[];
+  attempts: { agencyId: string; violations: number; refusals: number }[];
+  recalls: { agencyId: string; reason: RecallReason; count: number }[];
+  complaints: { agencyId: string; received: number; upheld: number }[];
+}
+
+/** The scorecards of `ids` (in that order) from the answers of their queries. */
+export function assembleScorecards(ids: readonly string[], { placed, collected, promises, contact, visits, attempts, recalls, complaints }: ScorecardParts): AgencyScorecard[] {
   const of = <T extends { agencyId: string }>(rows: T[], id: string) => rows.filter((r) => r.agencyId === id);
-  return {
-    asOf: deps.clock.now(),
-    period,
-    scorecards: ids.map((id) => {
+  return ids.map((id) => {
       const p = of(promises, id)[0];
       const c = of(contact, id)[0];
       const a = of(attempts, id)[0];
+      const k = of(complaints, id)[0];
       return {
         agencyId: id,
         placed: of(placed, id).map((r) => ({ currency: r.currency, caseCount: Number(r.caseCount), balance: BigInt(r.balance) })).sort((x, y) => x.currency.localeCompare(y.currency)),
@@ -117,7 +144,7 @@ export async function agencyScorecards(deps: AnalyticsDeps, viewer: Viewer, inpu
         violations: Number(a?.violations ?? 0),
         refusals: Number(a?.refusals ?? 0),
         recalls: of(recalls, id).map((r) => ({ reason: r.reason, count: Number(r.count) })),
+        complaints: { received: Number(k?.received ?? 0), upheld: Number(k?.upheld ?? 0) },
       };
-    }),
-  };
+    });
 }

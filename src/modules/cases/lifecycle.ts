@@ -6,6 +6,7 @@ import type { Actor } from '../../lib/actor.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
 import { activeHoldWhere } from './queries.ts';
 import { writeCase, type CaseWriteDeps } from './write.ts';
+import type { Tx } from '../../db/store.ts';
 
 /**
  * Stage transitions (DOMAIN.md, "Case lifecycle"): forward one step at a time; a supervisor may
@@ -56,13 +57,10 @@ export async function closeCase(
     if (input.reason === 'PAID_IN_FULL' && before.overdueTotal > 0n) {
       throw new DomainError('VALIDATION', `The case still owes ${before.overdueTotal} minor units: it is not paid in full`, 'reason');
     }
-    // Closing ends the current placement and stops all contact that is still scheduled.
-    await tx.placement.updateMany({ where: { caseId: before.id, endedAt: null }, data: { endedAt: now, endedById: actor.viewer.userId } });
-    const cancelled = await tx.reminder.updateMany({
-      where: { caseId: before.id, status: 'SCHEDULED' },
-      data: { status: 'CANCELLED', cancelledAt: now, lastError: 'case closed' },
-    });
-    const status = input.reason === 'WRITTEN_OFF' ? 'WRITTEN_OFF' : input.reason === 'PAID_IN_FULL' || input.reason === 'SETTLED' ? 'PAID' : before.status;
+    // A write-off is maker-checker (src/modules/legal): proposeWriteOff, then another person's approveWriteOff.
+    if (input.reason === 'WRITTEN_OFF') throw new DomainError('APPROVAL_REQUIRED', 'A write-off is proposed (proposeWriteOff) and approved by another person (approveWriteOff)', 'reason');
+    const cancelled = { count: (await stopCaseWork(tx, before.id, now, actor.viewer.userId, 'case closed')).remindersCancelled };
+    const status = input.reason === 'PAID_IN_FULL' || input.reason === 'SETTLED' ? 'PAID' : before.status;
     return {
       result: {},
       data: { stage: 'CLOSED', status, closedAt: now, closeReason: input.reason },
@@ -71,6 +69,13 @@ export async function closeCase(
       reason: input.note ?? null,
     };
   });
+}
+
+/** An ending case: its current placement ends and all contact still scheduled stops. */
+export async function stopCaseWork(tx: Tx, caseId: string, now: Date, userId: string | null, why: string): Promise<{ remindersCancelled: number }> {
+  await tx.placement.updateMany({ where: { caseId, endedAt: null }, data: { endedAt: now, endedById: userId } });
+  const cancelled = await tx.reminder.updateMany({ where: { caseId, status: 'SCHEDULED' }, data: { status: 'CANCELLED', cancelledAt: now, lastError: why } });
+  return { remindersCancelled: cancelled.count };
 }
 
 export async function holdCase(

@@ -150,7 +150,7 @@ export function activeHoldWhere(now: Date): Prisma.HoldWhereInput {
   return { releasedAt: null, startsAt: { lte: now }, OR: [{ endsAt: null }, { endsAt: { gt: now } }] };
 }
 
-/** The viewer's work queue: open cases assigned to them, not on hold; broken promises first, then the oldest debt, then the largest. */
+/** The viewer's work queue: open cases assigned to them, not on hold; broken promises first, then the strategy's priority, then the oldest debt, then the largest. */
 export function workQueueWhere(viewer: Viewer, now: Date): Prisma.CaseWhereInput {
   return {
     AND: [
@@ -165,6 +165,7 @@ export function workQueueWhere(viewer: Viewer, now: Date): Prisma.CaseWhereInput
 
 export const WORK_QUEUE_ORDER: Prisma.CaseOrderByWithRelationInput[] = [
   { attentionRank: 'asc' }, // broken promises first
+  { priority: 'desc' }, // then the priority the strategy's treatment gives (URGENT first)
   { dueDate: 'asc' }, // then the most days past due
   { overdueTotal: 'desc' },
   { id: 'asc' },

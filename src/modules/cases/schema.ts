@@ -1,6 +1,6 @@
 import type { Context } from '../../context.ts';
 import { builder } from '../../builder.ts';
-import { agencyEra, canSeeCase, caseVisibility, debtorVisibility, viaCase, visibleRecords } from '../../auth/scopes.ts';
+import { agencyEra, canSeeCase, caseEventVisibility, caseVisibility, debtorVisibility, viaCase, visibleRecords } from '../../auth/scopes.ts';
 import { formatCaseNumber, parseCaseNumber } from '../../lib/ids.ts';
 import { bucketOf, daysPastDue } from '../../lib/time.ts';
 import { money } from '../../lib/money.ts';
@@ -75,8 +75,8 @@ export const CaseRef = builder.prismaNode('Case', {
     timeline: t.relatedConnection('events', {
       cursor: 'id',
       totalCount: true,
-      description: 'Every change, newest first. An agency sees the history of its own placements only.',
-      query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }] }),
+      description: 'Every change, newest first. An agency sees the history of its own placements only; strategy entries show to strategy readers only.',
+      query: (_args, ctx) => ({ where: caseEventVisibility(ctx.viewer), orderBy: [{ occurredAt: 'desc' }, { id: 'desc' }] }),
     }),
     reminders: t.relatedConnection('reminders', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ scheduledAt: 'desc' }, { id: 'desc' }] }) }),
     contactAttempts: t.relatedConnection('contactAttempts', { cursor: 'id', totalCount: true, query: (_args, ctx) => ({ where: agencyEra(ctx.viewer), orderBy: [{ attemptedAt: 'desc' }, { id: 'desc' }] }) }),

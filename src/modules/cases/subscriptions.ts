@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { builder } from '../../builder.ts';
-import { agencyEra, canSeeCase, caseVisibility } from '../../auth/scopes.ts';
+import { canSeeCase, caseEventVisibility, caseVisibility } from '../../auth/scopes.ts';
 import type { CaseEvent } from '../../generated/prisma/client.ts';
 import { CaseEventRef, CaseRef } from './schema.ts';
 import { lastEventIdOf, setEventId } from '../../events/sse.ts';
@@ -56,7 +56,7 @@ builder.subscriptionField('caseEvents', (t) =>
             if (caseId) return; // the case is gone for this viewer: the stream ends
             continue;
           }
-          const event = await ctx.prisma.caseEvent.findFirst({ where: { id: message.eventId, ...agencyEra(ctx.viewer) } });
+          const event = await ctx.prisma.caseEvent.findFirst({ where: { id: message.eventId, AND: [caseEventVisibility(ctx.viewer)] } });
           if (!event) continue;
           setEventId(ctx, message.position); // the SSE id of what is yielded now
           yield event;

@@ -87,7 +87,9 @@ export async function writeCase<T>(
     const before = await tx.case.findFirst({ where: { id: caseId, ...visible } });
     if (!before) throw new DomainError('NOT_FOUND', 'No such case', field);
     if (isEnded(before) && !options.allowEnded) {
-      throw new DomainError('CASE_ENDED', `Case is ${before.stage.toLowerCase()} and takes no further writes`, field);
+      // Money received on a written-off case is a recovery (src/modules/legal), not a payment.
+      const hint = before.status === 'WRITTEN_OFF' ? ' (written off: money received is recorded with recordRecovery)' : '';
+      throw new DomainError('CASE_ENDED', `Case is ${before.stage.toLowerCase()} and takes no further writes${hint}`, field);
     }
     if (options.expectedVersion != null && options.expectedVersion !== before.version) {
       throw new DomainError('STALE_VERSION', `Case is at version ${before.version}, not ${options.expectedVersion}: reload and retry`, 'expectedVersion', {

@@ -116,6 +116,8 @@ interface CaseRow {
   jurisdiction: Jurisdiction;
   mobileId: string | null;
   emailId: string | null;
+  /** The names of the dunning rules the case's strategy treatment allows (src/modules/strategy); null: every rule. */
+  strategyRules: string[] | null;
 }
 
 const SYSTEM = { userId: null, role: null, agencyId: null, requestId: null };
@@ -175,7 +177,8 @@ export async function createAutomaticReminders(deps: AutomaticReminderDeps, opti
 
   const fetchPage = (cursor: string | null): Promise<CaseRow[]> => prisma.$queryRaw<CaseRow[]>`
       SELECT c.id, c."dueDate", c."assignedAgencyId" AS "agencyId", d.language::text AS language, d."timeZone", d.jurisdiction::text AS jurisdiction,
-             ${contactPoint('MOBILE')} AS "mobileId", ${contactPoint('EMAIL')} AS "emailId"
+             ${contactPoint('MOBILE')} AS "mobileId", ${contactPoint('EMAIL')} AS "emailId",
+             (SELECT sa.treatment->'dunningRules' FROM "CaseStrategyAssignment" AS sa WHERE sa."caseId" = c.id AND sa."endedAt" IS NULL) AS "strategyRules"
         FROM "Case" AS c JOIN "Debtor" AS d ON d.id = c."debtorId"
        WHERE c.stage IN (${stages}) AND c.status NOT IN ('PAID', 'WRITTEN_OFF')
          AND NOT d."ceaseContact"
@@ -213,6 +216,8 @@ export async function createAutomaticReminders(deps: AutomaticReminderDeps, opti
         for (const rule of rules) {
           const n = dunningOccurrence(rule, dpd);
           if (n === null) continue;
+          // The case's treatment names the rules that send its reminders (none named: every rule).
+          if (Array.isArray(c.strategyRules) && !c.strategyRules.includes(rule.name)) continue;
           const contactPointId = rule.channel === 'SMS' ? c.mobileId : c.emailId;
           if (!contactPointId) {
             result.noContactPoint++;

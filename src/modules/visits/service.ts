@@ -13,6 +13,7 @@ import { writeCase, type CaseEventInput, type CaseWriteContext } from '../cases/
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
 import { compileDossier } from '../visitpack/dossier.ts';
+import { visitAllowedByStrategy } from '../strategy/service.ts';
 
 export interface Deps {
   prisma: PrismaClient;
@@ -92,6 +93,7 @@ export async function planVisit(
   return writeCase(deps, actor, input.caseId, { expectedVersion: input.expectedVersion, action: 'visit.plan' }, async ({ tx, now, before }) => {
     if (before.stage !== 'FIELD_VISIT') throw new DomainError('INVALID_TRANSITION', `Visits are for cases in FIELD_VISIT; this one is ${before.stage}`, 'caseId');
     await notOnHold(tx, before.id, now);
+    await visitAllowedByStrategy(tx, before.id);
     const debtor = await tx.debtor.findUniqueOrThrow({ where: { id: before.debtorId }, include: { contactPoints: true, addresses: true } });
     // Only what the viewer's era shows: an address another agency traced is not there for this one.
     const address = debtor.addresses.find((a) => a.id === input.addressId && inAgencyEra(actor.viewer, a));
@@ -354,9 +356,10 @@ export async function decideVisit(
     } else if (input.decision === 'CLOSE') {
       if (!input.closeReason) throw new DomainError('VALIDATION', 'Closing needs a close reason', 'closeReason');
       if (input.closeReason === 'PAID_IN_FULL' && before.overdueTotal > 0n) throw new DomainError('VALIDATION', 'The case is not paid in full', 'closeReason');
+      if (input.closeReason === 'WRITTEN_OFF') throw new DomainError('APPROVAL_REQUIRED', 'A write-off is proposed (proposeWriteOff) and approved by another person (approveWriteOff)', 'closeReason');
       await tx.placement.updateMany({ where: { caseId: before.id, endedAt: null }, data: { endedAt: now, endedById: actor.viewer.userId } });
       await tx.reminder.updateMany({ where: { caseId: before.id, status: 'SCHEDULED' }, data: { status: 'CANCELLED', cancelledAt: now, lastError: 'case closed' } });
-      caseData = { stage: 'CLOSED', closedAt: now, closeReason: input.closeReason, ...(input.closeReason === 'WRITTEN_OFF' ? { status: 'WRITTEN_OFF' as const } : {}) };
+      caseData = { stage: 'CLOSED', closedAt: now, closeReason: input.closeReason };
       summary = `Closed after the visit: ${input.closeReason}`;
       await event({ type: 'CASE_CLOSED', summary: `Closed: ${input.closeReason} (visit decision)`, data: { reason: input.closeReason, visitId: visit.id } });
       await audit('case.close', 'Case', before.id, { reason: input.closeReason, from: before.stage, visitId: visit.id }, input.note ?? null);
