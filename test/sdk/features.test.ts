@@ -232,12 +232,16 @@ describe('pagination', () => {
       'caseLetters',
       'caseTimeline',
       'cases',
+      'commissionStatement',
+      'commissionStatements',
       'dunningRuleVersions',
       'dunningRules',
       'exports',
       'messageTemplateVersions',
       'messageTemplates',
+      'strategies',
       'workQueue',
+      'writeOffs',
     ]);
     expect(connections.workQueue).toEqual(['viewer', 'workQueue']);
 
