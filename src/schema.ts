@@ -26,6 +26,8 @@ import './modules/care/mutations.ts';
 import './modules/viewer/schema.ts';
 import './modules/analytics/schema.ts';
 import './modules/exports/schema.ts';
+import './modules/visitpack/usage-schema.ts';
+import './modules/visitpack/schema.ts';
 import './modules/commission/schema.ts';
 import './modules/legal/schema.ts';
 import './modules/strategy/schema.ts';

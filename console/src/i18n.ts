@@ -381,6 +381,7 @@ export const USER_ERROR_MESSAGES: Record<UserErrorCode, Record<Lang, string>> = 
   FILE_REJECTED: { en: 'The file was refused: check its type and size.', 'zh-CN': '文件被拒绝：请检查类型和大小。' },
   FORBIDDEN_ACTION: { en: 'Your role may not do this.', 'zh-CN': '您的角色无权执行此操作。' },
   INVALID_TRANSITION: { en: 'This step is not possible in the current state.', 'zh-CN': '当前状态下无法执行此步骤。' },
+  LIMIT_EXCEEDED: { en: 'Too many items at once: send fewer.', 'zh-CN': '一次提交的条目过多，请减少后重试。' },
   NOT_FOUND: { en: 'Not found, or not yours to see.', 'zh-CN': '未找到，或您无权查看。' },
   ON_HOLD: { en: 'The case is on hold: no contact of any kind.', 'zh-CN': '案件已暂停：不得进行任何联系。' },
   OUTSIDE_CONTACT_HOURS: { en: 'Outside the permitted contact hours in the debtor’s time zone.', 'zh-CN': '超出债务人所在时区允许的联系时间。' },

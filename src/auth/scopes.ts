@@ -142,6 +142,9 @@ export const visibleRecords = {
   ContactOptOut: (v: Viewer): Prisma.ContactOptOutWhereInput => ({ AND: [{ debtor: debtorVisibility(v) }, agencyEra(v)] }),
   Complaint: (v: Viewer): Prisma.ComplaintWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
   Dispute: (v: Viewer): Prisma.DisputeWhereInput => ({ AND: [viaCase(v), agencyEra(v)] }),
+  // The visit pack (issue 18): printed documents and signatures are the visit's.
+  VisitDocument: (v: Viewer): Prisma.VisitDocumentWhereInput => ({ AND: [{ visit: { AND: [viaCase(v), agencyEra(v)] } }, agencyEra(v)] }),
+  VisitSignature: (v: Viewer): Prisma.VisitSignatureWhereInput => ({ AND: [{ visit: { AND: [viaCase(v), agencyEra(v)] } }, agencyEra(v)] }),
   /** An export is personal: its requester's only (it holds what they could see). */
   Export: (v: Viewer): Prisma.ExportWhereInput => ({ requestedById: v.userId }),
   // Commission (src/modules/commission): the bank's managers and auditors see every agency's; an agency manager its own.

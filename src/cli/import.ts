@@ -6,7 +6,10 @@
  * JSONL (.jsonl, .ndjson): one JSON object a line, of the shape of IntakeRow (the GraphQL
  * OpenCaseInput): { account: { externalRef, cardLast4, product, creditLimit, currency, openedOn? },
  * debtor: { externalRef, fullName, nationalId, timeZone?, jurisdiction?, language?, contactPoints?,
- * addresses? }, dueDate, principal, interest, fees, priority? }.
+ * addresses? }, dueDate, principal, interest, fees, priority?, statements?, transactions? } (card
+ * usage, issue 18: statements { periodStart, periodEnd, statementBalance, minimumDue, amountPaid,
+ * dueDate }, at most 12; transactions { postedOn, merchantCategory, merchantName?, amount }, at most
+ * 200; a CSV file cannot carry them: send usage as JSONL).
  *
  * CSV (.csv, RFC 4180, UTF-8, a header line first, columns in any order, names case-insensitive;
  * amounts are whole minor units, dates YYYY-MM-DD; * = required):
@@ -366,6 +369,21 @@ export function jsonRowErrors(v: unknown): UserError[] {
   jsonAmount(v.interest, 'interest', errors);
   jsonAmount(v.fees, 'fees', errors);
   jsonEnum(v.priority, 'priority', PRIORITIES, false, errors);
+  // Card usage (issue 18): lists of objects, amounts as numbers or digit strings (the intake validates the rest).
+  if (jsonList(v.statements, 'statements', errors)) {
+    (v.statements as unknown[]).forEach((st, i) => {
+      if (!isObject(st)) return errors.push(err(`statements.${i}`, `statements.${i} must be an object`));
+      for (const f of ['statementBalance', 'minimumDue', 'amountPaid']) jsonAmount(st[f], `statements.${i}.${f}`, errors);
+      for (const f of ['periodStart', 'periodEnd', 'dueDate']) jsonOptString(st[f], `statements.${i}.${f}`, errors);
+    });
+  }
+  if (jsonList(v.transactions, 'transactions', errors)) {
+    (v.transactions as unknown[]).forEach((tr, i) => {
+      if (!isObject(tr)) return errors.push(err(`transactions.${i}`, `transactions.${i} must be an object`));
+      jsonAmount(tr.amount, `transactions.${i}.amount`, errors);
+      for (const f of ['postedOn', 'merchantCategory', 'merchantName']) jsonOptString(tr[f], `transactions.${i}.${f}`, errors);
+    });
+  }
   return errors;
 }
 

@@ -23,6 +23,7 @@ export const USER_ERROR_CODES = [
   'CASE_ENDED',
   'FORBIDDEN_ACTION',
   'VERIFICATION_REQUIRED',
+  'LIMIT_EXCEEDED',
 ] as const;
 
 export type UserErrorCode = (typeof USER_ERROR_CODES)[number];

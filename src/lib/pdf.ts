@@ -22,7 +22,11 @@ export type PdfBlock =
   /** Lines set close together, e.g. an address block. */
   | { kind: 'lines'; lines: readonly string[]; align?: 'left' | 'right' }
   | { kind: 'rule' }
-  | { kind: 'space'; lines?: number };
+  | { kind: 'space'; lines?: number }
+  /** A PNG or JPEG (a signature captured on a device), fitted into a box `height` points high. */
+  | { kind: 'image'; data: Buffer; height: number }
+  /** Strokes drawn on a device (a signature): points in a `width` × `height` canvas, scaled into a box `boxHeight` points high. */
+  | { kind: 'strokes'; strokes: readonly (readonly { x: number; y: number }[])[]; width: number; height: number; boxHeight: number };
 
 export interface PdfSpec {
   title: string;
@@ -99,6 +103,29 @@ export async function renderPdf(spec: PdfSpec): Promise<Buffer> {
       case 'space':
         doc.moveDown(b.lines ?? 1);
         break;
+      case 'image': {
+        if (doc.y + b.height > doc.page.height - MARGIN) doc.addPage();
+        const y = doc.y;
+        doc.image(b.data, MARGIN, y, { fit: [width / 2, b.height] });
+        doc.y = y + b.height + 6;
+        break;
+      }
+      case 'strokes': {
+        if (doc.y + b.boxHeight > doc.page.height - MARGIN) doc.addPage();
+        const y = doc.y;
+        const scale = Math.min(b.boxHeight / b.height, width / 2 / b.width);
+        doc.lineWidth(1.2).strokeColor('#000033').lineCap('round').lineJoin('round');
+        for (const stroke of b.strokes) {
+          if (stroke.length === 0) continue;
+          doc.moveTo(MARGIN + stroke[0]!.x * scale, y + stroke[0]!.y * scale);
+          for (const p of stroke.slice(1)) doc.lineTo(MARGIN + p.x * scale, y + p.y * scale);
+          if (stroke.length === 1) doc.lineTo(MARGIN + stroke[0]!.x * scale + 0.5, y + stroke[0]!.y * scale);
+          doc.stroke();
+        }
+        doc.strokeColor('#000000');
+        doc.y = y + b.height * scale + 6;
+        break;
+      }
     }
   }
   if (spec.footer) {

@@ -34,6 +34,7 @@ import type {
   ReminderStatus,
   Role,
   VisitDecision,
+  VisitDocumentKind,
   VisitMaterial,
   VisitOutcome,
   VisitStatus,
@@ -47,6 +48,8 @@ import { POLICY_PRESETS } from '../modules/policy/presets.ts';
 import type { BlobStore } from '../modules/evidence/blob-store.ts';
 import { accepts, sniff } from '../modules/evidence/sniff.ts';
 import { pdfDocument, pngImage, wavRecording } from './files.ts';
+import { readDossier } from '../modules/visitpack/dossier.ts';
+import { documentTitle, renderVisitDocument } from '../modules/visitpack/documents.ts';
 import { seedEconomics } from './economics.ts';
 
 export interface SeedDemoDeps {
@@ -94,6 +97,7 @@ export async function seedDemo(prisma: PrismaClient, deps: SeedDemoDeps): Promis
       // content-addressed blobs that a second seed reuses).
       await storeEvidenceFiles(deps.blobs, data.files);
       await writeDemo(tx, data, now);
+      await printDemoDocuments(tx, deps.blobs, data);
       return { seeded: true, cases: data.cases.length, users: STAFF.length };
     },
     { timeout: 120_000, maxWait: 30_000 },
@@ -159,6 +163,70 @@ interface DemoRows {
   dossiers: { caseId: string; dossier: JsonObject }[];
   /** The bytes of every evidence record, by SHA-256: written to the blob store with the rows. */
   files: Map<string, Buffer>;
+  /** Documents printed for visits (issue 18): rendered once the case numbers are known. */
+  prints: DemoPrint[];
+}
+
+/** One visit's printed pack: rendered by the visit pack's renderer, kept as evidence like any print. */
+interface DemoPrint {
+  visitId: string;
+  caseId: string;
+  agencyId?: string | null;
+  at: Date;
+  byId: string;
+  byName: string;
+  dossier: JsonObject;
+  language: Language;
+  jurisdiction: Jurisdiction;
+  timeZone: string;
+  collectors: { fullName: string; credentialNumber: string | null }[];
+  kinds: VisitDocumentKind[];
+}
+
+/**
+ * The demo's visits carry real printed documents: the pack's own renderer (src/modules/visitpack),
+ * each PDF stored content-addressed and recorded as evidence of its visit with a VisitDocument, in
+ * the era of the agency that held the case when it was printed.
+ */
+async function printDemoDocuments(tx: Tx, blobs: BlobStore, d: DemoRows): Promise<void> {
+  const evidence: Prisma.EvidenceCreateManyInput[] = [];
+  const custody: Prisma.EvidenceCustodyCreateManyInput[] = [];
+  const documents: Prisma.VisitDocumentCreateManyInput[] = [];
+  let n = 0;
+  for (const job of d.prints) {
+    const agencyId = job.agencyId ?? null;
+    const dossier = readDossier(job.dossier, { agency: agencyId !== null, agencyId });
+    for (const kind of job.kinds) {
+      const pdf = await renderVisitDocument({
+        kind,
+        language: job.language,
+        jurisdiction: job.jurisdiction,
+        printedAt: job.at,
+        printedOn: localDate(job.at, job.timeZone),
+        printedBy: job.byName,
+        dossier,
+        nationalId: dossier.debtor.nationalIdMasked,
+        collectors: job.collectors,
+      });
+      const sha256 = createHash('sha256').update(pdf).digest('hex');
+      await storeEvidenceFiles(blobs, new Map([[sha256, pdf]]));
+      const evidenceId = uuidv7At(job.at, ++n);
+      const fileName = `${kind.toLowerCase().replace(/_/g, '-')}-${dossier.caseNumber}-${job.language === 'ZH_CN' ? 'zh-CN' : 'en'}.pdf`;
+      evidence.push({ id: evidenceId, caseId: job.caseId, agencyId, visitId: job.visitId, kind: kind === 'DOSSIER' ? 'DOSSIER' : kind === 'NOTICE' ? 'NOTICE' : 'OVERDUE_STATEMENT', sha256, sizeBytes: pdf.length, contentType: 'application/pdf', fileName, description: `${documentTitle(kind, job.language)} (printed for the visit)`, capturedAt: job.at, uploadedById: job.byId, uploadedAt: job.at });
+      custody.push({ id: uuidv7At(job.at, ++n), evidenceId, agencyId, action: 'UPLOADED', actorId: job.byId, at: job.at, detail: `${fileName} printed for the visit` });
+      documents.push({ id: uuidv7At(job.at, ++n), visitId: job.visitId, caseId: job.caseId, agencyId, kind, language: job.language, jurisdiction: job.jurisdiction, evidenceId, sha256, printedById: job.byId, printedAt: job.at });
+    }
+  }
+  await insertRows(tx, 'Evidence', evidence);
+  await insertRows(tx, 'EvidenceCustody', custody);
+  await insertRows(tx, 'VisitDocument', documents);
+}
+
+/** A UUIDv7 for `at` with a counter in its random part: repeatable demo ids. */
+function uuidv7At(at: Date, n: number): string {
+  const ms = at.getTime().toString(16).padStart(12, '0');
+  const tail = n.toString(16).padStart(15, '0');
+  return `${ms.slice(0, 8)}-${ms.slice(8, 12)}-7${tail.slice(0, 3)}-8${tail.slice(3, 6)}-${tail.slice(6).padStart(12, 'd')}`;
 }
 
 const CHUNK = 1000;
@@ -871,7 +939,7 @@ class DemoBuilder {
     agencies: [], inspections: [], users: [], debtors: [], contactPoints: [], addresses: [], accounts: [], cases: [],
     placements: [], events: [], buckets: [], holds: [], reminders: [], attempts: [], consents: [], visits: [],
     participants: [], evidence: [], custody: [], promises: [], plans: [], instalments: [], payments: [], allocations: [],
-    audit: [], dossiers: [], files: new Map(),
+    audit: [], dossiers: [], files: new Map(), prints: [],
   };
   private readonly staff = new Map<StaffKey, Staff>();
   private readonly agencyIds = new Map<'NORTH' | 'SOUTH', string>();
@@ -919,6 +987,7 @@ class DemoBuilder {
     stamp(this.rows.consents, (r) => r.recordedAt);
     stamp(this.rows.visits, (r) => r.createdAt);
     stamp(this.rows.evidence, (r) => r.uploadedAt);
+    stamp(this.rows.prints, (r) => r.at);
     stamp(this.rows.promises, (r) => r.createdAt);
     stamp(this.rows.plans, (r) => r.proposedAt);
     stamp(this.rows.payments, (r) => r.receivedAt);
@@ -2359,6 +2428,21 @@ class DemoBuilder {
       });
     }
     this.event(c, 'VISIT_SCHEDULED', scheduledAt, worker, `Visit scheduled ${this.dayStr(c, vd)} ${hm(window[0], c.tz)}–${hm(window[1], c.tz)} with ${team[0].fullName} and ${team[1].fullName}.`, { visitId: id });
+    // The pack the collectors carry (issue 18), printed for the visits still ahead or under way
+    // (rendering costs about half a second a document: the demo's past visits keep their uploads).
+    if (status === 'SCHEDULED' || status === 'IN_PROGRESS') this.rows.prints.push({
+      visitId: id,
+      caseId: c.id,
+      at: this.plus(scheduledAt, 5),
+      byId: worker.id,
+      byName: worker.fullName,
+      dossier,
+      language: c.lang,
+      jurisdiction: c.jurisdiction,
+      timeZone: c.tz,
+      collectors: team.map((m) => ({ fullName: m.fullName, credentialNumber: m.credentialNumber ?? null })),
+      kinds: ['DOSSIER', 'OVERDUE_STATEMENT', 'NOTICE'],
+    });
     if (status === 'SCHEDULED') return { id, plannedDay, completedAt: null };
 
     if (status === 'CANCELLED') {
@@ -3121,6 +3205,8 @@ const EVIDENCE_TEXT: Record<EvidenceKind, string> = {
   LETTER: 'Letter sent to the debtor.',
   DISPUTE_DOCUMENT: 'A document the debtor sent with a dispute.',
   DEBT_VERIFICATION: 'The bank’s verification of a disputed debt.',
+  DOSSIER: 'The visit dossier printed for the collectors.',
+  NOTICE: 'The notice handed to the debtor at a visit.',
 };
 
 function agencyName(code: 'NORTH' | 'SOUTH'): string {

@@ -539,7 +539,7 @@ const DEEP = /* GraphQL */ `
         visits(first: 20) {
           totalCount
           nodes {
-            id purpose dossier
+            id purpose dossier { caseNumber card { creditLimit { minorUnits } } amounts { total { minorUnits } principal { minorUnits } } contactPoints { value } promises { amount { minorUnits } } plans { kind } holds { reason } complaints { category } contactHistory { totalAttempts } }
             address { id }
             consent { id contactAttempt { id } }
             participants { credentialNumber user { id email fullName agency { id name code users(first: 5) { nodes { id email } } } } }

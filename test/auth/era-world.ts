@@ -22,6 +22,7 @@ import { FolderBlobStore } from '../../src/modules/evidence/blob-store.ts';
 import { uploadEvidence, supersedeEvidence } from '../../src/modules/evidence/service.ts';
 import { logContactAttempt, scheduleReminder } from '../../src/modules/contact/service.ts';
 import { planVisit, recordVisitConsent, scheduleVisit } from '../../src/modules/visits/service.ts';
+import { printVisitDocuments } from '../../src/modules/visitpack/service.ts';
 import { approveRepaymentPlan, proposeRepaymentPlan, recordPayment, recordPromiseToPay, reversePayment } from '../../src/modules/repayment/service.ts';
 import { assignCase, holdCase, recallCase, releaseCaseHold } from '../../src/modules/cases/lifecycle.ts';
 import { files } from '../evidence/files.ts';
@@ -261,6 +262,10 @@ export async function buildEraWorld(t: TestApp): Promise<EraWorld> {
       const letter = await sendLetter(deps, actor(worker), { caseId: wc.id, addressId: wc.addressId });
       rec('Letter', letter.letter.id, 'letter');
       rec('Evidence', letter.evidence.id, 'letterEvidence');
+      // A document printed for this era's visit (issue 18): of its era, like its evidence.
+      const printed = await printVisitDocuments(deps, actor(worker), { visitId: visit.visit.id, documents: ['NOTICE'] });
+      rec('VisitDocument', printed.documents[0]!.id, 'visitDocument');
+      rec('Evidence', printed.documents[0]!.evidenceId, 'visitDocumentEvidence');
 
       const hold = await holdCase(deps, actor(worker), { caseId: wc.id, reason: 'HARDSHIP', note: tag('hold') });
       rec('Hold', hold.hold.id, 'hold');

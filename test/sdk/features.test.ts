@@ -226,6 +226,8 @@ describe('pagination', () => {
     expect(Object.keys(connections).sort()).toEqual([
       'agencies',
       'auditEvents',
+      'caseCardStatements',
+      'caseCardTransactions',
       'caseEvidence',
       'caseLetters',
       'caseTimeline',

@@ -172,6 +172,19 @@ describe('seedDemo', () => {
     expect(sms?.renderedMessage).toMatch(/^【示例银行】尊敬的.+欠款¥[\d,]+\.\d{2}，请于\d{4}年\d{2}月\d{2}日前还款/);
   });
 
+  it('prints the pack of the visits ahead (issue 18): real PDFs with the case number, kept as visit evidence', async () => {
+    const docs = await store.prisma.visitDocument.findMany({ include: { visit: { select: { status: true, caseId: true } } } });
+    expect(docs.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(docs.map((d) => d.kind))).toEqual(new Set(['DOSSIER', 'OVERDUE_STATEMENT', 'NOTICE']));
+    for (const d of docs) {
+      expect(['SCHEDULED', 'IN_PROGRESS', 'COMPLETED']).toContain(d.visit.status);
+      const ev = await store.prisma.evidence.findUniqueOrThrow({ where: { id: d.evidenceId }, include: { case: { select: { caseNo: true } } } });
+      expect(ev).toMatchObject({ sha256: d.sha256, visitId: d.visitId, contentType: 'application/pdf' });
+      const bytes = await blobs.get(d.sha256);
+      expect(bytes).not.toBeNull();
+    }
+  });
+
   it('holds a commission statement of last month, a legal referral and a proposed write-off, made through their services (issue 16)', async () => {
     const statement = await store.prisma.commissionStatement.findFirstOrThrow({ include: { lines: true } });
     expect(statement.lines.length).toBeGreaterThan(0);

@@ -7,13 +7,13 @@
  * turn them into plain `it`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { M, TEST_NOW, createVisitWorld, files, gid, steps, type FieldCase, type VisitWorld } from './support.ts';
+import { DOSSIER_FIELDS, M, TEST_NOW, createVisitWorld, files, gid, steps, type FieldCase, type VisitWorld } from './support.ts';
 
 let w: VisitWorld;
 let st: ReturnType<typeof steps>;
 
-const VISIT = `query($id: ID!) { node(id: $id) { id ... on Visit { status dossier } } }`;
-const EVIDENCE = `query($id: ID!) { node(id: $id) { id ... on Evidence { kind downloadUrl visit { id dossier } } } }`;
+const VISIT = `query($id: ID!) { node(id: $id) { id ... on Visit { status ${DOSSIER_FIELDS} } } }`;
+const EVIDENCE = `query($id: ID!) { node(id: $id) { id ... on Evidence { kind downloadUrl visit { id ${DOSSIER_FIELDS} } } } }`;
 const CASE = `query($id: ID!) { node(id: $id) { ... on Case {
   visits(first: 10) { totalCount nodes { id } }
   evidence(first: 10) { totalCount nodes { id visit { id } } }
@@ -87,8 +87,8 @@ describe('the dossier an agency reads', () => {
     const r = await w.as('northAgent', VISIT, { id: planned.visit.id });
     const d = r.data.node.dossier;
     expect(d.debtor.nationalIdMasked).toMatch(/^\d{4}\*+\d{4}$/);
-    expect(d.card.creditLimit).toBeUndefined();
-    expect(d.overdue.principal).toBeUndefined();
+    expect(d.card.creditLimit).toBeNull();
+    expect(d.amounts.principal).toBeNull();
     expect(JSON.stringify(d)).not.toContain('debtor@example.cn');
   });
 
@@ -101,7 +101,7 @@ describe('the dossier an agency reads', () => {
     const c = await w.northCase({ agencyId: null, collectorId: w.s.users.collector.id });
     const planned = await w.mutate('collector', M.plan, { caseId: c.id, addressId: c.homeId, purpose: 'Bank visit' });
     expect(planned.userErrors).toEqual([]);
-    expect(planned.visit.dossier.card.creditLimit).toBe('5000000'); // the bank's own dossier
+    expect(planned.visit.dossier.card.creditLimit.minorUnits).toBe(5000000); // the bank's own dossier
     expect((await w.mutate('supervisor', M.recall, { caseId: c.id, reason: 'END_OF_PLACEMENT' })).userErrors).toEqual([]);
     const assign = await w.mutate('supervisor', `mutation($input: AssignCaseInput!) { assignCase(input: $input) { userErrors { code message } } }`, {
       caseId: c.id,
@@ -111,7 +111,7 @@ describe('the dossier an agency reads', () => {
     expect(assign.userErrors).toEqual([]);
     const r = await w.as('northAgent', VISIT, { id: planned.visit.id });
     expect(r.data.node).not.toBeNull(); // a bank-era record: North may see the visit itself
-    expect(r.data.node.dossier.card.creditLimit).toBeUndefined();
-    expect(r.data.node.dossier.overdue.principal).toBeUndefined();
+    expect(r.data.node.dossier.card.creditLimit).toBeNull();
+    expect(r.data.node.dossier.amounts.principal).toBeNull();
   });
 });

@@ -27,7 +27,22 @@ export const TOMORROW_12 = '2026-11-29T04:00:00.000Z'; // 12:00 Asia/Shanghai
 export const CONSENT_FROM = '2026-11-29T00:00:00.000Z'; // 08:00 Shanghai, 29 Nov
 export const CONSENT_TO = '2026-11-30T14:00:00.000Z'; // 22:00 Shanghai, 30 Nov
 
-export const VISIT_FIELDS = `id status version purpose dossier windowStart windowEnd materials checkedInAt
+/** Every field of the typed dossier (issue 18). */
+export const DOSSIER_FIELDS = `dossier { form compiledAt caseNumber
+  debtor { fullName nationalIdMasked language timeZone jurisdiction }
+  card { last4 product creditLimit { minorUnits currency } }
+  amounts { total { minorUnits currency formatted } principal { minorUnits } interest { minorUnits } fees { minorUnits } firstMissedDueDate daysPastDue }
+  contactPoints { kind value }
+  address { kind line1 line2 city region postalCode country }
+  statements { periodStart periodEnd statementBalance { minorUnits currency } minimumDue { minorUnits } amountPaid { minorUnits } dueDate }
+  recentTransactions { postedOn merchantCategory merchantName amount { minorUnits currency } }
+  promises { amount { minorUnits } promisedFor status paidAmount { minorUnits } }
+  plans { kind status totalAmount { minorUnits } paidAmount { minorUnits } instalmentCount firstDueDate }
+  contactHistory { totalAttempts connected lastAttemptAt lastOutcome byChannel { channel attempts } }
+  holds { reason startsAt endsAt releasedAt }
+  complaints { category status receivedAt } }`;
+
+export const VISIT_FIELDS = `id status version purpose ${DOSSIER_FIELDS} windowStart windowEnd materials checkedInAt
   delinquencyReason delinquencyReasonText consequencesExplained plansOffered outcome completedAt report reportedAt
   decision graceUntil decisionNote decidedAt cancelReason cancelledAt
   address { id kind city }

@@ -83,18 +83,21 @@ describe('a home visit, all five steps over HTTP, by a North agency pair', () =>
     const row = c.row;
     expect(d.caseNumber).toMatch(/^C-\d{6}$/);
     expect(d.debtor).toMatchObject({ fullName: '王小明', nationalIdMasked: '1101**********1234', timeZone: 'Asia/Shanghai' });
-    expect(d.card).toEqual({ last4: expect.stringMatching(/^\d{4}$/), product: 'Platinum' });
-    expect(d.overdue).toMatchObject({ total: String(row.overdueTotal), currency: 'CNY', daysPastDue: 10, firstMissedDueDate: row.dueDate.toISOString().slice(0, 10) });
-    expect(d.overdue.formatted).toContain('10,17'); // ¥10,173.46 and so on: the amount people read
+    expect(d.form).toBe('AGENCY');
+    expect(d.card).toEqual({ last4: expect.stringMatching(/^\d{4}$/), product: 'Platinum', creditLimit: null });
+    expect(d.amounts).toMatchObject({ total: { minorUnits: Number(row.overdueTotal), currency: 'CNY' }, daysPastDue: 10, firstMissedDueDate: row.dueDate.toISOString().slice(0, 10) });
+    expect(d.amounts.total.formatted).toContain('10,17'); // ¥10,173.46 and so on: the amount people read
+    // The call that obtained consent is in the contact history summary.
+    expect(d.contactHistory).toMatchObject({ totalAttempts: 1, lastOutcome: 'VISIT_CONSENT_GIVEN', byChannel: [{ channel: 'CALL', attempts: 1 }] });
     // Only the debtor's own reachable phones: no e-mail (agency), no do-not-contact number, no third party.
     expect(d.contactPoints).toEqual([{ kind: 'MOBILE', value: expect.stringMatching(/^1380000/) }]);
     expect(d.address).toMatchObject({ kind: 'HOME', city: 'Beijing', region: 'Beijing', country: 'CN' });
     // What an agency does not need: the credit limit, the principal/interest/fees split, e-mails, the full ID.
     const text = JSON.stringify(d);
-    expect(d.card.creditLimit).toBeUndefined();
-    expect(d.overdue.principal).toBeUndefined();
-    expect(d.overdue.interest).toBeUndefined();
-    expect(d.overdue.fees).toBeUndefined();
+    expect(d.card.creditLimit).toBeNull();
+    expect(d.amounts.principal).toBeNull();
+    expect(d.amounts.interest).toBeNull();
+    expect(d.amounts.fees).toBeNull();
     expect(text).not.toContain(emailValue);
     expect(text).not.toContain(nationalId);
     expect(text).not.toContain('13900001111');
@@ -104,8 +107,9 @@ describe('a home visit, all five steps over HTTP, by a North agency pair', () =>
     const bank = await w.mutate('collector', M.plan, { caseId: bankCase.id, addressId: bankCase.homeId, purpose: 'Home visit' });
     expect(bank.userErrors).toEqual([]);
     const bd = bank.visit.dossier;
-    expect(bd.card).toMatchObject({ creditLimit: '5000000', currency: 'CNY' });
-    expect(bd.overdue).toMatchObject({ principal: String(bankCase.row.principal), interest: '12345', fees: '5000' });
+    expect(bd.form).toBe('BANK');
+    expect(bd.card).toMatchObject({ creditLimit: { minorUnits: 5000000, currency: 'CNY' } });
+    expect(bd.amounts).toMatchObject({ principal: { minorUnits: Number(bankCase.row.principal) }, interest: { minorUnits: 12345 }, fees: { minorUnits: 5000 } });
     expect(bd.contactPoints).toEqual(expect.arrayContaining([{ kind: 'EMAIL', value: 'bank.debtor@example.cn' }]));
     expect(JSON.stringify(bd)).not.toMatch(/\d{17}[\dX]/); // never the full ID number, not even for the bank
   });

@@ -154,6 +154,24 @@ export type CardAccountInput = {
   product: string;
 };
 
+/** One monthly statement: amounts in minor units of the account's currency. */
+export type CardStatementInput = {
+  amountPaid: number;
+  dueDate: string;
+  minimumDue: number;
+  periodEnd: string;
+  periodStart: string;
+  statementBalance: number;
+};
+
+/** One posted transaction: the amount in minor units of the account's currency, negative for a refund or credit. */
+export type CardTransactionInput = {
+  amount: number;
+  merchantCategory: string;
+  merchantName?: string | null | undefined;
+  postedOn: string;
+};
+
 export type CaseFilter = {
   agencyId?: string | null | undefined;
   bucket?: Array<Bucket> | null | undefined;
@@ -516,12 +534,19 @@ export type DisputeStatus =
   | 'OPEN'
   | 'RESOLVED';
 
+/** BANK: everything the bank's staff may read. AGENCY: what an agency's collectors need at the door (no credit limit, no breakdown of the debt, no e-mail). */
+export type DossierForm =
+  | 'AGENCY'
+  | 'BANK';
+
 export type EvidenceKind =
   | 'AUDIO'
   | 'DEBT_VERIFICATION'
   | 'DISPUTE_DOCUMENT'
+  | 'DOSSIER'
   | 'LETTER'
   | 'NOTE'
+  | 'NOTICE'
   | 'OVERDUE_STATEMENT'
   | 'PHOTO'
   | 'PROMISE_LETTER'
@@ -674,6 +699,10 @@ export type OpenCaseInput = {
   /** Minor units, in the account's currency. */
   principal: number;
   priority?: CasePriority | null | undefined;
+  /** Card usage: the account's recent statements, at most 12 (LIMIT_EXCEEDED beyond). When sent, they replace those kept. */
+  statements?: Array<CardStatementInput> | null | undefined;
+  /** Card usage: the account's recent transactions, at most 200 (LIMIT_EXCEEDED beyond). When sent, they replace those kept. */
+  transactions?: Array<CardTransactionInput> | null | undefined;
 };
 
 export type OpenDisputeInput = {
@@ -754,6 +783,21 @@ export type PortfolioDimension =
   | 'PRODUCT'
   | 'STAGE'
   | 'STATUS';
+
+export type PrintVisitDocumentsInput = {
+  /** Each at most once. */
+  documents: Array<VisitDocumentKind>;
+  /** Default: the debtor's language. */
+  language?: Language | null | undefined;
+  /** REPAYMENT_AGREEMENT: the plan it is filled from (PROPOSED, APPROVED or ACTIVE). */
+  planId?: string | null | undefined;
+  /** PROMISE_LETTER: the promise it states (OPEN). */
+  promiseId?: string | null | undefined;
+  /** Print the full national ID number: supervisors and admins only, with a reason; audited. Default: masked. */
+  revealNationalId?: boolean | null | undefined;
+  revealReason?: string | null | undefined;
+  visitId: string;
+};
 
 /** AGENCY: the agency whose era the promise was recorded in; COLLECTOR: who captured it; DAY: the day it was recorded. */
 export type PromiseDimension =
@@ -1122,6 +1166,45 @@ export type SetRiskScoresInput = {
   scores: Array<RiskScoreInput>;
 };
 
+/** IMAGE and PHOTO are sent with the GraphQL multipart request spec (`file`); STROKES as points. */
+export type SignVisitDocumentInput = {
+  canvasHeight?: number | null | undefined;
+  /** STROKES: the canvas, at most 2000 units. */
+  canvasWidth?: number | null | undefined;
+  /** A printed REPAYMENT_AGREEMENT or PROMISE_LETTER of the visit. */
+  documentId: string;
+  /** IMAGE: the signature, PNG or JPEG, at most 512 KiB. PHOTO: the signed paper, PNG or JPEG, at most 10 MiB. */
+  file?: Blob | Uint8Array | { readonly uri: string; readonly name: string; readonly type: string } | null | undefined;
+  latitude?: number | null | undefined;
+  longitude?: number | null | undefined;
+  method: SignatureMethod;
+  /** Where it was signed, as the collector describes it. */
+  place: string;
+  /** When it was signed, by the device (recorded offline): default now; at most 72 hours back. */
+  signedAt?: string | null | undefined;
+  /** STROKES: at most 64 strokes and 4000 points, inside the canvas. */
+  strokes?: Array<SignatureStrokeInput> | null | undefined;
+};
+
+export type SignatureMethod =
+  | 'IMAGE'
+  | 'PHOTO'
+  | 'STROKES';
+
+export type SignaturePointInput = {
+  x: number;
+  y: number;
+};
+
+export type SignatureStrokeInput = {
+  points: Array<SignaturePointInput>;
+};
+
+export type SignedDocumentStatus =
+  | 'BINDING'
+  | 'PENDING_APPROVAL'
+  | 'SIGNED';
+
 export type SortDirection =
   | 'ASC'
   | 'DESC';
@@ -1212,6 +1295,7 @@ export type UserErrorCode =
   | 'FILE_REJECTED'
   | 'FORBIDDEN_ACTION'
   | 'INVALID_TRANSITION'
+  | 'LIMIT_EXCEEDED'
   | 'NOT_FOUND'
   | 'ON_HOLD'
   | 'OUTSIDE_CONTACT_HOURS'
@@ -1244,6 +1328,13 @@ export type VisitDecision =
   | 'CONTINUE'
   | 'ESCALATE_TO_LEGAL'
   | 'GRACE_PERIOD';
+
+export type VisitDocumentKind =
+  | 'DOSSIER'
+  | 'NOTICE'
+  | 'OVERDUE_STATEMENT'
+  | 'PROMISE_LETTER'
+  | 'REPAYMENT_AGREEMENT';
 
 export type VisitMaterial =
   | 'NOTICE_LETTER'
@@ -1572,6 +1663,8 @@ export type CaseDetailQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
     | { __typename: 'WriteOff', id: string }
    | null };
 
@@ -1622,6 +1715,8 @@ export type CaseTimelineQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
     | { __typename: 'WriteOff', id: string }
    | null };
 
@@ -1822,8 +1917,10 @@ export type VisitWizardQuery = { node:
     | { __typename: 'RepaymentPlan', id: string }
     | { __typename: 'Strategy', id: string }
     | { __typename: 'User', id: string }
-    | { __typename: 'Visit', dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, evidence: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string, sizeBytes: number, contentType: string }> }, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> }
+    | { __typename: 'Visit', id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, dossier: { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> }, evidence: { totalCount: number, nodes: Array<{ id: string, kind: EvidenceKind, fileName: string, sha256: string, sizeBytes: number, contentType: string }> }, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
     | { __typename: 'WriteOff', id: string }
    | null };
 
@@ -1873,6 +1970,8 @@ export type CaseContactAttemptsQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
     | { __typename: 'WriteOff', id: string }
    | null };
 
@@ -1997,6 +2096,8 @@ export type CaseEvidenceQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
     | { __typename: 'WriteOff', id: string }
    | null };
 
@@ -2068,6 +2169,8 @@ export type ExportQuery = { node:
     | { __typename: 'User' }
     | { __typename: 'Visit' }
     | { __typename: 'VisitConsent' }
+    | { __typename: 'VisitDocument' }
+    | { __typename: 'VisitSignature' }
     | { __typename: 'WriteOff' }
    | null };
 
@@ -2237,6 +2340,8 @@ export type CaseLettersQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
+    | { id: string }
    | null };
 
 export type NodeQueryVariables = Exact<{
@@ -2284,6 +2389,8 @@ export type NodeQuery = { node:
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
     | { __typename: 'WriteOff', id: string }
    | null };
 
@@ -2332,6 +2439,8 @@ export type NodesQuery = { nodes: Array<
     | { __typename: 'User', id: string }
     | { __typename: 'Visit', id: string }
     | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
     | { __typename: 'WriteOff', id: string }
    | null> };
 
@@ -2614,6 +2723,8 @@ export type DebtorContactsQuery = { node:
     | { id: string }
     | { id: string }
     | { id: string }
+    | { id: string }
+    | { id: string }
    | null };
 
 export type AddContactPointMutationVariables = Exact<{
@@ -2671,6 +2782,182 @@ export type WorkQueueQueryVariables = Exact<{
 
 export type WorkQueueQuery = { viewer: { workQueue: { totalCount: number, nodes: Array<{ id: string, number: string, stage: CaseStage, status: CaseStatus, priority: CasePriority, dueDate: string, daysPastDue: number, bucket: Bucket, version: number, overdue: { minorUnits: number, currency: CurrencyCode, formatted: string }, debtor: { id: string, fullName: string, nationalIdMasked: string }, assignedAgency: { id: string, name: string } | null, assignedCollector: { id: string, fullName: string } | null }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } };
 
+export type CardStatementFieldsFragment = { periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CardTransactionFieldsFragment = { postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } };
+
+export type CaseCardStatementsQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CaseCardStatementsQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', id: string, account: { id: string, maskedCardNumber: string, statements: { totalCount: number, nodes: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
+    | { __typename: 'Complaint', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
+   | null };
+
+export type CaseCardTransactionsQueryVariables = Exact<{
+  id: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type CaseCardTransactionsQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', id: string, account: { id: string, transactions: { totalCount: number, nodes: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, pageInfo: { hasNextPage: boolean, endCursor: string | null } } } }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
+    | { __typename: 'Complaint', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', id: string }
+    | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
+   | null };
+
+export type VisitDocumentFieldsFragment = { id: string, kind: VisitDocumentKind, language: Language, jurisdiction: Jurisdiction, sha256: string, nationalIdRevealed: boolean, printedAt: string, downloadUrl: string, printedBy: { id: string, fullName: string } | null, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null };
+
+export type VisitSignatureFieldsFragment = { id: string, method: SignatureMethod, status: SignedDocumentStatus, signedAt: string, recordedAt: string, place: string, latitude: number | null, longitude: number | null, sha256: string, downloadUrl: string, collector: { id: string, fullName: string } | null, document: { id: string, kind: VisitDocumentKind }, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null };
+
+export type VisitPackQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type VisitPackQuery = { node:
+    | { __typename: 'Address', id: string }
+    | { __typename: 'Agency', id: string }
+    | { __typename: 'ApiKey', id: string }
+    | { __typename: 'AuditEvent', id: string }
+    | { __typename: 'CardAccount', id: string }
+    | { __typename: 'Case', id: string }
+    | { __typename: 'CaseEvent', id: string }
+    | { __typename: 'CommissionDispute', id: string }
+    | { __typename: 'CommissionLine', id: string }
+    | { __typename: 'CommissionSchedule', id: string }
+    | { __typename: 'CommissionStatement', id: string }
+    | { __typename: 'Complaint', id: string }
+    | { __typename: 'ContactAttempt', id: string }
+    | { __typename: 'ContactOptOut', id: string }
+    | { __typename: 'ContactPoint', id: string }
+    | { __typename: 'ContactPolicy', id: string }
+    | { __typename: 'Debtor', id: string }
+    | { __typename: 'Dispute', id: string }
+    | { __typename: 'DunningRule', id: string }
+    | { __typename: 'DunningRuleVersion', id: string }
+    | { __typename: 'Evidence', id: string }
+    | { __typename: 'Export', id: string }
+    | { __typename: 'Hold', id: string }
+    | { __typename: 'Instalment', id: string }
+    | { __typename: 'LegalHearing', id: string }
+    | { __typename: 'LegalReferral', id: string }
+    | { __typename: 'Letter', id: string }
+    | { __typename: 'MessageTemplate', id: string }
+    | { __typename: 'MessageTemplateVersion', id: string }
+    | { __typename: 'Payment', id: string }
+    | { __typename: 'Placement', id: string }
+    | { __typename: 'PromiseToPay', id: string }
+    | { __typename: 'Recovery', id: string }
+    | { __typename: 'Reminder', id: string }
+    | { __typename: 'RepaymentPlan', id: string }
+    | { __typename: 'Strategy', id: string }
+    | { __typename: 'User', id: string }
+    | { __typename: 'Visit', status: VisitStatus, version: number, id: string, dossier: { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> }, documents: { totalCount: number, nodes: Array<{ id: string, kind: VisitDocumentKind, language: Language, jurisdiction: Jurisdiction, sha256: string, nationalIdRevealed: boolean, printedAt: string, downloadUrl: string, printedBy: { id: string, fullName: string } | null, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null }> }, signatures: { totalCount: number, nodes: Array<{ id: string, method: SignatureMethod, status: SignedDocumentStatus, signedAt: string, recordedAt: string, place: string, latitude: number | null, longitude: number | null, sha256: string, downloadUrl: string, collector: { id: string, fullName: string } | null, document: { id: string, kind: VisitDocumentKind }, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null }> } }
+    | { __typename: 'VisitConsent', id: string }
+    | { __typename: 'VisitDocument', id: string }
+    | { __typename: 'VisitSignature', id: string }
+    | { __typename: 'WriteOff', id: string }
+   | null };
+
+export type PrintVisitDocumentsMutationVariables = Exact<{
+  input: PrintVisitDocumentsInput;
+}>;
+
+
+export type PrintVisitDocumentsMutation = { printVisitDocuments: { documents: Array<{ id: string, kind: VisitDocumentKind, language: Language, jurisdiction: Jurisdiction, sha256: string, nationalIdRevealed: boolean, printedAt: string, downloadUrl: string, printedBy: { id: string, fullName: string } | null, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null }> | null, visit: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type SignVisitDocumentMutationVariables = Exact<{
+  input: SignVisitDocumentInput;
+}>;
+
+
+export type SignVisitDocumentMutation = { signVisitDocument: { signature: { id: string, method: SignatureMethod, status: SignedDocumentStatus, signedAt: string, recordedAt: string, place: string, latitude: number | null, longitude: number | null, sha256: string, downloadUrl: string, collector: { id: string, fullName: string } | null, document: { id: string, kind: VisitDocumentKind }, plan: { id: string, status: PlanStatus } | null, promise: { id: string, status: PromiseStatus } | null } | null, evidence: { id: string, kind: EvidenceKind, sha256: string, downloadUrl: string } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
 export type VisitFieldsFragment = { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> };
 
 export type PlanVisitMutationVariables = Exact<{
@@ -2678,7 +2965,7 @@ export type PlanVisitMutationVariables = Exact<{
 }>;
 
 
-export type PlanVisitMutation = { planVisit: { visit: { dossier: unknown, id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+export type PlanVisitMutation = { planVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, dossier: { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> }, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
 
 export type RecordVisitConsentMutationVariables = Exact<{
   input: RecordVisitConsentInput;
@@ -2728,6 +3015,18 @@ export type CancelVisitMutationVariables = Exact<{
 
 
 export type CancelVisitMutation = { cancelVisit: { visit: { id: string, status: VisitStatus, version: number, purpose: string, windowStart: string | null, windowEnd: string | null, materials: Array<VisitMaterial>, outcome: VisitOutcome | null, delinquencyReason: DelinquencyReason | null, delinquencyReasonText: string | null, consequencesExplained: boolean | null, plansOffered: Array<PlanKind>, report: string | null, decision: VisitDecision | null, decisionNote: string | null, graceUntil: string | null, createdAt: string, checkedInAt: string | null, checkInRecordedAt: string | null, completedAt: string | null, completionRecordedAt: string | null, reportedAt: string | null, decidedAt: string | null, cancelledAt: string | null, cancelReason: string | null, address: { id: string, kind: AddressKind, line1: string, city: string, region: string }, consent: { id: string, windowStart: string, windowEnd: string, recordedAt: string, withdrawnAt: string | null } | null, participants: Array<{ credentialNumber: string, credentialExpiresOn: string, credentialShownAt: string | null, user: { id: string, fullName: string } }> } | null, case: { id: string, version: number } | null, userErrors: Array<{ code: UserErrorCode, field: Array<string> | null, message: string }> } };
+
+export type VisitDossierFieldsFragment = { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> };
+
+export type VisitDossierQueryVariables = Exact<{
+  id: string;
+}>;
+
+
+export type VisitDossierQuery = { node:
+    | { id: string, dossier: { form: DossierForm, compiledAt: string, caseNumber: string, debtor: { fullName: string, nationalIdMasked: string, language: Language, timeZone: string, jurisdiction: Jurisdiction }, card: { last4: string, product: string, creditLimit: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, amounts: { firstMissedDueDate: string, daysPastDue: number, total: { minorUnits: number, currency: CurrencyCode, formatted: string }, principal: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, interest: { minorUnits: number, currency: CurrencyCode, formatted: string } | null, fees: { minorUnits: number, currency: CurrencyCode, formatted: string } | null }, contactPoints: Array<{ kind: ContactPointKind, value: string }>, address: { kind: AddressKind, line1: string, line2: string | null, city: string, region: string, postalCode: string | null, country: string }, statements: Array<{ periodStart: string, periodEnd: string, dueDate: string, statementBalance: { minorUnits: number, currency: CurrencyCode, formatted: string }, minimumDue: { minorUnits: number, currency: CurrencyCode, formatted: string }, amountPaid: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, recentTransactions: Array<{ postedOn: string, merchantCategory: string, merchantName: string | null, amount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, promises: Array<{ promisedFor: string, status: PromiseStatus, amount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, plans: Array<{ kind: PlanKind, status: PlanStatus, instalmentCount: number, firstDueDate: string, totalAmount: { minorUnits: number, currency: CurrencyCode, formatted: string }, paidAmount: { minorUnits: number, currency: CurrencyCode, formatted: string } }>, contactHistory: { totalAttempts: number, connected: number, lastAttemptAt: string | null, lastOutcome: ContactOutcome | null, byChannel: Array<{ channel: ContactChannel, attempts: number }> }, holds: Array<{ reason: HoldReason, startsAt: string, endsAt: string | null, releasedAt: string | null }>, complaints: Array<{ category: ComplaintCategory, status: ComplaintStatus, receivedAt: string }> } }
+    | Record<PropertyKey, never>
+   | null };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -3726,6 +4025,94 @@ export const TracedAddressFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentS
   addedAt
 }
     `, {"fragmentName":"TracedAddressFields"}) as unknown as TypedDocumentString<TracedAddressFieldsFragment, unknown>;
+export const CardStatementFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CardStatementFields on CardStatement {
+  periodStart
+  periodEnd
+  statementBalance {
+    ...Money
+  }
+  minimumDue {
+    ...Money
+  }
+  amountPaid {
+    ...Money
+  }
+  dueDate
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CardStatementFields"}) as unknown as TypedDocumentString<CardStatementFieldsFragment, unknown>;
+export const CardTransactionFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment CardTransactionFields on CardTransaction {
+  postedOn
+  merchantCategory
+  merchantName
+  amount {
+    ...Money
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"CardTransactionFields"}) as unknown as TypedDocumentString<CardTransactionFieldsFragment, unknown>;
+export const VisitDocumentFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment VisitDocumentFields on VisitDocument {
+  id
+  kind
+  language
+  jurisdiction
+  sha256
+  nationalIdRevealed
+  printedAt
+  printedBy {
+    id
+    fullName
+  }
+  downloadUrl
+  plan {
+    id
+    status
+  }
+  promise {
+    id
+    status
+  }
+}
+    `, {"fragmentName":"VisitDocumentFields"}) as unknown as TypedDocumentString<VisitDocumentFieldsFragment, unknown>;
+export const VisitSignatureFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment VisitSignatureFields on VisitSignature {
+  id
+  method
+  status
+  signedAt
+  recordedAt
+  place
+  latitude
+  longitude
+  sha256
+  downloadUrl
+  collector {
+    id
+    fullName
+  }
+  document {
+    id
+    kind
+  }
+  plan {
+    id
+    status
+  }
+  promise {
+    id
+    status
+  }
+}
+    `, {"fragmentName":"VisitSignatureFields"}) as unknown as TypedDocumentString<VisitSignatureFieldsFragment, unknown>;
 export const VisitFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
     fragment VisitFields on Visit {
   id
@@ -3778,6 +4165,125 @@ export const VisitFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
   }
 }
     `, {"fragmentName":"VisitFields"}) as unknown as TypedDocumentString<VisitFieldsFragment, unknown>;
+export const VisitDossierFieldsFragmentDoc = /* #__PURE__ */ new TypedDocumentString(`
+    fragment VisitDossierFields on VisitDossier {
+  form
+  compiledAt
+  caseNumber
+  debtor {
+    fullName
+    nationalIdMasked
+    language
+    timeZone
+    jurisdiction
+  }
+  card {
+    last4
+    product
+    creditLimit {
+      ...Money
+    }
+  }
+  amounts {
+    total {
+      ...Money
+    }
+    principal {
+      ...Money
+    }
+    interest {
+      ...Money
+    }
+    fees {
+      ...Money
+    }
+    firstMissedDueDate
+    daysPastDue
+  }
+  contactPoints {
+    kind
+    value
+  }
+  address {
+    kind
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+  }
+  statements {
+    periodStart
+    periodEnd
+    statementBalance {
+      ...Money
+    }
+    minimumDue {
+      ...Money
+    }
+    amountPaid {
+      ...Money
+    }
+    dueDate
+  }
+  recentTransactions {
+    postedOn
+    merchantCategory
+    merchantName
+    amount {
+      ...Money
+    }
+  }
+  promises {
+    amount {
+      ...Money
+    }
+    promisedFor
+    status
+    paidAmount {
+      ...Money
+    }
+  }
+  plans {
+    kind
+    status
+    totalAmount {
+      ...Money
+    }
+    paidAmount {
+      ...Money
+    }
+    instalmentCount
+    firstDueDate
+  }
+  contactHistory {
+    totalAttempts
+    connected
+    lastAttemptAt
+    lastOutcome
+    byChannel {
+      channel
+      attempts
+    }
+  }
+  holds {
+    reason
+    startsAt
+    endsAt
+    releasedAt
+  }
+  complaints {
+    category
+    status
+    receivedAt
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}`, {"fragmentName":"VisitDossierFields"}) as unknown as TypedDocumentString<VisitDossierFieldsFragment, unknown>;
 export const CreateUserDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation CreateUser($input: CreateUserInput!) {
   createUser(input: $input) {
@@ -6142,7 +6648,9 @@ export const VisitWizardDocument = /* #__PURE__ */ new TypedDocumentString(`
     id
     ... on Visit {
       ...VisitFields
-      dossier
+      dossier {
+        ...VisitDossierFields
+      }
       evidence(first: 20) {
         nodes {
           id
@@ -6157,7 +6665,12 @@ export const VisitWizardDocument = /* #__PURE__ */ new TypedDocumentString(`
     }
   }
 }
-    fragment VisitFields on Visit {
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment VisitFields on Visit {
   id
   status
   version
@@ -6206,7 +6719,120 @@ export const VisitWizardDocument = /* #__PURE__ */ new TypedDocumentString(`
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:ae3e35af8b7dfe2801be65b11de11cc41649c28af1dcb5fb05bd0880c293eb2f"}) as unknown as TypedDocumentString<VisitWizardQuery, VisitWizardQueryVariables>;
+}
+fragment VisitDossierFields on VisitDossier {
+  form
+  compiledAt
+  caseNumber
+  debtor {
+    fullName
+    nationalIdMasked
+    language
+    timeZone
+    jurisdiction
+  }
+  card {
+    last4
+    product
+    creditLimit {
+      ...Money
+    }
+  }
+  amounts {
+    total {
+      ...Money
+    }
+    principal {
+      ...Money
+    }
+    interest {
+      ...Money
+    }
+    fees {
+      ...Money
+    }
+    firstMissedDueDate
+    daysPastDue
+  }
+  contactPoints {
+    kind
+    value
+  }
+  address {
+    kind
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+  }
+  statements {
+    periodStart
+    periodEnd
+    statementBalance {
+      ...Money
+    }
+    minimumDue {
+      ...Money
+    }
+    amountPaid {
+      ...Money
+    }
+    dueDate
+  }
+  recentTransactions {
+    postedOn
+    merchantCategory
+    merchantName
+    amount {
+      ...Money
+    }
+  }
+  promises {
+    amount {
+      ...Money
+    }
+    promisedFor
+    status
+    paidAmount {
+      ...Money
+    }
+  }
+  plans {
+    kind
+    status
+    totalAmount {
+      ...Money
+    }
+    paidAmount {
+      ...Money
+    }
+    instalmentCount
+    firstDueDate
+  }
+  contactHistory {
+    totalAttempts
+    connected
+    lastAttemptAt
+    lastOutcome
+    byChannel {
+      channel
+      attempts
+    }
+  }
+  holds {
+    reason
+    startsAt
+    endsAt
+    releasedAt
+  }
+  complaints {
+    category
+    status
+    receivedAt
+  }
+}`, {"hash":"sha256:b08b98d2b4f14861f3a1c62a24ed49e18d1877496c2135dcd144c8f731a0d5c8"}) as unknown as TypedDocumentString<VisitWizardQuery, VisitWizardQueryVariables>;
 export const CaseContactAttemptsDocument = /* #__PURE__ */ new TypedDocumentString(`
     query CaseContactAttempts($id: ID!, $first: Int = 20) {
   node(id: $id) {
@@ -9095,12 +9721,333 @@ fragment PageInfo on PageInfo {
   hasNextPage
   endCursor
 }`, {"hash":"sha256:05576b44b6ce7a29b4396621585acc0677574477ede7af7b508f63c518caa534"}) as unknown as TypedDocumentString<WorkQueueQuery, WorkQueueQueryVariables>;
-export const PlanVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
-    mutation PlanVisit($input: PlanVisitInput!) {
-  planVisit(input: $input) {
+export const CaseCardStatementsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseCardStatements($id: ID!, $first: Int, $after: String) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Case {
+      account {
+        id
+        maskedCardNumber
+        statements(first: $first, after: $after) {
+          nodes {
+            ...CardStatementFields
+          }
+          pageInfo {
+            ...PageInfo
+          }
+          totalCount
+        }
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment CardStatementFields on CardStatement {
+  periodStart
+  periodEnd
+  statementBalance {
+    ...Money
+  }
+  minimumDue {
+    ...Money
+  }
+  amountPaid {
+    ...Money
+  }
+  dueDate
+}`, {"hash":"sha256:5153cd95ed57e83b3a5a82d4f34dab13071cb7b47191b71c442d7e13339d2c33"}) as unknown as TypedDocumentString<CaseCardStatementsQuery, CaseCardStatementsQueryVariables>;
+export const CaseCardTransactionsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query CaseCardTransactions($id: ID!, $first: Int, $after: String) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Case {
+      account {
+        id
+        transactions(first: $first, after: $after) {
+          nodes {
+            ...CardTransactionFields
+          }
+          pageInfo {
+            ...PageInfo
+          }
+          totalCount
+        }
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment PageInfo on PageInfo {
+  hasNextPage
+  endCursor
+}
+fragment CardTransactionFields on CardTransaction {
+  postedOn
+  merchantCategory
+  merchantName
+  amount {
+    ...Money
+  }
+}`, {"hash":"sha256:e724aa38d15d0642bc5a73b39183a49b5bd8b3b53330e9d3dcd7a28aab873ade"}) as unknown as TypedDocumentString<CaseCardTransactionsQuery, CaseCardTransactionsQueryVariables>;
+export const VisitPackDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query VisitPack($id: ID!) {
+  node(id: $id) {
+    __typename
+    id
+    ... on Visit {
+      status
+      version
+      dossier {
+        ...VisitDossierFields
+      }
+      documents(first: 50) {
+        nodes {
+          ...VisitDocumentFields
+        }
+        totalCount
+      }
+      signatures(first: 50) {
+        nodes {
+          ...VisitSignatureFields
+        }
+        totalCount
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment VisitDocumentFields on VisitDocument {
+  id
+  kind
+  language
+  jurisdiction
+  sha256
+  nationalIdRevealed
+  printedAt
+  printedBy {
+    id
+    fullName
+  }
+  downloadUrl
+  plan {
+    id
+    status
+  }
+  promise {
+    id
+    status
+  }
+}
+fragment VisitSignatureFields on VisitSignature {
+  id
+  method
+  status
+  signedAt
+  recordedAt
+  place
+  latitude
+  longitude
+  sha256
+  downloadUrl
+  collector {
+    id
+    fullName
+  }
+  document {
+    id
+    kind
+  }
+  plan {
+    id
+    status
+  }
+  promise {
+    id
+    status
+  }
+}
+fragment VisitDossierFields on VisitDossier {
+  form
+  compiledAt
+  caseNumber
+  debtor {
+    fullName
+    nationalIdMasked
+    language
+    timeZone
+    jurisdiction
+  }
+  card {
+    last4
+    product
+    creditLimit {
+      ...Money
+    }
+  }
+  amounts {
+    total {
+      ...Money
+    }
+    principal {
+      ...Money
+    }
+    interest {
+      ...Money
+    }
+    fees {
+      ...Money
+    }
+    firstMissedDueDate
+    daysPastDue
+  }
+  contactPoints {
+    kind
+    value
+  }
+  address {
+    kind
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+  }
+  statements {
+    periodStart
+    periodEnd
+    statementBalance {
+      ...Money
+    }
+    minimumDue {
+      ...Money
+    }
+    amountPaid {
+      ...Money
+    }
+    dueDate
+  }
+  recentTransactions {
+    postedOn
+    merchantCategory
+    merchantName
+    amount {
+      ...Money
+    }
+  }
+  promises {
+    amount {
+      ...Money
+    }
+    promisedFor
+    status
+    paidAmount {
+      ...Money
+    }
+  }
+  plans {
+    kind
+    status
+    totalAmount {
+      ...Money
+    }
+    paidAmount {
+      ...Money
+    }
+    instalmentCount
+    firstDueDate
+  }
+  contactHistory {
+    totalAttempts
+    connected
+    lastAttemptAt
+    lastOutcome
+    byChannel {
+      channel
+      attempts
+    }
+  }
+  holds {
+    reason
+    startsAt
+    endsAt
+    releasedAt
+  }
+  complaints {
+    category
+    status
+    receivedAt
+  }
+}`, {"hash":"sha256:23b56b9c42bd10a20abcd31a8fcbfa42300acd56d462f5157e84b0500f4c6401"}) as unknown as TypedDocumentString<VisitPackQuery, VisitPackQueryVariables>;
+export const PrintVisitDocumentsDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation PrintVisitDocuments($input: PrintVisitDocumentsInput!) {
+  printVisitDocuments(input: $input) {
+    documents {
+      ...VisitDocumentFields
+    }
     visit {
-      ...VisitFields
-      dossier
+      id
+      version
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment VisitDocumentFields on VisitDocument {
+  id
+  kind
+  language
+  jurisdiction
+  sha256
+  nationalIdRevealed
+  printedAt
+  printedBy {
+    id
+    fullName
+  }
+  downloadUrl
+  plan {
+    id
+    status
+  }
+  promise {
+    id
+    status
+  }
+}`, {"hash":"sha256:05f1327c6d8cef856f693b0a230c9ab13aa2ad55f3b9ef27cb5820d103685087"}) as unknown as TypedDocumentString<PrintVisitDocumentsMutation, PrintVisitDocumentsMutationVariables>;
+export const SignVisitDocumentDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation SignVisitDocument($input: SignVisitDocumentInput!) {
+  signVisitDocument(input: $input) {
+    signature {
+      ...VisitSignatureFields
+    }
+    evidence {
+      id
+      kind
+      sha256
+      downloadUrl
     }
     case {
       ...CaseVersion
@@ -9113,6 +10060,62 @@ export const PlanVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
   }
 }
     fragment CaseVersion on Case {
+  id
+  version
+}
+fragment VisitSignatureFields on VisitSignature {
+  id
+  method
+  status
+  signedAt
+  recordedAt
+  place
+  latitude
+  longitude
+  sha256
+  downloadUrl
+  collector {
+    id
+    fullName
+  }
+  document {
+    id
+    kind
+  }
+  plan {
+    id
+    status
+  }
+  promise {
+    id
+    status
+  }
+}`, {"hash":"sha256:a7b3555d65f935e1e1f27866bce58e460e8ce2f6021411d9f75ec0214919009f"}) as unknown as TypedDocumentString<SignVisitDocumentMutation, SignVisitDocumentMutationVariables>;
+export const PlanVisitDocument = /* #__PURE__ */ new TypedDocumentString(`
+    mutation PlanVisit($input: PlanVisitInput!) {
+  planVisit(input: $input) {
+    visit {
+      ...VisitFields
+      dossier {
+        ...VisitDossierFields
+      }
+    }
+    case {
+      ...CaseVersion
+    }
+    userErrors {
+      code
+      field
+      message
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment CaseVersion on Case {
   id
   version
 }
@@ -9165,7 +10168,120 @@ fragment VisitFields on Visit {
     credentialExpiresOn
     credentialShownAt
   }
-}`, {"hash":"sha256:205222a493baac7843b5e06b8b52bfe7e53058b518ed9a0b01451147f1343415"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
+}
+fragment VisitDossierFields on VisitDossier {
+  form
+  compiledAt
+  caseNumber
+  debtor {
+    fullName
+    nationalIdMasked
+    language
+    timeZone
+    jurisdiction
+  }
+  card {
+    last4
+    product
+    creditLimit {
+      ...Money
+    }
+  }
+  amounts {
+    total {
+      ...Money
+    }
+    principal {
+      ...Money
+    }
+    interest {
+      ...Money
+    }
+    fees {
+      ...Money
+    }
+    firstMissedDueDate
+    daysPastDue
+  }
+  contactPoints {
+    kind
+    value
+  }
+  address {
+    kind
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+  }
+  statements {
+    periodStart
+    periodEnd
+    statementBalance {
+      ...Money
+    }
+    minimumDue {
+      ...Money
+    }
+    amountPaid {
+      ...Money
+    }
+    dueDate
+  }
+  recentTransactions {
+    postedOn
+    merchantCategory
+    merchantName
+    amount {
+      ...Money
+    }
+  }
+  promises {
+    amount {
+      ...Money
+    }
+    promisedFor
+    status
+    paidAmount {
+      ...Money
+    }
+  }
+  plans {
+    kind
+    status
+    totalAmount {
+      ...Money
+    }
+    paidAmount {
+      ...Money
+    }
+    instalmentCount
+    firstDueDate
+  }
+  contactHistory {
+    totalAttempts
+    connected
+    lastAttemptAt
+    lastOutcome
+    byChannel {
+      channel
+      attempts
+    }
+  }
+  holds {
+    reason
+    startsAt
+    endsAt
+    releasedAt
+  }
+  complaints {
+    category
+    status
+    receivedAt
+  }
+}`, {"hash":"sha256:247a0769d0356646c99513a741476462eeac3621b456a6dddf5fdb79b1d5e862"}) as unknown as TypedDocumentString<PlanVisitMutation, PlanVisitMutationVariables>;
 export const RecordVisitConsentDocument = /* #__PURE__ */ new TypedDocumentString(`
     mutation RecordVisitConsent($input: RecordVisitConsentInput!) {
   recordVisitConsent(input: $input) {
@@ -9656,3 +10772,132 @@ fragment VisitFields on Visit {
     credentialShownAt
   }
 }`, {"hash":"sha256:eac98fa6dc8ad460a647f3bf0db723435eff1db565ebacb462cc000eec078107"}) as unknown as TypedDocumentString<CancelVisitMutation, CancelVisitMutationVariables>;
+export const VisitDossierDocument = /* #__PURE__ */ new TypedDocumentString(`
+    query VisitDossier($id: ID!) {
+  node(id: $id) {
+    ... on Visit {
+      id
+      dossier {
+        ...VisitDossierFields
+      }
+    }
+  }
+}
+    fragment Money on Money {
+  minorUnits
+  currency
+  formatted
+}
+fragment VisitDossierFields on VisitDossier {
+  form
+  compiledAt
+  caseNumber
+  debtor {
+    fullName
+    nationalIdMasked
+    language
+    timeZone
+    jurisdiction
+  }
+  card {
+    last4
+    product
+    creditLimit {
+      ...Money
+    }
+  }
+  amounts {
+    total {
+      ...Money
+    }
+    principal {
+      ...Money
+    }
+    interest {
+      ...Money
+    }
+    fees {
+      ...Money
+    }
+    firstMissedDueDate
+    daysPastDue
+  }
+  contactPoints {
+    kind
+    value
+  }
+  address {
+    kind
+    line1
+    line2
+    city
+    region
+    postalCode
+    country
+  }
+  statements {
+    periodStart
+    periodEnd
+    statementBalance {
+      ...Money
+    }
+    minimumDue {
+      ...Money
+    }
+    amountPaid {
+      ...Money
+    }
+    dueDate
+  }
+  recentTransactions {
+    postedOn
+    merchantCategory
+    merchantName
+    amount {
+      ...Money
+    }
+  }
+  promises {
+    amount {
+      ...Money
+    }
+    promisedFor
+    status
+    paidAmount {
+      ...Money
+    }
+  }
+  plans {
+    kind
+    status
+    totalAmount {
+      ...Money
+    }
+    paidAmount {
+      ...Money
+    }
+    instalmentCount
+    firstDueDate
+  }
+  contactHistory {
+    totalAttempts
+    connected
+    lastAttemptAt
+    lastOutcome
+    byChannel {
+      channel
+      attempts
+    }
+  }
+  holds {
+    reason
+    startsAt
+    endsAt
+    releasedAt
+  }
+  complaints {
+    category
+    status
+    receivedAt
+  }
+}`, {"hash":"sha256:a10c142cca413af124467936d6e64391c34bb4c82584d6fc4df212dbe3d1529d"}) as unknown as TypedDocumentString<VisitDossierQuery, VisitDossierQueryVariables>;

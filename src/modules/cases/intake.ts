@@ -29,6 +29,32 @@ export interface IntakeRow {
   interest: number | bigint;
   fees: number | bigint;
   priority?: CasePriority | null;
+  /** Card usage (issue 18): the account's recent statements, at most MAX_STATEMENTS; when sent, they replace those kept. */
+  statements?: IntakeStatement[] | null;
+  /** The account's recent transactions, at most MAX_TRANSACTIONS; when sent, they replace those kept. */
+  transactions?: IntakeTransaction[] | null;
+}
+
+export interface IntakeStatement {
+  periodStart: Date | string;
+  periodEnd: Date | string;
+  statementBalance: number | bigint;
+  minimumDue: number | bigint;
+  amountPaid: number | bigint;
+  dueDate: Date | string;
+}
+
+export interface IntakeTransaction {
+  postedOn: Date | string;
+  merchantCategory: string;
+  merchantName?: string | null;
+  /** Positive a purchase or fee, negative a refund or credit. */
+  amount: number | bigint;
+}
+
+export interface NormalizedUsage {
+  statements: { periodStart: string; periodEnd: string; statementBalance: bigint; minimumDue: bigint; amountPaid: bigint; dueDate: string }[] | null;
+  transactions: { postedOn: string; merchantCategory: string; merchantName: string | null; amount: bigint }[] | null;
 }
 
 export interface NormalizedRow {
@@ -49,6 +75,7 @@ export interface NormalizedRow {
   interest: bigint;
   fees: bigint;
   priority: CasePriority;
+  usage: NormalizedUsage;
 }
 
 export type IntakeStatus = 'CREATED' | 'UPDATED' | 'UNCHANGED' | 'REJECTED';
@@ -62,6 +89,11 @@ export interface IntakeOutcome {
 }
 
 export const MAX_IMPORT_ROWS = 10_000;
+/** Card usage kept per account (issue 18): a year of statements, the recent transactions. */
+export const MAX_STATEMENTS = 12;
+export const MAX_TRANSACTIONS = 200;
+/** How far back card usage may go: older records are not "recent usage" and are refused. */
+const USAGE_YEARS = 3;
 const CURRENCIES = new Set(['CNY', 'USD', 'HKD', 'EUR', 'GBP', 'JPY']);
 const KINDS_FOR_PHONE = new Set(['MOBILE', 'HOME_PHONE', 'WORK_PHONE']);
 const MAX_MINOR = 10n ** 15n; // far above any card balance; keeps every sum a safe integer on the wire
@@ -156,6 +188,86 @@ export function normalizeContactValue(kind: ContactPointKind, value: string): st
   return v.replace(/[\s()-]/g, '');
 }
 
+/** A signed amount (transactions: negative for a credit), exact minor units within ±MAX_MINOR. */
+function signedAmount(value: number | bigint | string | undefined | null, field: string, errors: UserError[]): bigint {
+  try {
+    if (value === undefined || value === null || value === '') throw new Error();
+    if (typeof value === 'number' && !Number.isSafeInteger(value)) throw new Error();
+    const v = BigInt(value);
+    if (v > MAX_MINOR || v < -MAX_MINOR) throw new Error();
+    return v;
+  } catch {
+    errors.push({ code: 'VALIDATION', field: [field], message: `${field} must be a whole number of minor units` });
+    return 0n;
+  }
+}
+
+/**
+ * Card usage (issue 18): bounded lists (LIMIT_EXCEEDED past the bound, nothing of the row kept),
+ * dates that are days, not in the future and not older than USAGE_YEARS, exact minor units in the
+ * account's currency (the row's amounts are all in it: there is no other currency to send).
+ */
+export function validateUsage(raw: Pick<IntakeRow, 'statements' | 'transactions'>, now: Date, errors: UserError[]): NormalizedUsage {
+  const todayDay = bankToday(now);
+  const oldest = `${Number(todayDay.slice(0, 4)) - USAGE_YEARS}${todayDay.slice(4)}`;
+  const day = (value: Date | string | null | undefined, field: string, allowFuture = false): string => {
+    const d = date(value, field, errors);
+    if (!d) {
+      if (!errors.some((e) => e.field?.[0] === field)) errors.push({ code: 'VALIDATION', field: [field], message: `${field} is required` });
+      return '';
+    }
+    const s = dateOnly(d);
+    if (!allowFuture && s > todayDay) errors.push({ code: 'VALIDATION', field: [field], message: `${field} ${s} is in the future` });
+    else if (s < oldest) errors.push({ code: 'VALIDATION', field: [field], message: `${field} ${s} is more than ${USAGE_YEARS} years ago` });
+    return s;
+  };
+  let statements: NormalizedUsage['statements'] = null;
+  if (raw.statements != null) {
+    if (!Array.isArray(raw.statements)) errors.push({ code: 'VALIDATION', field: ['statements'], message: 'statements must be a list' });
+    else if (raw.statements.length > MAX_STATEMENTS) {
+      errors.push({ code: 'LIMIT_EXCEEDED', field: ['statements'], message: `at most ${MAX_STATEMENTS} statements an account, not ${raw.statements.length}` });
+    } else {
+      const periods = new Set<string>();
+      statements = raw.statements.map((st, i) => {
+        const at = `statements.${i}`;
+        const periodStart = day(st?.periodStart, `${at}.periodStart`);
+        const periodEnd = day(st?.periodEnd, `${at}.periodEnd`);
+        // A statement is due after its period closes, possibly after today.
+        const dueDate = day(st?.dueDate, `${at}.dueDate`, true);
+        if (periodStart && periodEnd && periodStart > periodEnd) errors.push({ code: 'VALIDATION', field: [`${at}.periodEnd`], message: `${at}: the period ends before it starts` });
+        if (periodEnd && dueDate && dueDate <= periodEnd) errors.push({ code: 'VALIDATION', field: [`${at}.dueDate`], message: `${at}: due ${dueDate}, not after the period's end ${periodEnd}` });
+        if (periodEnd && periods.has(periodEnd)) errors.push({ code: 'DUPLICATE', field: [`${at}.periodEnd`], message: `${at}: two statements for the period ending ${periodEnd}` });
+        periods.add(periodEnd);
+        const statementBalance = signedAmount(st?.statementBalance, `${at}.statementBalance`, errors);
+        const minimumDue = amount(st?.minimumDue, `${at}.minimumDue`, errors);
+        const amountPaid = amount(st?.amountPaid, `${at}.amountPaid`, errors);
+        if (minimumDue > 0n && minimumDue > statementBalance) errors.push({ code: 'VALIDATION', field: [`${at}.minimumDue`], message: `${at}: the minimum due is above the statement balance` });
+        return { periodStart, periodEnd, statementBalance, minimumDue, amountPaid, dueDate };
+      });
+    }
+  }
+  let transactions: NormalizedUsage['transactions'] = null;
+  if (raw.transactions != null) {
+    if (!Array.isArray(raw.transactions)) errors.push({ code: 'VALIDATION', field: ['transactions'], message: 'transactions must be a list' });
+    else if (raw.transactions.length > MAX_TRANSACTIONS) {
+      errors.push({ code: 'LIMIT_EXCEEDED', field: ['transactions'], message: `at most ${MAX_TRANSACTIONS} transactions an account, not ${raw.transactions.length}` });
+    } else {
+      transactions = raw.transactions.map((tr, i) => {
+        const at = `transactions.${i}`;
+        const amt = signedAmount(tr?.amount, `${at}.amount`, errors);
+        if (amt === 0n && !errors.some((e) => e.field?.[0] === `${at}.amount`)) errors.push({ code: 'VALIDATION', field: [`${at}.amount`], message: `${at}.amount is zero` });
+        return {
+          postedOn: day(tr?.postedOn, `${at}.postedOn`),
+          merchantCategory: str(tr?.merchantCategory, `${at}.merchantCategory`, errors, 60),
+          merchantName: optionalStr(tr?.merchantName, `${at}.merchantName`, errors, 120),
+          amount: amt,
+        };
+      });
+    }
+  }
+  return { statements, transactions };
+}
+
 export function validateIntakeRow(raw: IntakeRow, now: Date): { row: NormalizedRow } | { errors: UserError[] } {
   const errors: UserError[] = [];
   const a = raw.account ?? ({} as IntakeRow['account']);
@@ -221,6 +333,7 @@ export function validateIntakeRow(raw: IntakeRow, now: Date): { row: NormalizedR
     interest,
     fees,
     priority: raw.priority ?? 'NORMAL',
+    usage: validateUsage(raw, now, errors),
   };
   // Plausible dates (issue 11): an account is opened in the past, and falls due after it was opened.
   const opened = row.account.openedOn;
@@ -361,6 +474,15 @@ const SQL = {
       FROM x
     )
     SELECT "id" FROM c`,
+  /** Card usage (issue 18): what an intake sends replaces what was kept for the account. */
+  deleteStatements: `DELETE FROM "CardStatement" WHERE "accountId" = ANY($1::uuid[])`,
+  insertStatements: `INSERT INTO "CardStatement" ("id", "accountId", "periodStart", "periodEnd", "statementBalance", "minimumDue", "amountPaid", "dueDate", "currency", "receivedAt")
+    SELECT s.id, s.a, s.ps, s.pe, s.bal, s.min, s.paid, s.due, s.cur, $2::timestamptz
+    FROM json_to_recordset(convert_from($1::bytea, 'UTF8')::json) AS s(id uuid, a uuid, ps date, pe date, bal bigint, min bigint, paid bigint, due date, cur text)`,
+  deleteTransactions: `DELETE FROM "CardTransaction" WHERE "accountId" = ANY($1::uuid[])`,
+  insertTransactions: `INSERT INTO "CardTransaction" ("id", "accountId", "postedOn", "merchantCategory", "merchantName", "amount", "currency", "receivedAt")
+    SELECT t.id, t.a, t.d, t.cat, t.name, t.amt, t.cur, $2::timestamptz
+    FROM json_to_recordset(convert_from($1::bytea, 'UTF8')::json) AS t(id uuid, a uuid, d date, cat text, name text, amt bigint, cur text)`,
 };
 
 /**
@@ -545,9 +667,44 @@ export async function intakeBatch(
           out.caseNumber = formatCaseNumber(caseNoById.get(id)!);
         }
       }
+      await keepUsage(tx, valid.filter((v) => outcomes[v.index]!.status !== 'REJECTED'), accountByRef, newId, at);
     },
     { timeout: 120_000, maxWait: 30_000 },
   );
+  }
+}
+
+/**
+ * Card usage of the rows taken in (created, refreshed or unchanged: usage is the account's, sent
+ * fresh with every intake): for each account whose row sends statements (or transactions), those
+ * sent replace those kept. The last row of an account in a batch wins.
+ */
+async function keepUsage(
+  tx: { $executeRawUnsafe(sql: string, ...values: unknown[]): Promise<number> },
+  rows: readonly { row: NormalizedRow }[],
+  accountByRef: Map<string, ExistingAccount>,
+  newId: () => string,
+  at: string,
+) {
+  const statements = new Map<string, { cur: string; list: NonNullable<NormalizedUsage['statements']> }>();
+  const transactions = new Map<string, { cur: string; list: NonNullable<NormalizedUsage['transactions']> }>();
+  for (const { row } of rows) {
+    const account = accountByRef.get(row.account.externalRef);
+    if (!account) continue;
+    if (row.usage.statements) statements.set(account.id, { cur: account.currency, list: row.usage.statements });
+    if (row.usage.transactions) transactions.set(account.id, { cur: account.currency, list: row.usage.transactions });
+  }
+  if (statements.size) {
+    await tx.$executeRawUnsafe(SQL.deleteStatements, [...statements.keys()]);
+    const rowsOut = [...statements].flatMap(([a, { cur, list }]) =>
+      list.map((s) => ({ id: newId(), a, ps: s.periodStart, pe: s.periodEnd, bal: `${s.statementBalance}`, min: `${s.minimumDue}`, paid: `${s.amountPaid}`, due: s.dueDate, cur })),
+    );
+    if (rowsOut.length) await tx.$executeRawUnsafe(SQL.insertStatements, jsonBytes(rowsOut), at);
+  }
+  if (transactions.size) {
+    await tx.$executeRawUnsafe(SQL.deleteTransactions, [...transactions.keys()]);
+    const rowsOut = [...transactions].flatMap(([a, { cur, list }]) => list.map((t) => ({ id: newId(), a, d: t.postedOn, cat: t.merchantCategory, name: t.merchantName, amt: `${t.amount}`, cur })));
+    if (rowsOut.length) await tx.$executeRawUnsafe(SQL.insertTransactions, jsonBytes(rowsOut), at);
   }
 }
 

@@ -9,7 +9,7 @@ import { AddressKind, CasePriority, CaseStage, CloseReason, ContactParty, Contac
 import { CurrencyCode } from '../common/schema.ts';
 import { AgencyRef, UserRef } from '../agencies/schema.ts';
 import { CaseRef } from './schema.ts';
-import { MAX_IMPORT_ROWS, intakeBatch, openCase, type IntakeRow } from './intake.ts';
+import { MAX_IMPORT_ROWS, MAX_STATEMENTS, MAX_TRANSACTIONS, intakeBatch, openCase, type IntakeRow } from './intake.ts';
 import { assignCase, changeCaseStage, closeCase, holdCase, recallCase, releaseCaseHold } from './lifecycle.ts';
 import { badUserInput } from '../../lib/errors.ts';
 
@@ -66,6 +66,28 @@ const CardAccountInput = builder.inputType('CardAccountInput', {
   }),
 });
 
+const CardStatementInput = builder.inputType('CardStatementInput', {
+  description: "One monthly statement: amounts in minor units of the account's currency.",
+  fields: (t) => ({
+    periodStart: t.field({ type: 'Date' }),
+    periodEnd: t.field({ type: 'Date' }),
+    statementBalance: t.field({ type: 'SafeInt' }),
+    minimumDue: t.field({ type: 'SafeInt' }),
+    amountPaid: t.field({ type: 'SafeInt' }),
+    dueDate: t.field({ type: 'Date' }),
+  }),
+});
+
+const CardTransactionInput = builder.inputType('CardTransactionInput', {
+  description: "One posted transaction: the amount in minor units of the account's currency, negative for a refund or credit.",
+  fields: (t) => ({
+    postedOn: t.field({ type: 'Date' }),
+    merchantCategory: t.string(),
+    merchantName: t.string({ required: false }),
+    amount: t.field({ type: 'SafeInt' }),
+  }),
+});
+
 const OpenCaseInput = builder.inputType('OpenCaseInput', {
   fields: (t) => ({
     account: t.field({ type: CardAccountInput }),
@@ -75,6 +97,8 @@ const OpenCaseInput = builder.inputType('OpenCaseInput', {
     interest: t.field({ type: 'SafeInt' }),
     fees: t.field({ type: 'SafeInt' }),
     priority: t.field({ type: CasePriority, required: false }),
+    statements: t.field({ type: [CardStatementInput], required: false, description: `Card usage: the account's recent statements, at most ${MAX_STATEMENTS} (LIMIT_EXCEEDED beyond). When sent, they replace those kept.` }),
+    transactions: t.field({ type: [CardTransactionInput], required: false, description: `Card usage: the account's recent transactions, at most ${MAX_TRANSACTIONS} (LIMIT_EXCEEDED beyond). When sent, they replace those kept.` }),
   }),
 });
 
@@ -119,6 +143,8 @@ function toIntakeRow(input: typeof OpenCaseInput.$inferInput): IntakeRow {
     interest: input.interest,
     fees: input.fees,
     priority: input.priority ?? null,
+    statements: input.statements ?? null,
+    transactions: input.transactions ?? null,
   } as IntakeRow;
 }
 

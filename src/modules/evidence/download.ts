@@ -6,6 +6,7 @@ import type { Clock } from '../../lib/time.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { Viewer } from '../../auth/viewer.ts';
 import { canSeeCase, inAgencyEra } from '../../auth/scopes.ts';
+import { REVEAL_ROLES } from '../cases/service.ts';
 import { viewerOf } from '../../auth/viewer.ts';
 import { recordAudit, type AuditActor } from '../audit/service.ts';
 import { signLinkPath, verifyLink, type SignedLinkKind } from '../../lib/signed-link.ts';
@@ -119,6 +120,10 @@ export async function serveEvidence(deps: EvidenceDownloadDeps, request: Request
   });
   // The case must be the viewer's now, and the record of the viewer's era (no agency reads another's).
   if (!evidence || !canSeeCase(viewer, evidence.case) || !inAgencyEra(viewer, evidence)) return errorResponse(R, 404, 'NOT_FOUND', 'No such evidence.', requestId);
+  // A visit document printed with the full national ID (issue 18) is for roles that may reveal it only.
+  if (!(REVEAL_ROLES as readonly string[]).includes(viewer.role) && (await deps.prisma.visitDocument.count({ where: { evidenceId: evidence.id, nationalIdRevealed: true } })) > 0) {
+    return errorResponse(R, 404, 'NOT_FOUND', 'No such evidence.', requestId);
+  }
 
   const who: AuditActor = { userId: user.id, role: user.role, agencyId: user.agencyId, requestId: requestId ?? null };
   const tampered = async (actual: string | null, when: string) => {

@@ -148,6 +148,7 @@ async function storeEvidence(
 ): Promise<EvidenceWritten> {
   const now = deps.clock.now();
   if (input.kind === 'LETTER') throw new DomainError('VALIDATION', 'A letter is rendered and kept by sendLetter, not uploaded', 'kind');
+  if (input.kind === 'DOSSIER' || input.kind === 'NOTICE') throw new DomainError('VALIDATION', 'A visit document is printed by printVisitDocuments, not uploaded', 'kind');
   const description = (input.description ?? '').trim();
   if (description.length > MAX_DESCRIPTION_LENGTH) {
     throw new DomainError('VALIDATION', `The description is longer than ${MAX_DESCRIPTION_LENGTH} characters`, 'description');

@@ -106,6 +106,9 @@ export const ACCEPTED_TYPES: Record<EvidenceKind, readonly Sniffed[]> = {
   VIDEO: [MP4],
   // Rendered by sendLetter (src/modules/letters), never uploaded.
   LETTER: [PDF],
+  // Printed for a visit (src/modules/visitpack), never uploaded.
+  DOSSIER: [PDF],
+  NOTICE: [PDF],
 };
 
 export function accepts(kind: EvidenceKind, contentType: string): boolean {

@@ -1,6 +1,7 @@
 import { builder } from '../../builder.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
-import { agencyDossier, type Dossier } from './service.ts';
+import { readDossier } from '../visitpack/dossier.ts';
+import { VisitDossierRef } from '../visitpack/dossier-schema.ts';
 import { agencyEra, inAgencyEra, viaCase, visibleRecords } from '../../auth/scopes.ts';
 import { ContactAttemptRef } from '../contact/schema.ts';
 import { DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome, VisitStatus } from '../common/enums.ts';
@@ -15,9 +16,9 @@ export const VisitRef = builder.prismaNode('Visit', {
     address: t.relation('address'),
     purpose: t.exposeString('purpose'),
     dossier: t.field({
-      type: 'JSON',
-      description: 'Step 1: what the visit needs, compiled from the case when planned. An agency reads the agency form.',
-      resolve: (v, _a, ctx) => (isAgencyRole(ctx.viewer.role) ? agencyDossier(v.dossier as unknown as Dossier) : v.dossier),
+      type: VisitDossierRef,
+      description: 'Step 1: what the visit needs, compiled from the case when planned and frozen with the visit. An agency reads the agency form, in its era.',
+      resolve: (v, _a, ctx) => readDossier(v.dossier, { agency: isAgencyRole(ctx.viewer.role), agencyId: ctx.viewer.agencyId }),
     }),
     // A consent another agency recorded on this (bank-era) visit is not there for this viewer.
     consent: t.field({

@@ -1,9 +1,7 @@
 import type { Prisma, PrismaClient, User, Visit } from '../../generated/prisma/client.ts';
 import type { CloseReason, DelinquencyReason, PlanKind, VisitDecision, VisitMaterial, VisitOutcome } from '../../generated/prisma/enums.ts';
 import { DomainError } from '../../lib/errors.ts';
-import { BANK_TIME_ZONE, dateOnly, daysBetween, daysPastDue, localDate, parseDateOnly, withinLocalHours, type Clock } from '../../lib/time.ts';
-import { formatCaseNumber } from '../../lib/ids.ts';
-import { formatMoney } from '../../lib/money.ts';
+import { BANK_TIME_ZONE, dateOnly, daysBetween, localDate, parseDateOnly, withinLocalHours, type Clock } from '../../lib/time.ts';
 import { stepTime } from '../../lib/field-time.ts';
 import type { Actor } from '../../lib/actor.ts';
 import { isAgencyRole } from '../../auth/viewer.ts';
@@ -14,6 +12,7 @@ import type { Tx } from '../../db/store.ts';
 import { writeCase, type CaseEventInput, type CaseWriteContext } from '../cases/write.ts';
 import { activeHoldWhere } from '../cases/queries.ts';
 import { getContactPolicy } from '../policy/service.ts';
+import { compileDossier } from '../visitpack/dossier.ts';
 import { visitAllowedByStrategy } from '../strategy/service.ts';
 
 export interface Deps {
@@ -78,36 +77,6 @@ async function notOnHold(tx: Tx, caseId: string, now: Date) {
 
 // ---------------------------------------------------------------- step 1: dossier
 
-export interface Dossier {
-  compiledAt: string;
-  caseNumber: string;
-  debtor: { fullName: string; nationalIdMasked: string; language: string; timeZone: string };
-  card: { last4: string; product: string; creditLimit?: string; currency?: string };
-  overdue: { total: string; formatted: string; principal?: string; interest?: string; fees?: string; currency: string; firstMissedDueDate: string; daysPastDue: number };
-  contactPoints: { kind: string; value: string }[];
-  address: Record<string, unknown>;
-}
-
-/**
- * What an agency's collectors need at the door, and no more (PIPL's minimum necessary): no credit
- * limit, no breakdown of the debt, phones but no e-mail. Applied when the dossier is compiled for
- * an agency, and again whenever an agency principal reads any dossier (one compiled by the bank
- * before the case was placed included).
- */
-export function agencyDossier(d: Dossier): Dossier {
-  // Defensive about shape: a dossier is stored JSON, and whatever is not known to be needed is left out.
-  const card = (d?.card ?? {}) as Partial<Dossier['card']>;
-  const overdue = (d?.overdue ?? {}) as Partial<Dossier['overdue']>;
-  const { creditLimit: _limit, currency: _currency, ...cardForAgency } = card;
-  const { principal: _p, interest: _i, fees: _f, ...overdueForAgency } = overdue;
-  return {
-    ...d,
-    ...(d?.card ? { card: cardForAgency as Dossier['card'] } : {}),
-    ...(d?.overdue ? { overdue: overdueForAgency as Dossier['overdue'] } : {}),
-    ...(Array.isArray(d?.contactPoints) ? { contactPoints: d.contactPoints.filter((cp) => cp?.kind !== 'EMAIL') } : {}),
-  };
-}
-
 /**
  * planVisit: the address (one of the debtor's) and the purpose; the dossier is compiled from the
  * case now (source step 1, 信息整理). An agency's dossier holds only what the visit needs.
@@ -130,29 +99,20 @@ export async function planVisit(
     const address = debtor.addresses.find((a) => a.id === input.addressId && inAgencyEra(actor.viewer, a));
     if (!address) throw new DomainError('NOT_FOUND', "No such address of the case's debtor", 'addressId');
     usableAddress(address);
-    const account = await tx.cardAccount.findUniqueOrThrow({ where: { id: before.accountId } });
     const own = debtor.contactPoints.filter((cp) => cp.party === 'DEBTOR' && !cp.doNotContact && cp.verification !== 'REJECTED' && inAgencyEra(actor.viewer, cp));
-    const full: Dossier = {
-      compiledAt: now.toISOString(),
-      caseNumber: formatCaseNumber(before.caseNo),
-      debtor: { fullName: debtor.fullName, nationalIdMasked: debtor.nationalIdMasked, language: debtor.language, timeZone: debtor.timeZone },
-      card: { last4: account.cardLast4, product: account.product, creditLimit: `${account.creditLimit}`, currency: account.currency },
-      overdue: {
-        total: `${before.overdueTotal}`,
-        formatted: formatMoney({ minorUnits: before.overdueTotal, currency: before.currency }),
-        principal: `${before.principal}`,
-        interest: `${before.interest}`,
-        fees: `${before.fees}`,
-        currency: before.currency,
-        firstMissedDueDate: dateOnly(before.dueDate),
-        daysPastDue: daysPastDue(before.dueDate, now),
-      },
+    // The agency dossier when an agency plans it or will carry it out (the case is placed with one): its people read it.
+    const agencyForm = isAgencyRole(actor.viewer.role) || before.assignedAgencyId !== null;
+    const dossier = await compileDossier(tx, {
+      now,
+      case: before,
+      debtor: { fullName: debtor.fullName, nationalIdMasked: debtor.nationalIdMasked, language: debtor.language, timeZone: debtor.timeZone, jurisdiction: debtor.jurisdiction },
       // Only the debtor's own reachable contact points.
       contactPoints: own.map((cp) => ({ kind: cp.kind, value: cp.value })),
       address: { kind: address.kind, line1: address.line1, line2: address.line2, city: address.city, region: address.region, postalCode: address.postalCode, country: address.country },
-    };
-    // The agency dossier when an agency plans it or will carry it out (the case is placed with one): its people read it.
-    const dossier = isAgencyRole(actor.viewer.role) || before.assignedAgencyId !== null ? agencyDossier(full) : full;
+      form: agencyForm ? 'AGENCY' : 'BANK',
+      // The era the case is in: the agency holding it (its records and the bank's), or every era for the bank.
+      era: agencyForm ? (before.assignedAgencyId ?? actor.viewer.agencyId ?? null) : undefined,
+    });
     const visit = await tx.visit.create({ data: { caseId: before.id, agencyId: before.assignedAgencyId, addressId: address.id, purpose, dossier: dossier as unknown as Prisma.InputJsonValue, plannedById: actor.viewer.userId, createdAt: now, idempotencyKey: idempotency?.key ?? null, requestHash: idempotency?.hash ?? null } });
     return {
       result: { visit },
@@ -355,7 +315,9 @@ export async function reportVisit(deps: Deps, actor: Actor, input: { visitId: st
   if (report.length < 10) throw new DomainError('VALIDATION', 'Write the report (at least 10 characters)', 'report');
   return writeVisit(deps, actor, input.visitId, 'visit.report', input.expectedVersion, async ({ tx, now }, visit) => {
     requireStatus(visit, ['COMPLETED'], 'report');
-    const evidence = await tx.evidence.count({ where: { visitId: visit.id } });
+    // Printed documents (issue 18) are what was carried, not what was signed: they do not count.
+    const printed = await tx.visitDocument.findMany({ where: { visitId: visit.id }, select: { evidenceId: true } });
+    const evidence = await tx.evidence.count({ where: { visitId: visit.id, id: { notIn: printed.map((p) => p.evidenceId) } } });
     // A promise or an agreement made at the door stands only with its signed letter (source step 4, 收集证据).
     if (visit.outcome && EVIDENCE_REQUIRED.includes(visit.outcome) && evidence === 0) {
       throw new DomainError('VALIDATION', 'Attach the signed promise letter or agreement to the visit before reporting', 'visitId');
