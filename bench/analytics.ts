@@ -5,7 +5,9 @@
  *   npx tsx bench/analytics.ts --database-url postgres://postgres@127.0.0.1:5432/arrears_an_10k --label 10k
  *   npx tsx bench/analytics.ts --embedded ./bench-data --label 100k-embedded
  *   options: --runs N (timed runs of each query from the rollup, default 15, after one warm-up),
- *            --live-runs N (the same read live from the tables; default --runs; 0: not read live)
+ *            --live-runs N (the same read live from the tables; default --runs; 0: not read live),
+ *            --spread-days N (copy the rollup's day rows over N days back: the size a year of
+ *            daily work gives it, which bench:data's few dates do not)
  *
  * bench:data writes no bucket history (the hourly job does, in production): when the book has
  * none, this back-fills twelve month-ends of it in one SQL statement, as the job would have
@@ -36,6 +38,8 @@ const embedded = arg('embedded');
 if (!url && !embedded) throw new Error('--database-url <postgres://…> or --embedded <folder>: a book made by npm run bench:data');
 const label = arg('label') ?? (embedded ? path.basename(embedded) : new URL(url!).pathname.slice(1));
 const RUNS = Number(arg('runs') ?? 15);
+/** Spread the rollup's day rows over this many days (a synthetic year of daily work; 1: as built). */
+const SPREAD_DAYS = Number(arg('spread-days') ?? 1);
 /** Timed runs of each report read live (from the tables); 0 measures the rollup alone. */
 const LIVE_RUNS = Number(arg('live-runs') ?? RUNS);
 
@@ -77,6 +81,25 @@ async function main() {
     const rollup = await buildRollup(store.prisma, now);
     const rollupMs = Math.round(performance.now() - t0);
     console.log(`analytics rollup built in ${rollupMs} ms (${rollup.cases} cases): ${rollup.portfolioRows} portfolio rows, ${rollup.paymentRows} payment-day rows, ${rollup.rollRateRows} roll-rate rows, ${rollup.activityRows} activity rows`);
+    if (SPREAD_DAYS > 1) {
+      // bench:data dates each kind of record at a few fixed offsets: spread the rollup's day rows
+      // over SPREAD_DAYS days back, as a year of daily work would leave them (the rows a report
+      // reads, not the records: figures change, the work of reading them is what is measured).
+      const copies = SPREAD_DAYS - 1;
+      const a = await store.prisma.$executeRaw`
+        INSERT INTO "ActivityRollup" ("runId", kind, day, "assignedAgencyId", "assignedCollectorId", "agencyId", "whoId", "placedCollectorId", "placedAgencyId",
+          channel, rule, jurisdiction, status, label, connected, violation, currency, n, amount, amount2, days)
+        SELECT "runId", kind, day - k, "assignedAgencyId", "assignedCollectorId", "agencyId", "whoId", "placedCollectorId", "placedAgencyId",
+          channel, rule, jurisdiction, status, label, connected, violation, currency, n, amount, amount2, days
+        FROM "ActivityRollup" CROSS JOIN generate_series(1, ${copies}) k`;
+      const p = await store.prisma.$executeRaw`
+        INSERT INTO "PaymentRollup" ("runId", day, bucket, stage, status, "assignedAgencyId", "assignedCollectorId", jurisdiction, product, "placementMonth", currency, amount, "amountOwnEra")
+        SELECT "runId", day - k, bucket, stage, status, "assignedAgencyId", "assignedCollectorId", jurisdiction, product, "placementMonth", currency, amount, "amountOwnEra"
+        FROM "PaymentRollup" CROSS JOIN generate_series(1, ${copies}) k`;
+      await store.prisma.$executeRawUnsafe('ANALYZE "ActivityRollup"');
+      await store.prisma.$executeRawUnsafe('ANALYZE "PaymentRollup"');
+      console.log(`spread over ${SPREAD_DAYS} days: ${rollup.activityRows + a} activity rows, ${rollup.paymentRows + p} payment-day rows`);
+    }
     const all = ['BUCKET', 'STAGE', 'STATUS', 'AGENCY', 'COLLECTOR', 'JURISDICTION', 'PRODUCT', 'PLACEMENT_MONTH'] as const;
     const months = (days: number) => ({ from: dateOnly(new Date(now.getTime() - days * 86_400_000)), to: dateOnly(now) });
     // Each report as the API answers it: from the rollup (live: false), and from the tables (live: true).
@@ -118,7 +141,7 @@ async function main() {
     }
     const out = path.join(root, 'bench', 'results', `analytics-${label}.json`);
     fs.mkdirSync(path.dirname(out), { recursive: true });
-    fs.writeFileSync(out, JSON.stringify({ label, cases, runs: RUNS, at: new Date().toISOString(), rollup: { ms: rollupMs, portfolioRows: rollup.portfolioRows, paymentRows: rollup.paymentRows, rollRateRows: rollup.rollRateRows, activityRows: rollup.activityRows }, liveRuns: LIVE_RUNS, results }, null, 2) + '\n');
+    fs.writeFileSync(out, JSON.stringify({ label, cases, runs: RUNS, at: new Date().toISOString(), rollup: { ms: rollupMs, portfolioRows: rollup.portfolioRows, paymentRows: rollup.paymentRows, rollRateRows: rollup.rollRateRows, activityRows: rollup.activityRows }, liveRuns: LIVE_RUNS, spreadDays: SPREAD_DAYS, results }, null, 2) + '\n');
     console.log(`\n${out}`);
   } finally {
     await store.close();
