@@ -5,7 +5,7 @@
  * and its filing; a write-off proposed and waiting for a checker.
  */
 import type { PrismaClient } from '../generated/prisma/client.ts';
-import type { Clock } from '../lib/time.ts';
+import { BANK_TIME_ZONE, localDate, parseDateOnly, type Clock } from '../lib/time.ts';
 import { viewerOf } from '../auth/viewer.ts';
 import type { Actor } from '../lib/actor.ts';
 import { issueCommissionStatement, periodOf, previousPeriod, setCommissionSchedule } from '../modules/commission/service.ts';
@@ -60,7 +60,10 @@ export async function seedEconomics(prisma: PrismaClient, clock: Clock): Promise
       documentIds: candidate.evidence.map((e) => e.id),
       note: 'No payment after two visits; the debtor refused a plan.',
     });
-    const filed = await recordLegalFiling(deps, supervisor, { referralId: referral.id, court: 'Beijing Chaoyang District People’s Court', courtReference: '(2026)京0105民初8821号', filedOn: clock.now() });
+    const filed = await recordLegalFiling(deps, supervisor, { referralId: referral.id, court: 'Beijing Chaoyang District People’s Court', courtReference: '(2026)京0105民初8821号',
+      // A calendar day, the bank's (a filing date is a Date: today in Shanghai, whatever UTC's day is).
+      filedOn: parseDateOnly(localDate(clock.now(), BANK_TIME_ZONE)),
+    });
     referralId = filed.referral.id;
   }
 

@@ -205,6 +205,18 @@ describe('seedDemo', () => {
     expect(await counts(store)).toEqual(before);
   });
 
+  it('seeds at any hour: in the UTC evening, when the bank’s day (Shanghai) is already the next', async () => {
+    const other = await createTestStore();
+    try {
+      await seedDemo(other.prisma, { pii: new Pii(Pii.randomKeys()), clock: new FixedClock('2026-11-28T19:55:00Z'), blobs });
+      const referral = await other.prisma.legalReferral.findFirstOrThrow();
+      expect(referral.status).toBe('FILED');
+      expect(referral.filedOn?.toISOString().slice(0, 10)).toBe('2026-11-29');
+    } finally {
+      await other.close();
+    }
+  });
+
   it('gives the same data for the same clock', async () => {
     const other = await createTestStore();
     try {
