@@ -24,7 +24,7 @@ import { caseVisibility, eraAgencyOf } from '../../auth/scopes.ts';
 import { BANK_TIME_ZONE } from '../../lib/time.ts';
 import { badUserInput } from '../../lib/errors.ts';
 import type { CaseFilterInput } from '../cases/queries.ts';
-import { bucketSql, caseScopeSql, col, type Period } from './scope.ts';
+import { bankToday, bucketSql, caseScopeSql, col, type Period } from './scope.ts';
 import { MAX_GROUPS, portfolio, portfolioGroups, type PortfolioDimension, type PortfolioReport } from './portfolio.ts';
 import { MAX_ROLL_MONTHS, monthsBetween, rollMonths, rollMovesSql, rollRates, type RollRatesReport } from './roll-rates.ts';
 import type { AnalyticsDeps } from './deps.ts';
@@ -51,8 +51,7 @@ type Tx = Pick<PrismaClient, '$executeRaw' | '$queryRaw'>;
 /** Builds a generation of the rollups as at `now` and makes it the current one (one transaction). */
 export async function buildRollup(prisma: PrismaClient, now: Date, options: { timeoutMs?: number } = {}): Promise<RollupResult> {
   const started = performance.now();
-  const asOfDay = new Intl.DateTimeFormat('en-CA', { timeZone: BANK_TIME_ZONE, year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-  const months = lastMonths(asOfDay.slice(0, 7), ROLLUP_MONTHS);
+  const months = lastMonths(bankToday(now).slice(0, 7), ROLLUP_MONTHS);
   return prisma.$transaction(
     async (tx) => {
       const [run] = await tx.$queryRaw<{ id: string }[]>`
@@ -296,7 +295,7 @@ export async function rollRatesFromRollup(
   if (!scope) return null;
   const run = await currentRun(prisma, now);
   if (!run) return null;
-  const asOfMonth = new Intl.DateTimeFormat('en-CA', { timeZone: BANK_TIME_ZONE, year: 'numeric', month: '2-digit' }).format(run.asOf).slice(0, 7);
+  const asOfMonth = bankToday(run.asOf).slice(0, 7);
   const held = lastMonths(asOfMonth, ROLLUP_MONTHS);
   // The month under way ends at asOf in the rollup, at now in a live answer: a month after the
   // rollup's, or the current one when the rollup is of an earlier month, is not in it.
