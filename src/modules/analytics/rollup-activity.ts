@@ -37,8 +37,9 @@ import type { AnalyticsDeps } from './deps.ts';
 const NULL_TEXT = Prisma.sql`NULL::text`;
 
 /** Rows of one kind in the period that the viewer sees: their case visible now (as at asOf), and of the viewer's era. */
-function rowsSql(viewer: Viewer, runId: string, kind: string, period: Period): Prisma.Sql {
-  return Prisma.sql`r."runId" = ${runId}::uuid AND r.kind = ${kind} AND r.day >= ${period.from}::date AND r.day <= ${period.to}::date
+function rowsSql(viewer: Viewer, runId: string, kind: string | readonly string[], period: Period): Prisma.Sql {
+  const kinds = typeof kind === 'string' ? [kind] : kind;
+  return Prisma.sql`r."runId" = ${runId}::uuid AND r.kind IN (${Prisma.join([...kinds])}) AND r.day >= ${period.from}::date AND r.day <= ${period.to}::date
     AND ${caseScopeSql(viewer, 'r')} AND ${eraSql(viewer, 'r')}`;
 }
 
@@ -198,8 +199,7 @@ export async function agencyScorecardsReport(deps: AnalyticsDeps, viewer: Viewer
     q.$queryRaw<{ agencyId: string; received: number; upheld: number }[]>`
       SELECT r."whoId"::text AS "agencyId", ${sum(Prisma.sql`r.kind = 'COMPLAINT'`)} AS received, ${sum(Prisma.sql`r.kind = 'COMPLAINT_UPHELD'`)} AS upheld
       FROM "ActivityRollup" r
-      WHERE r."runId" = ${run.id}::uuid AND r.kind IN ('COMPLAINT', 'COMPLAINT_UPHELD') AND r.day >= ${period.from}::date AND r.day <= ${period.to}::date
-        AND ${caseScopeSql(viewer, 'r')} AND ${eraSql(viewer, 'r')} AND ${inIds('whoId')}
+      WHERE ${rowsSql(viewer, run.id, ['COMPLAINT', 'COMPLAINT_UPHELD'], period)} AND ${inIds('whoId')}
       GROUP BY 1`,
   ]);
   return { asOf: run.asOf, source: 'ROLLUP', period, scorecards: assembleScorecards(ids, { placed, collected, promises, contact, visits, attempts, recalls, complaints }) };
